@@ -1,0 +1,14 @@
+/**
+ * A mistake the user can fix: cli.ts prints its message as one line, without a
+ * stack trace, and exits with its code.
+ */
+export class UserError extends Error {
+  /** Process exit code: 1 for a failed job, 2 for a usage problem or an unreachable target. */
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = "UserError";
+    this.exitCode = exitCode;
+  }
+}

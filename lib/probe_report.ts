@@ -1,0 +1,54 @@
+/**
+ * The probe's result, shared by every mode (local, docker, istio): the same
+ * table, the same JSON and the same exit codes wherever the probe ran.
+ */
+import { table } from "./ui.ts";
+
+/** What one source address expected and who answered it. */
+export interface ProbeResult {
+  /** Source IP the connection was made from (a pod IP in Istio). */
+  source: string;
+  /** The egress the filter's rule says should answer, or null for no override. */
+  expected: string | null;
+  /** The egress that answered (its banner), or null when nothing answered. */
+  got: string | null;
+  ok: boolean;
+  /** Connect-to-banner time in milliseconds. */
+  ms: number;
+  /** Why the connection failed, when it did. */
+  error?: string;
+}
+
+/** A whole probe run: exactly what `--json` prints. */
+export interface ProbeReport {
+  target: string;
+  results: ProbeResult[];
+  passed: number;
+  failed: number;
+}
+
+/** Builds a report from results, counting passes and failures. */
+export function probeReport(target: string, results: ProbeResult[]): ProbeReport {
+  const passed = results.filter((result) => result.ok).length;
+  return { target, results, passed, failed: results.length - passed };
+}
+
+/** The human form: one row per source, then a summary line. */
+export function renderProbeReport(report: ProbeReport): string {
+  const rows = report.results.map((result) => [
+    result.source,
+    result.expected ?? "(no override)",
+    result.got ?? `— ${result.error ?? "no answer"}`,
+    `${result.ms.toFixed(1)} ms`,
+    result.ok ? "✓" : "✗",
+  ]);
+  const summary = report.failed === 0
+    ? `✓ ${report.passed} of ${report.results.length} connections answered by the expected egress (${report.target})`
+    : `✗ ${report.failed} of ${report.results.length} connections did not reach the expected egress (${report.target})`;
+  return `${table(["source", "expected", "answered by", "latency", ""], rows)}\n${summary}`;
+}
+
+/** Exit code of a finished probe: 0 when every result matched, 1 otherwise. */
+export function probeExitCode(report: ProbeReport): number {
+  return report.failed === 0 ? 0 : 1;
+}

@@ -1,0 +1,209 @@
+/**
+ * The routing facts of the flagship filter, in plain TypeScript: its root id,
+ * its configuration and the decision it makes for a source address. The filter
+ * in filter/ implements the same rules in AssemblyScript; probes use this module
+ * to know what to expect, and the benchmarks use it as the native baseline.
+ */
+
+/** The root id the filter registers and every generated configuration names. */
+export const ROOT_ID = "wasmerang";
+
+/** The filter-state key Envoy's tcp_proxy reads to override its cluster. */
+export const TCP_PROXY_CLUSTER_KEY = "envoy.tcp_proxy.cluster";
+
+/** Where the filter sends traffic: plain cluster names, or Istio outbound names. */
+export type RoutingMode = "standalone" | "istio";
+
+/** The filter's configuration with every default filled in. */
+export interface FilterConfig {
+  mode: RoutingMode;
+  /** `[even, odd]`: the cluster for even sources, then the one for odd sources. */
+  clusters: [string, string];
+  namespace: string;
+  domain: string;
+  /** Fixed port for Istio names; `undefined` takes the connection's destination port. */
+  port?: number;
+}
+
+/** The configuration used when the plugin configuration is empty or `"standalone"`. */
+export const DEFAULT_CONFIG: Readonly<FilterConfig> = Object.freeze({
+  mode: "standalone",
+  clusters: ["egress1", "egress2"] as [string, string],
+  namespace: "default",
+  domain: "cluster.local",
+});
+
+const CONFIG_KEYS = ["mode", "clusters", "namespace", "domain", "port"];
+
+/**
+ * Parses the plugin configuration exactly as the filter does: empty,
+ * `standalone`, `istio` (bare or as a JSON string), or a JSON object with any of
+ * `mode`, `clusters`, `namespace`, `domain`, `port`. Throws an `Error` naming
+ * the problem otherwise.
+ *
+ * @example
+ * ```ts
+ * import { parseFilterConfig } from "./routing.ts";
+ * parseFilterConfig('{"mode":"istio","port":8080}').port; // 8080
+ * ```
+ */
+export function parseFilterConfig(text: string): FilterConfig {
+  const trimmed = text.trim();
+  if (trimmed === "" || trimmed === "standalone" || trimmed === '"standalone"') {
+    return { ...DEFAULT_CONFIG, clusters: [...DEFAULT_CONFIG.clusters] };
+  }
+  if (trimmed === "istio" || trimmed === '"istio"') {
+    return { ...DEFAULT_CONFIG, mode: "istio", clusters: [...DEFAULT_CONFIG.clusters] };
+  }
+  if (!trimmed.startsWith("{")) {
+    throw new Error(
+      `invalid configuration "${trimmed}": expected "standalone", "istio" or a JSON object`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(trimmed);
+  } catch {
+    throw new Error("invalid configuration: not valid JSON");
+  }
+  const object = raw as Record<string, unknown>;
+  const config: FilterConfig = { ...DEFAULT_CONFIG, clusters: [...DEFAULT_CONFIG.clusters] };
+  for (const key of Object.keys(object)) {
+    const value = object[key];
+    if (!CONFIG_KEYS.includes(key)) {
+      throw new Error(`invalid configuration: unknown key "${key}"`);
+    }
+    if (key === "mode") {
+      if (value !== "standalone" && value !== "istio") {
+        throw new Error('invalid configuration: "mode" must be "standalone" or "istio"');
+      }
+      config.mode = value;
+    } else if (key === "clusters") {
+      if (
+        !Array.isArray(value) || value.length !== 2 ||
+        !value.every((name) => typeof name === "string" && name !== "")
+      ) {
+        throw new Error('invalid configuration: "clusters" must be two non-empty strings');
+      }
+      config.clusters = [value[0], value[1]];
+    } else if (key === "port") {
+      if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) {
+        throw new Error('invalid configuration: "port" must be an integer from 1 to 65535');
+      }
+      config.port = value as number;
+    } else {
+      if (typeof value !== "string" || value === "") {
+        throw new Error(`invalid configuration: "${key}" must be a non-empty string`);
+      }
+      config[key as "namespace" | "domain"] = value;
+    }
+  }
+  return config;
+}
+
+/**
+ * The parity of a source address: 0 (even) or 1 (odd), or `undefined` when the
+ * text is not an address. Accepts `ip`, `ip:port`, `[ipv6]:port`, bare IPv6 and
+ * IPv4-mapped IPv6; IPv4 uses the last octet, IPv6 the last byte.
+ *
+ * @example
+ * ```ts
+ * import { sourceParity } from "./routing.ts";
+ * sourceParity("10.0.0.3:5555"); // 1
+ * sourceParity("[::ffff:10.0.0.4]:80"); // 0
+ * ```
+ */
+export function sourceParity(address: string): 0 | 1 | undefined {
+  const host = hostOf(address);
+  if (host === undefined) return undefined;
+  const bytes = host.includes(":") ? parseIPv6(host) : parseIPv4(host);
+  if (bytes === undefined) return undefined;
+  return (bytes[bytes.length - 1] & 1) as 0 | 1;
+}
+
+/** The host part of `ip`, `ip:port`, `[ipv6]` or `[ipv6]:port`. */
+function hostOf(address: string): string | undefined {
+  if (address.startsWith("[")) {
+    const close = address.indexOf("]");
+    if (close < 0) return undefined;
+    const rest = address.slice(close + 1);
+    if (rest !== "" && !(rest.startsWith(":") && isPort(rest.slice(1)))) return undefined;
+    return address.slice(1, close);
+  }
+  const colons = address.split(":").length - 1;
+  if (colons === 1) {
+    const [host, port] = address.split(":");
+    return isPort(port) ? host : undefined;
+  }
+  return address;
+}
+
+function isPort(text: string): boolean {
+  return /^[0-9]{1,5}$/.test(text) && Number(text) <= 65535;
+}
+
+function parseIPv4(text: string): number[] | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4) return undefined;
+  const bytes = parts.map((part) => /^[0-9]{1,3}$/.test(part) ? Number(part) : 256);
+  return bytes.every((byte) => byte <= 255) ? bytes : undefined;
+}
+
+function parseIPv6(text: string): number[] | undefined {
+  let tail: number[] = [];
+  let head = text;
+  const lastColon = text.lastIndexOf(":");
+  if (text.slice(lastColon + 1).includes(".")) {
+    const v4 = parseIPv4(text.slice(lastColon + 1));
+    if (v4 === undefined) return undefined;
+    tail = v4;
+    head = text[lastColon - 1] === ":" ? text.slice(0, lastColon + 1) : text.slice(0, lastColon);
+  }
+  const groupsWanted = 8 - tail.length / 2;
+  const halves = head.split("::");
+  if (halves.length > 2) return undefined;
+  const parse = (part: string) => part === "" ? [] : part.split(":");
+  const left = parse(halves[0]);
+  const right = halves.length === 2 ? parse(halves[1]) : [];
+  const groups = [...left, ...right];
+  if (!groups.every((group) => /^[0-9a-fA-F]{1,4}$/.test(group))) return undefined;
+  if (halves.length === 2 ? groups.length >= groupsWanted : groups.length !== groupsWanted) {
+    return undefined;
+  }
+  const zeros = groupsWanted - groups.length;
+  const all = [...left, ...Array(zeros).fill("0"), ...right].map((g) => parseInt(g, 16));
+  return [...all.flatMap((group) => [group >> 8, group & 255]), ...tail];
+}
+
+/**
+ * The cluster the filter chooses for a connection, or `undefined` when it makes
+ * no override (unparseable source, or Istio mode with no port to use).
+ *
+ * @example
+ * ```ts
+ * import { decideCluster, parseFilterConfig } from "./routing.ts";
+ * decideCluster("10.0.0.2:5555", "10.96.0.1:443", parseFilterConfig("istio"));
+ * // "outbound|443||egress1.default.svc.cluster.local"
+ * ```
+ */
+export function decideCluster(
+  source: string,
+  destination: string | undefined,
+  config: FilterConfig = DEFAULT_CONFIG,
+): string | undefined {
+  const parity = sourceParity(source);
+  if (parity === undefined) return undefined;
+  const name = config.clusters[parity];
+  if (config.mode === "standalone") return name;
+  const port = config.port ?? portOf(destination);
+  if (port === undefined) return undefined;
+  return `outbound|${port}||${name}.${config.namespace}.svc.${config.domain}`;
+}
+
+/** The port of `ip:port` or `[ipv6]:port`, if any. */
+export function portOf(address: string | undefined): number | undefined {
+  const match = address?.match(/:([0-9]{1,5})$/);
+  if (!match || (address!.split(":").length > 2 && !address!.includes("]"))) return undefined;
+  const port = Number(match[1]);
+  return port >= 1 && port <= 65535 ? port : undefined;
+}
