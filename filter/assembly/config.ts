@@ -1,0 +1,246 @@
+// The plugin configuration: "standalone", "istio" (bare or as a JSON string), or a JSON
+// object with any of mode, clusters, namespace, domain, port. Mirrors lib/routing.ts.
+
+export class RouteConfig {
+  istio: bool = false;
+  evenCluster: string = "egress1";
+  oddCluster: string = "egress2";
+  namespace: string = "default";
+  domain: string = "cluster.local";
+  /** A fixed port for Istio names; 0 takes the connection's destination port. */
+  port: i32 = 0;
+  /** Empty when the configuration is valid; otherwise what is wrong with it. */
+  error: string = "";
+
+  describe(): string {
+    if (!this.istio) return "mode=standalone clusters=" + this.evenCluster + "," + this.oddCluster;
+    return "mode=istio clusters=" + this.evenCluster + "," + this.oddCluster +
+      " namespace=" + this.namespace + " domain=" + this.domain +
+      " port=" + this.portText();
+  }
+
+  portText(): string {
+    if (this.port > 0) return this.port.toString();
+    return "destination";
+  }
+}
+
+export function parseConfig(raw: string): RouteConfig {
+  const config = new RouteConfig();
+  const text = raw.trim();
+  if (text == "" || text == "standalone" || text == '"standalone"') return config;
+  if (text == "istio" || text == '"istio"') {
+    config.istio = true;
+    return config;
+  }
+  if (!text.startsWith("{")) {
+    config.error = 'invalid configuration "' + text + '": expected "standalone", "istio" or a JSON object';
+    return config;
+  }
+  const reader = new JsonReader(text);
+  config.error = reader.readConfigObject(config);
+  return config;
+}
+
+/** Just enough of a strict JSON reader for the configuration object. */
+class JsonReader {
+  text: string;
+  at: i32 = 0;
+  failed: bool = false;
+
+  constructor(text: string) {
+    this.text = text;
+  }
+
+  readConfigObject(config: RouteConfig): string {
+    const notJson = "invalid configuration: not valid JSON";
+    if (!this.take(0x7b)) return notJson; // {
+    if (this.take(0x7d)) return this.atEnd() ? "" : notJson; // }
+    do {
+      const key = this.readString();
+      if (this.failed || !this.take(0x3a)) return notJson; // :
+      const problem = this.readValue(key, config);
+      if (this.failed) return notJson;
+      if (problem.length > 0) return problem;
+    } while (this.take(0x2c)); // ,
+    if (!this.take(0x7d) || !this.atEnd()) return notJson;
+    return "";
+  }
+
+  readValue(key: string, config: RouteConfig): string {
+    if (key == "mode") {
+      const mode = this.readStringOrSkip();
+      if (mode != "standalone" && mode != "istio") {
+        return 'invalid configuration: "mode" must be "standalone" or "istio"';
+      }
+      config.istio = mode == "istio";
+    } else if (key == "clusters") {
+      const names = this.readStringArray();
+      if (names == null || names.length != 2 || names[0].length == 0 || names[1].length == 0) {
+        return 'invalid configuration: "clusters" must be two non-empty strings';
+      }
+      config.evenCluster = names[0];
+      config.oddCluster = names[1];
+    } else if (key == "port") {
+      const port = this.readInteger();
+      if (port < 1 || port > 65535) {
+        return 'invalid configuration: "port" must be an integer from 1 to 65535';
+      }
+      config.port = port;
+    } else if (key == "namespace" || key == "domain") {
+      const value = this.readStringOrSkip();
+      if (value.length == 0) {
+        return 'invalid configuration: "' + key + '" must be a non-empty string';
+      }
+      if (key == "namespace") config.namespace = value;
+      else config.domain = value;
+    } else {
+      return 'invalid configuration: unknown key "' + key + '"';
+    }
+    return "";
+  }
+
+  peek(): i32 {
+    this.skipSpace();
+    return this.at < this.text.length ? this.text.charCodeAt(this.at) : -1;
+  }
+
+  take(c: i32): bool {
+    if (this.peek() != c) return false;
+    this.at++;
+    return true;
+  }
+
+  atEnd(): bool {
+    return this.peek() == -1;
+  }
+
+  skipSpace(): void {
+    while (this.at < this.text.length) {
+      const c = this.text.charCodeAt(this.at);
+      if (c != 0x20 && c != 0x09 && c != 0x0a && c != 0x0d) break;
+      this.at++;
+    }
+  }
+
+  readString(): string {
+    if (!this.take(0x22)) {
+      this.failed = true;
+      return "";
+    }
+    let out = "";
+    while (this.at < this.text.length) {
+      const c = this.text.charCodeAt(this.at++);
+      if (c == 0x22) return out;
+      if (c < 0x20) break;
+      if (c != 0x5c) {
+        out += String.fromCharCode(c);
+        continue;
+      }
+      if (this.at >= this.text.length) break;
+      const escape = this.text.charCodeAt(this.at++);
+      if (escape == 0x22 || escape == 0x5c || escape == 0x2f) out += String.fromCharCode(escape);
+      else if (escape == 0x6e) out += "\n";
+      else if (escape == 0x74) out += "\t";
+      else if (escape == 0x72) out += "\r";
+      else if (escape == 0x62) out += "\b";
+      else if (escape == 0x66) out += "\f";
+      else if (escape == 0x75 && this.at + 4 <= this.text.length) {
+        const code = parseInt(this.text.substr(this.at, 4), 16);
+        if (isNaN(code)) break;
+        out += String.fromCharCode(<i32>code);
+        this.at += 4;
+      } else break;
+    }
+    this.failed = true;
+    return "";
+  }
+
+  /** A string value, or "" (and the value skipped) when it is something else. */
+  readStringOrSkip(): string {
+    if (this.peek() == 0x22) return this.readString();
+    this.skipValue();
+    return "";
+  }
+
+  /** An array of strings; null (and the value skipped) when it is something else. */
+  readStringArray(): Array<string> | null {
+    if (this.peek() != 0x5b) {
+      this.skipValue();
+      return null;
+    }
+    this.at++;
+    const names = new Array<string>(0);
+    if (this.take(0x5d)) return names;
+    let allStrings = true;
+    do {
+      if (this.peek() == 0x22) names.push(this.readString());
+      else {
+        allStrings = false;
+        this.skipValue();
+      }
+      if (this.failed) return null;
+    } while (this.take(0x2c));
+    if (!this.take(0x5d)) this.failed = true;
+    if (!allStrings) return null;
+    return names;
+  }
+
+  /** A non-negative integer literal; -1 (and the value skipped) for anything else. */
+  readInteger(): i32 {
+    this.skipSpace();
+    const start = this.at;
+    let value: i64 = 0;
+    while (this.at < this.text.length) {
+      const digit = this.text.charCodeAt(this.at) - 0x30;
+      if (digit < 0 || digit > 9) break;
+      if (value < 1000000) value = value * 10 + digit;
+      this.at++;
+    }
+    const next = this.peek();
+    if (this.at == start || next == 0x2e || next == 0x65 || next == 0x45) {
+      this.at = start;
+      this.skipValue();
+      return -1;
+    }
+    return <i32>value;
+  }
+
+  /** Skips one JSON value of any kind, marking the reader failed on malformed input. */
+  skipValue(): void {
+    const c = this.peek();
+    if (c == 0x22) {
+      this.readString();
+    } else if (c == 0x5b || c == 0x7b) {
+      const close = c == 0x5b ? 0x5d : 0x7d;
+      this.at++;
+      if (this.take(close)) return;
+      do {
+        if (c == 0x7b) {
+          this.readString();
+          if (this.failed || !this.take(0x3a)) {
+            this.failed = true;
+            return;
+          }
+        }
+        this.skipValue();
+        if (this.failed) return;
+      } while (this.take(0x2c));
+      if (!this.take(close)) this.failed = true;
+    } else {
+      // A number or a literal: a run of the characters they are made of.
+      const start = this.at;
+      while (this.at < this.text.length) {
+        const d = this.text.charCodeAt(this.at);
+        const part = (d >= 0x30 && d <= 0x39) || d == 0x2d || d == 0x2b || d == 0x2e ||
+          (d >= 0x61 && d <= 0x7a);
+        if (!part) break;
+        this.at++;
+      }
+      const word = this.text.substring(start, this.at);
+      const literal = word == "true" || word == "false" || word == "null";
+      const numeric = word.length > 0 && !isNaN(parseFloat(word));
+      if (!literal && !numeric) this.failed = true;
+    }
+  }
+}

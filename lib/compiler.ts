@@ -1,0 +1,90 @@
+/**
+ * Compiling the AssemblyScript filter with the AssemblyScript compiler used as a
+ * library, and the checks a module must pass before Envoy can run it.
+ */
+import asc from "assemblyscript/cli/asc";
+import { fileURLToPath } from "node:url";
+
+/** The project root: filter/ sources and node_modules are found from here. */
+const PROJECT_ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+/** The filter's entry file, relative to the project root. */
+export const FILTER_ENTRY = "filter/assembly/index.ts";
+
+/** What a compilation produced: the module, or the compiler's diagnostics. */
+export interface CompileResult {
+  /** The module's bytes; undefined when the compiler reported errors. */
+  wasm?: Uint8Array;
+  /** The compiler's own diagnostics (errors and warnings), as it printed them. */
+  diagnostics: string;
+}
+
+/**
+ * Compiles the filter to a proxy-wasm module, in memory. Release builds are
+ * optimized; `debug` keeps names and skips optimization.
+ */
+export async function compileFilter(
+  options: { debug?: boolean; entry?: string } = {},
+): Promise<CompileResult> {
+  await asc.ready;
+  const outputs: Record<string, Uint8Array> = {};
+  const diagnostics = asc.createMemoryStream();
+  const args = [
+    options.entry ?? FILTER_ENTRY,
+    "--baseDir",
+    PROJECT_ROOT,
+    "--binaryFile",
+    "filter.wasm",
+    "--runtime",
+    "full",
+    "--use",
+    "abort=abort_proc_exit",
+    ...(options.debug ? ["--debug"] : ["--optimize"]),
+  ];
+  const failed = await new Promise<boolean>((resolve) => {
+    asc.main(args, {
+      stdout: asc.createMemoryStream(),
+      stderr: diagnostics,
+      writeFile: (name: string, contents: Uint8Array) => {
+        outputs[name] = contents;
+      },
+    }, (error: Error | null) => {
+      resolve(error !== null);
+      return 0;
+    });
+  });
+  const text = diagnostics.toString()
+    .split(/\n(?=\S)/)
+    .filter((entry) => !entry.startsWith("INFO"))
+    .join("\n").trim();
+  const wasm = outputs["filter.wasm"];
+  return failed || !wasm ? { diagnostics: text } : { wasm: new Uint8Array(wasm), diagnostics: text };
+}
+
+/** Exports Envoy needs from a network filter, each with the names that satisfy it. */
+export const REQUIRED_EXPORTS: Record<string, string[]> = {
+  "ABI version marker": ["proxy_abi_version_0_1_0", "proxy_abi_version_0_2_0", "proxy_abi_version_0_2_1"],
+  "allocator": ["malloc", "proxy_on_memory_allocate"],
+  "context create": ["proxy_on_context_create"],
+  "vm start": ["proxy_on_vm_start"],
+  "configure": ["proxy_on_configure"],
+  "new connection": ["proxy_on_new_connection"],
+  "done": ["proxy_on_done"],
+  "delete": ["proxy_on_delete"],
+};
+
+/** The proxy-wasm ABI version a module declares, such as "0.2.0", if any. */
+export function abiVersion(module: WebAssembly.Module): string | undefined {
+  const marker = WebAssembly.Module.exports(module)
+    .map((entry) => entry.name.match(/^proxy_abi_version_(\d+)_(\d+)_(\d+)$/))
+    .find((match) => match !== null);
+  return marker ? marker.slice(1).join(".") : undefined;
+}
+
+/** Descriptions of the required exports a module lacks (empty when it has them all). */
+export function missingExports(module: WebAssembly.Module): string[] {
+  const names = new Set(WebAssembly.Module.exports(module).map((entry) => entry.name));
+  return Object.entries(REQUIRED_EXPORTS)
+    .filter(([, accepted]) => !accepted.some((name) => names.has(name)))
+    .map(([what, accepted]) => `${what} (${accepted.join(" or ")})`);
+}

@@ -1,0 +1,39 @@
+/**
+ * The filter module the tool carries, and loading a module the user names
+ * instead. The embedded bytes come from `wasmerang build --embed`; a test keeps
+ * them identical to what filter/ builds to today.
+ */
+import { UserError } from "./errors.ts";
+import { FILTER_WASM_BASE64 } from "./filter_wasm.generated.ts";
+
+let embedded: Uint8Array | undefined;
+
+/**
+ * The built filter embedded in the tool.
+ *
+ * @example
+ * ```ts
+ * import { embeddedFilter } from "./filter_module.ts";
+ * WebAssembly.validate(embeddedFilter()); // true
+ * ```
+ */
+export function embeddedFilter(): Uint8Array {
+  embedded ??= Uint8Array.from(atob(FILTER_WASM_BASE64), (c) => c.charCodeAt(0));
+  return embedded;
+}
+
+/** The module at `path`, or the embedded filter when no path is given. */
+export async function loadFilter(path?: string): Promise<Uint8Array> {
+  if (path === undefined) return embeddedFilter();
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound ? "no such file" : (error as Error).message;
+    throw new UserError(`cannot read ${path}: ${reason} (build one with 'wasmerang build --out ${path}')`);
+  }
+  if (!WebAssembly.validate(bytes)) {
+    throw new UserError(`${path} is not a valid WebAssembly module`);
+  }
+  return bytes;
+}
