@@ -19,6 +19,7 @@ function program(): Command {
     .description("compile filter/ (AssemblyScript) to a proxy-wasm module")
     .option("--out <path>", "where to write the module", "filter/build/wasmerang.wasm")
     .option("--debug", "build without optimization, with debug info")
+    .option("--entry <path>", "the filter's entry file", "filter/assembly/index.ts")
     .option("--embed", "also refresh the module embedded in the tool")
     .action(async (options) => await build(options));
 
@@ -43,7 +44,8 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0 || error.code === "commander.helpDisplayed") return 0;
-      console.error(`${error.message.replace(/^error: /, "wasmerang: ")}\nRun 'wasmerang --help' for usage.`);
+      const message = error.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ");
+      console.error(`wasmerang: ${message} (see 'wasmerang --help')`);
       return 2;
     }
     if (error instanceof UserError) {

@@ -3,13 +3,14 @@
  * library, and the checks a module must pass before Envoy can run it.
  */
 import asc from "assemblyscript/cli/asc";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The project root: filter/ sources and node_modules are found from here. */
 const PROJECT_ROOT = fileURLToPath(new URL("../", import.meta.url));
 
-/** The filter's entry file, relative to the project root. */
-export const FILTER_ENTRY = "filter/assembly/index.ts";
+/** The filter's entry file. */
+export const FILTER_ENTRY = `${PROJECT_ROOT}filter/assembly/index.ts`;
 
 /** What a compilation produced: the module, or the compiler's diagnostics. */
 export interface CompileResult {
@@ -29,8 +30,14 @@ export async function compileFilter(
   await asc.ready;
   const outputs: Record<string, Uint8Array> = {};
   const diagnostics = asc.createMemoryStream();
+  const entry = resolve(options.entry ?? FILTER_ENTRY);
+  try {
+    Deno.statSync(entry);
+  } catch {
+    return { diagnostics: `no such entry file: ${entry}` };
+  }
   const args = [
-    options.entry ?? FILTER_ENTRY,
+    entry,
     "--baseDir",
     PROJECT_ROOT,
     "--binaryFile",
@@ -39,31 +46,47 @@ export async function compileFilter(
     "full",
     "--use",
     "abort=abort_proc_exit",
+    "--path",
+    `${PROJECT_ROOT}node_modules`,
     ...(options.debug ? ["--debug"] : ["--optimize"]),
   ];
+  let crashed = "";
   const failed = await new Promise<boolean>((resolve) => {
-    asc.main(args, {
-      stdout: asc.createMemoryStream(),
-      stderr: diagnostics,
-      writeFile: (name: string, contents: Uint8Array) => {
-        outputs[name] = contents;
-      },
-    }, (error: Error | null) => {
-      resolve(error !== null);
-      return 0;
-    });
+    try {
+      asc.main(args, {
+        stdout: asc.createMemoryStream(),
+        stderr: diagnostics,
+        writeFile: (name: string, contents: Uint8Array) => {
+          outputs[name] = contents;
+        },
+      }, (error: Error | null) => {
+        resolve(error !== null);
+        return 0;
+      });
+    } catch (error) {
+      // The compiler throws, rather than reports, when the SDK's abort handler is missing.
+      crashed = `the compiler stopped: ${(error as Error).message}` +
+        " (a proxy-wasm filter entry must import @solo-io/proxy-runtime)";
+      resolve(true);
+    }
   });
   const text = diagnostics.toString()
     .split(/\n(?=\S)/)
     .filter((entry) => !entry.startsWith("INFO"))
-    .join("\n").trim();
+    .join("\n").trim() + crashed;
   const wasm = outputs["filter.wasm"];
-  return failed || !wasm ? { diagnostics: text } : { wasm: new Uint8Array(wasm), diagnostics: text };
+  return failed || !wasm
+    ? { diagnostics: text }
+    : { wasm: new Uint8Array(wasm), diagnostics: text };
 }
 
 /** Exports Envoy needs from a network filter, each with the names that satisfy it. */
 export const REQUIRED_EXPORTS: Record<string, string[]> = {
-  "ABI version marker": ["proxy_abi_version_0_1_0", "proxy_abi_version_0_2_0", "proxy_abi_version_0_2_1"],
+  "ABI version marker": [
+    "proxy_abi_version_0_1_0",
+    "proxy_abi_version_0_2_0",
+    "proxy_abi_version_0_2_1",
+  ],
   "allocator": ["malloc", "proxy_on_memory_allocate"],
   "context create": ["proxy_on_context_create"],
   "vm start": ["proxy_on_vm_start"],
@@ -83,7 +106,9 @@ export function abiVersion(module: WebAssembly.Module): string | undefined {
 
 /** Descriptions of the required exports a module lacks (empty when it has them all). */
 export function missingExports(module: WebAssembly.Module): string[] {
-  const names = new Set(WebAssembly.Module.exports(module).map((entry) => entry.name));
+  const names = new Set(
+    WebAssembly.Module.exports(module).map((entry) => entry.name),
+  );
   return Object.entries(REQUIRED_EXPORTS)
     .filter(([, accepted]) => !accepted.some((name) => names.has(name)))
     .map(([what, accepted]) => `${what} (${accepted.join(" or ")})`);

@@ -8,13 +8,14 @@ import { writeEmbeddedFilter } from "../lib/filter_embed.ts";
 /** Options of `wasmerang build`. */
 export interface BuildOptions {
   out: string;
+  entry?: string;
   debug?: boolean;
   embed?: boolean;
 }
 
 /** Compiles, checks and writes the filter, then prints its path, size, sha256, ABI and root id. */
 export async function build(options: BuildOptions): Promise<void> {
-  const result = await compileFilter({ debug: options.debug });
+  const result = await compileFilter({ debug: options.debug, entry: options.entry });
   if (!result.wasm) {
     console.error(result.diagnostics);
     throw new UserError("the filter did not compile: fix the errors above and run 'wasmerang build' again");
