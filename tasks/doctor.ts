@@ -1,0 +1,43 @@
+/**
+ * `wasmerang doctor [mode]`: which prerequisites are present, with versions
+ * and install hints. Exits 1 when something the asked mode needs is missing.
+ */
+import { UserError } from "../lib/errors.ts";
+import {
+  checkTools,
+  missingFor,
+  MODE_NEEDS,
+  renderDoctor,
+  TOOLS,
+  type ToolStatus,
+} from "../lib/prerequisites.ts";
+import { parseMode } from "./modes.ts";
+
+/** Options of `wasmerang doctor`. */
+export interface DoctorOptions {
+  json?: boolean;
+}
+
+/** Prints the report; throws a {@link UserError} when `mode` lacks something. */
+export async function doctor(
+  modeText: string | undefined,
+  options: DoctorOptions = {},
+): Promise<void> {
+  const mode = modeText === undefined ? undefined : parseMode(modeText);
+  const statuses: ToolStatus[] = await checkTools(TOOLS);
+  if (options.json) {
+    console.log(
+      JSON.stringify({ mode: mode ?? null, tools: statuses }, null, 2),
+    );
+  } else console.log(renderDoctor(statuses, mode));
+  if (mode) {
+    const missing = missingFor(mode, statuses);
+    if (missing.length > 0) {
+      throw new UserError(
+        `${mode} mode needs ${MODE_NEEDS[mode].join(", ")}; missing: ${
+          missing.map((s) => s.name).join(", ")
+        }`,
+      );
+    }
+  }
+}
