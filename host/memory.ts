@@ -1,0 +1,139 @@
+/**
+ * Bounds-checked access to a module's linear memory, and allocation of
+ * host-returned buffers through the module's own allocator. Every accessor
+ * answers `false`/`undefined` for an out-of-bounds pointer, which the host
+ * functions turn into `InvalidMemoryAccess`; nothing reads or writes outside.
+ *
+ * @module
+ */
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A view of one instance's memory that follows `memory.grow`. */
+export class LinearMemory {
+  #memory: WebAssembly.Memory;
+  #buffer: ArrayBufferLike;
+  #bytes: Uint8Array;
+  #view: DataView;
+  #malloc: (size: number) => number;
+
+  /**
+   * @param memory the instance's exported memory
+   * @param malloc the module's allocator (`malloc` or `proxy_on_memory_allocate`)
+   */
+  constructor(memory: WebAssembly.Memory, malloc: (size: number) => number) {
+    this.#memory = memory;
+    this.#buffer = memory.buffer;
+    this.#bytes = new Uint8Array(this.#buffer);
+    this.#view = new DataView(this.#buffer);
+    this.#malloc = malloc;
+  }
+
+  #refresh(): void {
+    if (this.#memory.buffer !== this.#buffer) {
+      this.#buffer = this.#memory.buffer;
+      this.#bytes = new Uint8Array(this.#buffer);
+      this.#view = new DataView(this.#buffer);
+    }
+  }
+
+  /** Current size of the memory in bytes. */
+  get byteLength(): number {
+    return this.#memory.buffer.byteLength;
+  }
+
+  #inBounds(pointer: number, size: number): boolean {
+    this.#refresh();
+    return pointer + size <= this.#bytes.length;
+  }
+
+  /** A copy of `size` bytes at `pointer`, or undefined when out of bounds. */
+  read(pointer: number, size: number): Uint8Array | undefined {
+    pointer >>>= 0;
+    size >>>= 0;
+    if (!this.#inBounds(pointer, size)) return undefined;
+    return this.#bytes.slice(pointer, pointer + size);
+  }
+
+  /** The UTF-8 text at `pointer`, or undefined when out of bounds. */
+  readString(pointer: number, size: number): string | undefined {
+    pointer >>>= 0;
+    size >>>= 0;
+    if (!this.#inBounds(pointer, size)) return undefined;
+    return decoder.decode(this.#bytes.subarray(pointer, pointer + size));
+  }
+
+  /** Reads a little-endian u32, or undefined when out of bounds. */
+  readU32(pointer: number): number | undefined {
+    pointer >>>= 0;
+    if (!this.#inBounds(pointer, 4)) return undefined;
+    return this.#view.getUint32(pointer, true);
+  }
+
+  /** Writes `bytes` at `pointer`; false when out of bounds. */
+  write(pointer: number, bytes: Uint8Array): boolean {
+    pointer >>>= 0;
+    if (!this.#inBounds(pointer, bytes.length)) return false;
+    this.#bytes.set(bytes, pointer);
+    return true;
+  }
+
+  /** Writes a little-endian u32 (a wasm32 word); false when out of bounds. */
+  writeU32(pointer: number, value: number): boolean {
+    pointer >>>= 0;
+    if (!this.#inBounds(pointer, 4)) return false;
+    this.#view.setUint32(pointer, value >>> 0, true);
+    return true;
+  }
+
+  /** Writes a little-endian u64; false when out of bounds. */
+  writeU64(pointer: number, value: bigint): boolean {
+    pointer >>>= 0;
+    if (!this.#inBounds(pointer, 8)) return false;
+    this.#view.setBigUint64(pointer, BigInt.asUintN(64, value), true);
+    return true;
+  }
+
+  /**
+   * Allocates `size` bytes in the module and copies `bytes` there. Returns the
+   * pointer, or undefined when the allocator returned 0 or an out-of-bounds
+   * pointer.
+   */
+  allocate(bytes: Uint8Array): number | undefined {
+    const pointer = this.#malloc(bytes.length) >>> 0;
+    if (pointer === 0 || !this.write(pointer, bytes)) return undefined;
+    return pointer;
+  }
+
+  /**
+   * Copies `bytes` into a buffer allocated in the module and writes its pointer
+   * and size to `pointerPointer` and `sizePointer` (little-endian words), as
+   * proxy-wasm-cpp-host's `copyToPointerSize` does: an empty value writes
+   * pointer 0 and size 0 without allocating. False on any bad pointer.
+   */
+  copyToPointerSize(
+    bytes: Uint8Array,
+    pointerPointer: number,
+    sizePointer: number,
+  ): boolean {
+    let pointer = 0;
+    if (bytes.length > 0) {
+      const allocated = this.allocate(bytes);
+      if (allocated === undefined) return false;
+      pointer = allocated;
+    }
+    return this.writeU32(pointerPointer, pointer) &&
+      this.writeU32(sizePointer, bytes.length);
+  }
+}
+
+/** UTF-8 bytes of `text` (a shared encoder). */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** Text of UTF-8 `bytes` (a shared decoder). */
+export function fromUtf8(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}

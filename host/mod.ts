@@ -1,0 +1,42 @@
+/**
+ * A proxy-wasm host in TypeScript for network (TCP) filters, faithful to
+ * Envoy's (proxy-wasm-cpp-host) behaviour: load a module, open connections
+ * with real addresses, read the filter state, logs and metrics.
+ *
+ * @example
+ * ```ts
+ * import { ProxyWasmVm } from "./mod.ts";
+ * const wasm = await Deno.readFile("filter/build/wasmerang.wasm");
+ * const vm = await ProxyWasmVm.load(wasm, { rootId: "wasmerang", configuration: "standalone" });
+ * const connection = vm.openConnection({ source: "10.0.0.3:5555", destination: "10.96.0.1:443" });
+ * connection.filterState.get("envoy.tcp_proxy.cluster"); // "egress2"
+ * connection.finish();
+ * vm.close();
+ * ```
+ * @module
+ */
+export { type ConnectionOptions, ProxyWasmVm, type VmOptions } from "./vm.ts";
+export { type DataResult, TcpConnection } from "./connection.ts";
+export type { LogEntry } from "./context.ts";
+export {
+  ConfigurationRejectedError,
+  WasmLoadError,
+  WasmTrapError,
+  WasmVmFailedError,
+} from "./errors.ts";
+export {
+  type AbiVersion,
+  BufferType,
+  FilterStatus,
+  type LogLevel,
+  MetricType,
+  PeerType,
+  StreamType,
+  WasmResult,
+} from "./abi.ts";
+export {
+  decodeSetEnvoyFilterStateArguments,
+  encodeSetEnvoyFilterStateArguments,
+  FILTER_STATE_KEYS,
+  type SetEnvoyFilterStateArguments,
+} from "./foreign.ts";
