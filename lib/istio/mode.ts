@@ -1,0 +1,322 @@
+/**
+ * The Istio mode's commands, called by the `tasks/` dispatchers:
+ * `scaffold istio`, `up istio`, `probe istio`, `down istio`.
+ */
+import { join } from "node:path";
+import { parse } from "yaml";
+import { UserError } from "../errors.ts";
+import { loadFilter } from "../filter_module.ts";
+import {
+  checkTools,
+  missingFor,
+  MODE_NEEDS,
+  requirePrerequisites,
+} from "../prerequisites.ts";
+import { probeExitCode, renderProbeReport } from "../probe_report.ts";
+import { renderWritten, writeScaffold } from "../scaffold_files.ts";
+import { hint } from "../ui.ts";
+import { renderIstioFiles } from "./files.ts";
+import {
+  CONFIGMAP_FILE,
+  HTTP_OVERRIDE_FILE,
+  KIND_CONFIG_FILE,
+} from "./layout.ts";
+import {
+  checkSettings,
+  DEFAULT_SETTINGS,
+  type IstioSettings,
+} from "./manifests.ts";
+import {
+  downPlan,
+  executePlan,
+  FRESH_CLUSTER,
+  manifestFiles,
+  observeCluster,
+  renderPlan,
+  upPlan,
+} from "./plan.ts";
+import { probeIstio } from "./probe.ts";
+import {
+  renderManifestIssues,
+  validateIstioFiles,
+  validateYamlFile,
+} from "./validate.ts";
+
+/** Where `scaffold istio` writes and `up istio` reads, unless `--dir` says otherwise. */
+export const DEFAULT_ISTIO_DIR = "istio-k8s";
+
+/** Options of `scaffold istio`. */
+export interface IstioScaffoldOptions {
+  dir?: string;
+  namespace?: string;
+  clusterName?: string;
+  httpOverride?: boolean;
+  force?: boolean;
+  /** A module to ship instead of the embedded filter. */
+  wasm?: string;
+}
+
+function settingsFrom(
+  options: { namespace?: string; clusterName?: string; httpOverride?: boolean },
+): IstioSettings {
+  return checkSettings({
+    namespace: options.namespace ?? DEFAULT_SETTINGS.namespace,
+    clusterName: options.clusterName ?? DEFAULT_SETTINGS.clusterName,
+    httpOverride: options.httpOverride ?? DEFAULT_SETTINGS.httpOverride,
+  });
+}
+
+/**
+ * Renders, validates and writes the example. Refuses (nothing written) when a
+ * file in `dir` differs, unless `force`.
+ */
+export async function scaffoldIstio(
+  options: IstioScaffoldOptions = {},
+): Promise<void> {
+  const dir = options.dir ?? DEFAULT_ISTIO_DIR;
+  const settings = settingsFrom(options);
+  const files = renderIstioFiles(settings, await loadFilter(options.wasm));
+  const errors = validateIstioFiles(files).filter((issue) =>
+    issue.severity === "error"
+  );
+  if (errors.length > 0) {
+    throw new Error(
+      `the generated Istio manifests do not validate:\n${
+        renderManifestIssues(errors)
+      }`,
+    );
+  }
+  const stale = !settings.httpOverride &&
+    await exists(join(dir, HTTP_OVERRIDE_FILE));
+  if (stale && !options.force) {
+    throw new UserError(
+      `refusing to leave ${
+        join(dir, HTTP_OVERRIDE_FILE)
+      } from an earlier --http-override: ` +
+        "`up` would apply it (pass --force to remove it, or --http-override to keep it)",
+    );
+  }
+  const written = await writeScaffold(
+    dir,
+    [...files].map(([path, content]) => ({ path, content })),
+    { force: options.force, command: "wasmerang scaffold istio" },
+  );
+  if (stale) await Deno.remove(join(dir, HTTP_OVERRIDE_FILE));
+  console.log(renderWritten(dir, written));
+  if (stale) console.log(`removed   ${join(dir, HTTP_OVERRIDE_FILE)}`);
+  console.log(
+    `✓ ${
+      files.size - 1
+    } manifests validated (Kubernetes/Istio schemas, Envoy protos for the wasm filter)`,
+  );
+  hint(
+    `Next: wasmerang up istio --dir ${dir}   (add --dry-run to see every command first)`,
+  );
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The settings a scaffolded folder was written with: the cluster name from
+ * its kind config, the namespace from its ConfigMap, the HTTP override from
+ * the presence of its file. `undefined` when `dir` holds no Istio example.
+ */
+export async function readScaffoldSettings(
+  dir: string,
+): Promise<IstioSettings | undefined> {
+  const kind = await readText(join(dir, KIND_CONFIG_FILE));
+  const configMap = await readText(join(dir, CONFIGMAP_FILE));
+  if (kind === undefined || configMap === undefined) return undefined;
+  const clusterName = (parse(kind) as { name?: string } | null)?.name ??
+    DEFAULT_SETTINGS.clusterName;
+  const namespace =
+    (parse(configMap) as { metadata?: { namespace?: string } } | null)?.metadata
+      ?.namespace ??
+      DEFAULT_SETTINGS.namespace;
+  return checkSettings({
+    clusterName,
+    namespace,
+    httpOverride: await exists(join(dir, HTTP_OVERRIDE_FILE)),
+  });
+}
+
+/** Options of `up istio`. */
+export interface IstioUpOptions {
+  dir?: string;
+  dryRun?: boolean;
+  /** Used when `dir` does not exist yet and `up` scaffolds it. */
+  namespace?: string;
+  clusterName?: string;
+  httpOverride?: boolean;
+}
+
+/** Validates every manifest in the folder before anything is applied. */
+async function validateFolder(
+  dir: string,
+  settings: IstioSettings,
+): Promise<void> {
+  const names = [KIND_CONFIG_FILE, ...manifestFiles(settings)];
+  const issues = [];
+  for (const name of names) {
+    const text = await readText(join(dir, name));
+    if (text === undefined) {
+      throw new UserError(
+        `${
+          join(dir, name)
+        } is missing: run 'wasmerang scaffold istio --dir ${dir} --force'`,
+      );
+    }
+    issues.push(...validateYamlFile(join(dir, name), text));
+  }
+  const errors = issues.filter((issue) => issue.severity === "error");
+  if (errors.length > 0) {
+    throw new UserError(
+      `the manifests in ${dir} do not validate:\n${
+        renderManifestIssues(errors)
+      }`,
+    );
+  }
+}
+
+/**
+ * `up istio`: prerequisites, then the plan (kind cluster, Istio, namespace,
+ * ConfigMap, manifests, rollouts). With `dryRun`, prints the plan for the
+ * observed cluster (a fresh one when the tools or the cluster are missing)
+ * and runs nothing.
+ */
+export async function upIstio(options: IstioUpOptions = {}): Promise<void> {
+  const dir = options.dir ?? DEFAULT_ISTIO_DIR;
+  if (!options.dryRun) await requirePrerequisites("istio");
+  let settings = await readScaffoldSettings(dir);
+  const scaffoldFirst = settings === undefined;
+  settings ??= settingsFrom(options);
+  if (options.dryRun) {
+    const missing = missingFor("istio", await checkTools(MODE_NEEDS.istio));
+    const state = missing.length === 0
+      ? await observeCluster(settings)
+      : { ...FRESH_CLUSTER };
+    const lines = [
+      `# wasmerang up istio --dir ${dir} (dry run: nothing is run or written)`,
+      missing.length > 0
+        ? `# missing ${
+          missing.map((tool) => tool.name).join(", ")
+        }: a real run stops here; plan for a new cluster:`
+        : state.clusterExists
+        ? `# cluster "${settings.clusterName}" exists: steps already done are skipped`
+        : `# cluster "${settings.clusterName}" does not exist: every step runs`,
+      ...(scaffoldFirst
+        ? [`# write the example first: wasmerang scaffold istio --dir ${dir}`]
+        : []),
+      renderPlan(upPlan(settings, dir, state)),
+    ];
+    console.log(lines.join("\n"));
+    return;
+  }
+  if (scaffoldFirst) await scaffoldIstio({ ...options, dir });
+  await validateFolder(dir, settings);
+  const state = await observeCluster(settings);
+  await executePlan(upPlan(settings, dir, state));
+  hint(
+    `The example runs in kind-${settings.clusterName}, namespace ${settings.namespace}. Next: wasmerang probe istio` +
+      (settings.namespace === "default"
+        ? ""
+        : ` --namespace ${settings.namespace}`) +
+      (settings.clusterName === "wasmerang"
+        ? ""
+        : ` --cluster-name ${settings.clusterName}`),
+  );
+}
+
+/** Options shared by `probe istio` and `down istio` to find the example. */
+export interface IstioTargetOptions {
+  /** A scaffolded folder to read the namespace and cluster name from (default istio-k8s, if present). */
+  dir?: string;
+  namespace?: string;
+  clusterName?: string;
+}
+
+async function targetSettings(
+  options: IstioTargetOptions,
+): Promise<IstioSettings> {
+  const fromDir = await readScaffoldSettings(options.dir ?? DEFAULT_ISTIO_DIR);
+  if (options.dir !== undefined && fromDir === undefined) {
+    throw new UserError(
+      `${options.dir} holds no Istio example (no ${KIND_CONFIG_FILE} and ${CONFIGMAP_FILE})`,
+      2,
+    );
+  }
+  return settingsFrom({
+    namespace: options.namespace ?? fromDir?.namespace,
+    clusterName: options.clusterName ?? fromDir?.clusterName,
+    httpOverride: fromDir?.httpOverride,
+  });
+}
+
+/** Options of `probe istio`. */
+export interface IstioProbeTaskOptions extends IstioTargetOptions {
+  count?: number | string;
+  port?: number | string;
+  json?: boolean;
+}
+
+/** `probe istio`: prints the table (or JSON) and returns the exit code (0 all expected, 1 otherwise). */
+export async function probeIstioTask(
+  options: IstioProbeTaskOptions = {},
+): Promise<number> {
+  const settings = await targetSettings(options);
+  const count = options.count === undefined ? undefined : Number(options.count);
+  const port = options.port === undefined ? undefined : Number(options.port);
+  if (
+    port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)
+  ) {
+    throw new UserError(`invalid --port "${options.port}"`, 2);
+  }
+  const report = await probeIstio(settings, { count, port });
+  console.log(
+    options.json ? JSON.stringify(report, null, 2) : renderProbeReport(report),
+  );
+  return probeExitCode(report);
+}
+
+/** Options of `down istio`. */
+export interface IstioDownOptions extends IstioTargetOptions {
+  /** Delete the whole kind cluster. */
+  cluster?: boolean;
+  dryRun?: boolean;
+}
+
+/** `down istio`: deletes what `up` made (or the kind cluster with `cluster`). */
+export async function downIstio(options: IstioDownOptions = {}): Promise<void> {
+  const settings = await targetSettings(options);
+  if (options.dryRun) {
+    const missing = missingFor("istio", await checkTools(MODE_NEEDS.istio));
+    const state = missing.length === 0 ? await observeCluster(settings) : {
+      ...FRESH_CLUSTER,
+      clusterExists: true,
+      namespaceExists: true,
+      istioCrds: true,
+      injectionEnabled: true,
+    };
+    console.log(renderPlan(downPlan(settings, state, options)));
+    return;
+  }
+  await requirePrerequisites("istio");
+  const state = await observeCluster(settings);
+  await executePlan(downPlan(settings, state, options));
+  if (!options.cluster && state.clusterExists) {
+    hint(
+      `Istio stays installed in kind-${settings.clusterName}; 'wasmerang down istio --cluster' deletes the whole cluster.`,
+    );
+  }
+}
