@@ -6,10 +6,18 @@ import { Command, CommanderError } from "commander";
 import { UserError } from "./lib/errors.ts";
 import { build } from "./tasks/build.ts";
 import { route } from "./tasks/route.ts";
+import { check } from "./tasks/check.ts";
+import { doctor } from "./tasks/doctor.ts";
+import { down } from "./tasks/down.ts";
+import { probe } from "./tasks/probe.ts";
+import { scaffold } from "./tasks/scaffold.ts";
+import { up } from "./tasks/up.ts";
 
 function program(): Command {
   const cli = new Command("wasmerang")
-    .description("Write, run and prove TCP-level (L4) WebAssembly filters for Envoy and Istio.")
+    .description(
+      "Write, run and prove TCP-level (L4) WebAssembly filters for Envoy and Istio.",
+    )
     .version("0.1.0")
     .showSuggestionAfterError(true)
     .exitOverride()
@@ -17,21 +25,111 @@ function program(): Command {
 
   cli.command("build")
     .description("compile filter/ (AssemblyScript) to a proxy-wasm module")
-    .option("--out <path>", "where to write the module", "filter/build/wasmerang.wasm")
+    .option(
+      "--out <path>",
+      "where to write the module",
+      "filter/build/wasmerang.wasm",
+    )
     .option("--debug", "build without optimization, with debug info")
-    .option("--entry <path>", "the filter's entry file", "filter/assembly/index.ts")
+    .option(
+      "--entry <path>",
+      "the filter's entry file",
+      "filter/assembly/index.ts",
+    )
     .option("--embed", "also refresh the module embedded in the tool")
     .action(async (options) => await build(options));
 
   cli.command("route")
-    .description("run the filter in the embedded host and print its decision for each source")
-    .argument("<source-address...>", "source addresses, e.g. 10.0.0.2 or 10.0.0.3:5555")
-    .option("--config <string>", 'plugin configuration: "standalone", "istio" or JSON', "standalone")
-    .option("--destination <addr>", "destination address of each connection", "10.96.0.1:443")
+    .description(
+      "run the filter in the embedded host and print its decision for each source",
+    )
+    .argument(
+      "<source-address...>",
+      "source addresses, e.g. 10.0.0.2 or 10.0.0.3:5555",
+    )
+    .option(
+      "--config <string>",
+      'plugin configuration: "standalone", "istio" or JSON',
+      "standalone",
+    )
+    .option(
+      "--destination <addr>",
+      "destination address of each connection",
+      "10.96.0.1:443",
+    )
     .option("--wasm <path>", "use this module instead of the embedded one")
     .option("--json", "print one JSON array")
     .option("--verbose", "print the filter's log lines")
     .action(async (sources, options) => await route(sources, options));
+
+  cli.command("up")
+    .description("launch a working example around the filter")
+    .argument("<mode>", "local, docker or istio")
+    .option("--dir <dir>", "the example folder (docker: envoy-docker)")
+    .option(
+      "--dry-run",
+      "print the exact commands and files; run and write nothing",
+    )
+    .option("--wasm <path>", "run this module instead of the embedded filter")
+    .option(
+      "--ready-timeout <seconds>",
+      "docker: how long to wait for Envoy's /ready (default 90)",
+      Number,
+    )
+    .action(async (mode, options) => await up(mode, options));
+
+  cli.command("probe")
+    .description(
+      "connect from chosen source IPs and show which egress answered",
+    )
+    .argument("[mode]", "local (default), docker or istio")
+    .option(
+      "--from <ips>",
+      "comma-separated source IPs (docker: default 172.21.0.10-13)",
+    )
+    .option("--dir <dir>", "docker: the example folder (default envoy-docker)")
+    .option("--json", "print the report as JSON")
+    .action(async (mode, options) => await probe(mode, options));
+
+  cli.command("down")
+    .description("tear an example down, leaving nothing behind")
+    .argument("<mode>", "local, docker or istio")
+    .option("--dir <dir>", "the example folder (docker: envoy-docker)")
+    .option("--dry-run", "print the exact commands; run nothing")
+    .action(async (mode, options) => await down(mode, options));
+
+  cli.command("scaffold")
+    .description("write the example files `up` launches, to read and edit")
+    .argument("<mode>", "docker or istio")
+    .option("--dir <dir>", "where to write (docker: envoy-docker)")
+    .option("--force", "replace files that differ")
+    .option(
+      "--envoy-image <image>",
+      "docker: Envoy image (default envoyproxy/envoy:v1.40.0)",
+    )
+    .option(
+      "--subnet <cidr>",
+      "docker: the compose network's subnet (default 172.21.0.0/16)",
+    )
+    .option("--wasm <path>", "ship this module instead of the embedded filter")
+    .action(async (mode, options) => await scaffold(mode, options));
+
+  cli.command("check")
+    .description("check Envoy config files against Envoy's own API protos")
+    .argument("<file...>", "Envoy bootstrap files (YAML or JSON)")
+    .option("--json", "print the issues as JSON")
+    .action(async (files, options) => await check(files, options));
+
+  cli.command("doctor")
+    .description(
+      "say which prerequisites are present, with versions and install hints",
+    )
+    .argument(
+      "[mode]",
+      "exit 1 when something this mode needs is missing: local, docker or istio",
+    )
+    .option("--json", "print the findings as JSON")
+    .action(async (mode, options) => await doctor(mode, options));
 
   return cli;
 }
@@ -43,8 +141,13 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.exitCode === 0 || error.code === "commander.helpDisplayed") return 0;
-      const message = error.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ");
+      if (error.exitCode === 0 || error.code === "commander.helpDisplayed") {
+        return 0;
+      }
+      const message = error.message.replace(/^error: /, "").replace(
+        /\s*\n\s*/g,
+        " ",
+      );
       console.error(`wasmerang: ${message} (see 'wasmerang --help')`);
       return 2;
     }

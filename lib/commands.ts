@@ -167,7 +167,11 @@ export class Plan {
    */
   render(): string {
     return this.steps.map((item) => {
-      if (item.kind === "task") return `# ${item.description}`;
+      if (item.kind === "task") {
+        return item.description.split("\n").map((line) => `# ${line}`).join(
+          "\n",
+        );
+      }
       const env = Object.entries(item.options.env ?? {}).map(([key, value]) =>
         `${key}=${shellQuote([value])} `
       )

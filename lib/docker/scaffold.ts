@@ -3,9 +3,18 @@
  * writes and `wasmerang up docker` launches. Its envoy.yaml is checked
  * against Envoy's API every time it is generated.
  */
+import * as path from "node:path";
 import { checkEnvoyBootstrap } from "../envoy_check.ts";
-import type { ScaffoldFile } from "../scaffold_files.ts";
+import { UserError } from "../errors.ts";
+import { loadFilter } from "../filter_module.ts";
 import {
+  renderWritten,
+  type ScaffoldFile,
+  writeScaffold,
+} from "../scaffold_files.ts";
+import { hint } from "../ui.ts";
+import {
+  DEFAULT_DIR,
   DEFAULT_ENVOY_IMAGE,
   DEFAULT_SUBNET,
   dockerNetwork,
@@ -39,7 +48,10 @@ export function dockerScaffoldFiles(
 ): ScaffoldFile[] {
   const envoyImage = options.envoyImage ?? DEFAULT_ENVOY_IMAGE;
   if (!/^[a-z0-9][a-z0-9._\/:@-]*$/i.test(envoyImage)) {
-    throw new Error(`invalid --envoy-image "${envoyImage}"`);
+    throw new UserError(
+      `invalid --envoy-image "${envoyImage}": expected an image reference like ${DEFAULT_ENVOY_IMAGE}`,
+      2,
+    );
   }
   const network = dockerNetwork(options.subnet ?? DEFAULT_SUBNET);
   const envoy = envoyYaml();
@@ -62,4 +74,38 @@ export function dockerScaffoldFiles(
     { path: WASM_FILE, content: options.wasm },
     { path: "README.md", content: readme({ envoyImage, network }) },
   ];
+}
+
+/** Options of `wasmerang scaffold docker`. */
+export interface ScaffoldDockerOptions {
+  dir?: string;
+  envoyImage?: string;
+  subnet?: string;
+  force?: boolean;
+  /** Ship this module instead of the embedded filter. */
+  wasm?: string;
+}
+
+/** Writes the Docker example folder and says what it wrote. */
+export async function scaffoldDocker(
+  options: ScaffoldDockerOptions,
+): Promise<void> {
+  const dir = options.dir ?? DEFAULT_DIR;
+  const files = dockerScaffoldFiles({
+    wasm: await loadFilter(options.wasm),
+    envoyImage: options.envoyImage,
+    subnet: options.subnet,
+  });
+  const written = await writeScaffold(dir, files, {
+    force: options.force,
+    command: "scaffold docker",
+  });
+  console.log(renderWritten(dir, written));
+  const dirFlag = dir === DEFAULT_DIR ? "" : ` --dir ${dir}`;
+  hint(
+    `✓ ${path.join(dir, "envoy.yaml")} passes the Envoy API check.\n` +
+      `Next: read ${
+        path.join(dir, "README.md")
+      }, then: wasmerang up docker${dirFlag}`,
+  );
 }

@@ -1,0 +1,21 @@
+/** `wasmerang down <mode>`: tear an example down, leaving nothing behind. Dispatch only. */
+import { type DockerDownOptions, downDocker } from "../lib/docker/down.ts";
+import { UserError } from "../lib/errors.ts";
+import { parseMode } from "./modes.ts";
+
+/** Options of `wasmerang down`, the union of every mode's. */
+export type DownOptions = DockerDownOptions;
+
+/** Runs `down` for `modeText`. */
+export async function down(
+  modeText: string,
+  options: DownOptions = {},
+): Promise<void> {
+  const mode = parseMode(modeText);
+  switch (mode) {
+    case "docker":
+      return await downDocker(options);
+    default:
+      throw new UserError(`down ${mode} is not available in this build yet`, 2);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * `wasmerang probe [mode]`: connect from chosen source IPs and show who
+ * answered. Every mode returns the same report: the same table, JSON and exit
+ * codes (0 all expected, 1 some not, 2 nothing to probe). Dispatch only.
+ */
+import { type DockerProbeOptions, probeDocker } from "../lib/docker/probe.ts";
+import { UserError } from "../lib/errors.ts";
+import {
+  probeExitCode,
+  type ProbeReport,
+  renderProbeReport,
+} from "../lib/probe_report.ts";
+import { parseMode } from "./modes.ts";
+
+/** Options of `wasmerang probe`, the union of every mode's. */
+export type ProbeOptions = DockerProbeOptions & { json?: boolean };
+
+/** Runs `probe` for `modeText` (default local), prints the report, fails when a result did. */
+export async function probe(
+  modeText: string | undefined,
+  options: ProbeOptions = {},
+): Promise<void> {
+  const mode = parseMode(modeText ?? "local");
+  let report: ProbeReport;
+  switch (mode) {
+    case "docker":
+      report = await probeDocker(options);
+      break;
+    default:
+      throw new UserError(
+        `probe ${mode} is not available in this build yet`,
+        2,
+      );
+  }
+  console.log(
+    options.json ? JSON.stringify(report, null, 2) : renderProbeReport(report),
+  );
+  if (probeExitCode(report) !== 0) {
+    throw new UserError(
+      `probe failed: ${report.failed} of ${report.results.length} did not reach the expected egress`,
+    );
+  }
+}

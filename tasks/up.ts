@@ -1,0 +1,21 @@
+/** `wasmerang up <mode>`: launch a working example around the filter. Dispatch only. */
+import { type DockerUpOptions, upDocker } from "../lib/docker/up.ts";
+import { UserError } from "../lib/errors.ts";
+import { parseMode } from "./modes.ts";
+
+/** Options of `wasmerang up`, the union of every mode's. */
+export type UpOptions = DockerUpOptions;
+
+/** Runs `up` for `modeText`. */
+export async function up(
+  modeText: string,
+  options: UpOptions = {},
+): Promise<void> {
+  const mode = parseMode(modeText);
+  switch (mode) {
+    case "docker":
+      return await upDocker(options);
+    default:
+      throw new UserError(`up ${mode} is not available in this build yet`, 2);
+  }
+}
