@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-explicit-any -- the tests read into generated manifests as plain JSON
 import assert from "node:assert/strict";
 import { parse, parseAllDocuments } from "yaml";
 import { UserError } from "../errors.ts";

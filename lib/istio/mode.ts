@@ -12,7 +12,7 @@ import {
   MODE_NEEDS,
   requirePrerequisites,
 } from "../prerequisites.ts";
-import { probeExitCode, renderProbeReport } from "../probe_report.ts";
+import type { ProbeReport } from "../probe_report.ts";
 import { renderWritten, writeScaffold } from "../scaffold_files.ts";
 import { hint } from "../ui.ts";
 import { renderIstioFiles } from "./files.ts";
@@ -111,6 +111,19 @@ export async function scaffoldIstio(
   );
   hint(
     `Next: wasmerang up istio --dir ${dir}   (add --dry-run to see every command first)`,
+  );
+}
+
+/** Like `requirePrerequisites`, for the few tools one command needs. */
+async function requireTools(names: ToolName[], command: string): Promise<void> {
+  const missing = (await checkTools(names)).filter((status) => !status.found);
+  if (missing.length === 0) return;
+  throw new UserError(
+    `${command} needs ${
+      missing.map((status) => status.name).join(" and ")
+    }, missing: ` +
+      missing.map((status) => `${status.name}: ${status.hint}`).join("; ") +
+      "; see 'wasmerang doctor istio'",
   );
 }
 
@@ -265,15 +278,19 @@ async function targetSettings(
 
 /** Options of `probe istio`. */
 export interface IstioProbeTaskOptions extends IstioTargetOptions {
+  /** Connections to make, round-robin over the client pods (default 8). */
   count?: number | string;
+  /** 9000, or 80 through the HTTP override. */
   port?: number | string;
-  json?: boolean;
 }
 
-/** `probe istio`: prints the table (or JSON) and returns the exit code (0 all expected, 1 otherwise). */
-export async function probeIstioTask(
+/**
+ * `probe istio`: the report (the `probe` task prints it, as for every mode).
+ * Usage errors and an unreachable cluster are UserErrors with exit 2.
+ */
+export async function probeIstioReport(
   options: IstioProbeTaskOptions = {},
-): Promise<number> {
+): Promise<ProbeReport> {
   const settings = await targetSettings(options);
   const count = options.count === undefined ? undefined : Number(options.count);
   const port = options.port === undefined ? undefined : Number(options.port);
@@ -282,11 +299,13 @@ export async function probeIstioTask(
   ) {
     throw new UserError(`invalid --port "${options.port}"`, 2);
   }
-  const report = await probeIstio(settings, { count, port });
-  console.log(
-    options.json ? JSON.stringify(report, null, 2) : renderProbeReport(report),
-  );
-  return probeExitCode(report);
+  if (port === HTTP_PORT && !settings.httpOverride) {
+    console.error(
+      `note: port ${HTTP_PORT} reaches the filter only with --http-override (scaffold istio --http-override)`,
+    );
+  }
+  await requireTools(["kubectl"], "probe istio");
+  return await probeIstio(settings, { count, port });
 }
 
 /** Options of `down istio`. */
@@ -311,7 +330,7 @@ export async function downIstio(options: IstioDownOptions = {}): Promise<void> {
     console.log(renderPlan(downPlan(settings, state, options)));
     return;
   }
-  await requirePrerequisites("istio");
+  await requireTools(["kind", "kubectl"], "down istio");
   const state = await observeCluster(settings);
   await executePlan(downPlan(settings, state, options));
   if (!options.cluster && state.clusterExists) {

@@ -142,7 +142,7 @@ Deno.test("up istio without kind, kubectl, istioctl or docker stops before doing
     assert.deepEqual(await listDir(root), [], "nothing written");
     await assert.rejects(
       quietly(() => downIstio({}), { emptyPath: true }),
-      /istio mode needs docker/,
+      /down istio needs kind and kubectl, missing: kind: go install sigs\.k8s\.io\/kind@v0\.32\.0/,
     );
   } finally {
     await Deno.remove(root, { recursive: true });
