@@ -65,7 +65,10 @@ function program(): Command {
   cli.command("up")
     .description("launch a working example around the filter")
     .argument("<mode>", "local, docker or istio")
-    .option("--dir <dir>", "the example folder (docker: envoy-docker)")
+    .option(
+      "--dir <dir>",
+      "the example folder (docker: envoy-docker, istio: istio-k8s)",
+    )
     .option(
       "--dry-run",
       "print the exact commands and files; run and write nothing",
@@ -75,6 +78,18 @@ function program(): Command {
       "--ready-timeout <seconds>",
       "docker: how long to wait for Envoy's /ready (default 90)",
       Number,
+    )
+    .option(
+      "--namespace <ns>",
+      "istio: namespace when up writes the folder (default default)",
+    )
+    .option(
+      "--cluster-name <name>",
+      "istio: kind cluster when up writes the folder (default wasmerang)",
+    )
+    .option(
+      "--http-override",
+      "istio: also route port 80 through tcp_proxy when up writes the folder",
     )
     .action(async (mode, options) => await up(mode, options));
 
@@ -87,7 +102,20 @@ function program(): Command {
       "--from <ips>",
       "comma-separated source IPs (docker: default 172.21.0.10-13)",
     )
-    .option("--dir <dir>", "docker: the example folder (default envoy-docker)")
+    .option(
+      "--dir <dir>",
+      "the example folder (docker: envoy-docker; istio: istio-k8s, for its namespace and cluster)",
+    )
+    .option(
+      "--count <n>",
+      "istio: connections to make from the client pods (default 8)",
+    )
+    .option(
+      "--port <port>",
+      "istio: 9000 (default), or 80 with the HTTP override",
+    )
+    .option("--namespace <ns>", "istio: the example's namespace")
+    .option("--cluster-name <name>", "istio: the kind cluster")
     .option("--json", "print the report as JSON")
     .action(async (mode, options) => await probe(mode, options));
 
@@ -96,12 +124,18 @@ function program(): Command {
     .argument("<mode>", "local, docker or istio")
     .option("--dir <dir>", "the example folder (docker: envoy-docker)")
     .option("--dry-run", "print the exact commands; run nothing")
+    .option("--cluster", "istio: delete the whole kind cluster")
+    .option("--namespace <ns>", "istio: the example's namespace")
+    .option("--cluster-name <name>", "istio: the kind cluster")
     .action(async (mode, options) => await down(mode, options));
 
   cli.command("scaffold")
     .description("write the example files `up` launches, to read and edit")
     .argument("<mode>", "docker or istio")
-    .option("--dir <dir>", "where to write (docker: envoy-docker)")
+    .option(
+      "--dir <dir>",
+      "where to write (docker: envoy-docker, istio: istio-k8s)",
+    )
     .option("--force", "replace files that differ")
     .option(
       "--envoy-image <image>",
@@ -112,6 +146,18 @@ function program(): Command {
       "docker: the compose network's subnet (default 172.21.0.0/16)",
     )
     .option("--wasm <path>", "ship this module instead of the embedded filter")
+    .option(
+      "--namespace <ns>",
+      "istio: namespace of every object (default default)",
+    )
+    .option(
+      "--cluster-name <name>",
+      "istio: the kind cluster's name (default wasmerang)",
+    )
+    .option(
+      "--http-override",
+      "istio: also route port 80 (HTTP to Istio) through tcp_proxy",
+    )
     .action(async (mode, options) => await scaffold(mode, options));
 
   cli.command("check")

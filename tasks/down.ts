@@ -1,10 +1,11 @@
 /** `wasmerang down <mode>`: tear an example down, leaving nothing behind. Dispatch only. */
 import { type DockerDownOptions, downDocker } from "../lib/docker/down.ts";
 import { UserError } from "../lib/errors.ts";
+import { downIstio, type IstioDownOptions } from "../lib/istio/mode.ts";
 import { parseMode } from "./modes.ts";
 
 /** Options of `wasmerang down`, the union of every mode's. */
-export type DownOptions = DockerDownOptions;
+export type DownOptions = DockerDownOptions & IstioDownOptions;
 
 /** Runs `down` for `modeText`. */
 export async function down(
@@ -15,6 +16,8 @@ export async function down(
   switch (mode) {
     case "docker":
       return await downDocker(options);
+    case "istio":
+      return await downIstio(options);
     default:
       throw new UserError(`down ${mode} is not available in this build yet`, 2);
   }

@@ -6,6 +6,10 @@
 import { type DockerProbeOptions, probeDocker } from "../lib/docker/probe.ts";
 import { UserError } from "../lib/errors.ts";
 import {
+  type IstioProbeTaskOptions,
+  probeIstioReport,
+} from "../lib/istio/mode.ts";
+import {
   probeExitCode,
   type ProbeReport,
   renderProbeReport,
@@ -13,7 +17,9 @@ import {
 import { parseMode } from "./modes.ts";
 
 /** Options of `wasmerang probe`, the union of every mode's. */
-export type ProbeOptions = DockerProbeOptions & { json?: boolean };
+export type ProbeOptions = DockerProbeOptions & IstioProbeTaskOptions & {
+  json?: boolean;
+};
 
 /** Runs `probe` for `modeText` (default local), prints the report, fails when a result did. */
 export async function probe(
@@ -25,6 +31,9 @@ export async function probe(
   switch (mode) {
     case "docker":
       report = await probeDocker(options);
+      break;
+    case "istio":
+      report = await probeIstioReport(options);
       break;
     default:
       throw new UserError(

@@ -3,11 +3,11 @@ import {
   scaffoldDocker,
   type ScaffoldDockerOptions,
 } from "../lib/docker/scaffold.ts";
-import { UserError } from "../lib/errors.ts";
+import { type IstioScaffoldOptions, scaffoldIstio } from "../lib/istio/mode.ts";
 import { parseMode } from "./modes.ts";
 
 /** Options of `wasmerang scaffold`, the union of every mode's. */
-export type ScaffoldOptions = ScaffoldDockerOptions;
+export type ScaffoldOptions = ScaffoldDockerOptions & IstioScaffoldOptions;
 
 /** Runs `scaffold` for `modeText`. */
 export async function scaffold(
@@ -18,10 +18,7 @@ export async function scaffold(
   switch (mode) {
     case "docker":
       return await scaffoldDocker(options);
-    default:
-      throw new UserError(
-        `scaffold ${mode} is not available in this build yet`,
-        2,
-      );
+    case "istio":
+      return await scaffoldIstio(options);
   }
 }

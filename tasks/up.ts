@@ -1,10 +1,11 @@
 /** `wasmerang up <mode>`: launch a working example around the filter. Dispatch only. */
 import { type DockerUpOptions, upDocker } from "../lib/docker/up.ts";
 import { UserError } from "../lib/errors.ts";
+import { type IstioUpOptions, upIstio } from "../lib/istio/mode.ts";
 import { parseMode } from "./modes.ts";
 
 /** Options of `wasmerang up`, the union of every mode's. */
-export type UpOptions = DockerUpOptions;
+export type UpOptions = DockerUpOptions & IstioUpOptions;
 
 /** Runs `up` for `modeText`. */
 export async function up(
@@ -15,6 +16,8 @@ export async function up(
   switch (mode) {
     case "docker":
       return await upDocker(options);
+    case "istio":
+      return await upIstio(options);
     default:
       throw new UserError(`up ${mode} is not available in this build yet`, 2);
   }

@@ -11,6 +11,7 @@ import {
   missingFor,
   MODE_NEEDS,
   requirePrerequisites,
+  type ToolName,
 } from "../prerequisites.ts";
 import type { ProbeReport } from "../probe_report.ts";
 import { renderWritten, writeScaffold } from "../scaffold_files.ts";
@@ -24,6 +25,7 @@ import {
 import {
   checkSettings,
   DEFAULT_SETTINGS,
+  HTTP_PORT,
   type IstioSettings,
 } from "./manifests.ts";
 import {
@@ -170,6 +172,8 @@ export interface IstioUpOptions {
   dryRun?: boolean;
   /** Used when `dir` does not exist yet and `up` scaffolds it. */
   namespace?: string;
+  /** A module to ship when `up` scaffolds the folder. */
+  wasm?: string;
   clusterName?: string;
   httpOverride?: boolean;
 }
@@ -213,6 +217,13 @@ export async function upIstio(options: IstioUpOptions = {}): Promise<void> {
   if (!options.dryRun) await requirePrerequisites("istio");
   let settings = await readScaffoldSettings(dir);
   const scaffoldFirst = settings === undefined;
+  if (!scaffoldFirst && options.wasm !== undefined) {
+    throw new UserError(
+      `${dir} already holds the example and its ConfigMap: put the module in it with ` +
+        `'wasmerang scaffold istio --dir ${dir} --wasm ${options.wasm} --force', then run up again`,
+      2,
+    );
+  }
   settings ??= settingsFrom(options);
   if (options.dryRun) {
     const missing = missingFor("istio", await checkTools(MODE_NEEDS.istio));

@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { main } from "../../cli.ts";
+import { readScaffoldSettings } from "./mode.ts";
+
+/** Runs the CLI in-process with output captured. */
+async function cli(...args: string[]) {
+  const lines: string[] = [];
+  const { log, error } = console;
+  console.log = (...parts: unknown[]) => lines.push(parts.join(" "));
+  console.error = (...parts: unknown[]) => lines.push(parts.join(" "));
+  try {
+    return { code: await main(args), output: lines.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+Deno.test("the CLI wires scaffold istio and up istio --dry-run with their options", async () => {
+  const dir = join(await Deno.makeTempDir(), "y");
+  try {
+    const scaffolded = await cli(
+      "scaffold",
+      "istio",
+      "--dir",
+      dir,
+      "--namespace",
+      "demo",
+      "--cluster-name",
+      "lab",
+      "--http-override",
+    );
+    assert.equal(scaffolded.code, 0, scaffolded.output);
+    assert.deepEqual(await readScaffoldSettings(dir), {
+      namespace: "demo",
+      clusterName: "lab",
+      httpOverride: true,
+    });
+    const again = await cli("scaffold", "istio", "--dir", dir);
+    assert.equal(again.code, 1);
+    assert.match(again.output, /^wasmerang: refusing to (overwrite|leave)/m);
+
+    const plan = await cli("up", "istio", "--dir", dir, "--dry-run");
+    assert.equal(plan.code, 0, plan.output);
+    assert.match(
+      plan.output,
+      /istioctl install -y --context kind-lab --set profile=minimal/,
+    );
+    assert.match(
+      plan.output,
+      /-n demo rollout status deployment\/wasmerang-client/,
+    );
+
+    const bad = await cli("probe", "istio", "--dir", dir, "--port", "http");
+    assert.equal(bad.code, 2);
+    assert.match(bad.output, /invalid --port "http"/);
+  } finally {
+    await Deno.remove(join(dir, ".."), { recursive: true });
+  }
+});
