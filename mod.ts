@@ -48,8 +48,64 @@ export {
   renderProbeReport,
 } from "./lib/probe_report.ts";
 
+// The result of running an external command (kind, kubectl, istioctl, docker).
+export type { CommandResult } from "./lib/commands.ts";
+
 // The mistake a user can fix: one line, an exit code.
 export { UserError } from "./lib/errors.ts";
 
 // The proxy-wasm host.
 export * from "./host/mod.ts";
+
+/**
+ * The Istio example: its manifests as data (`renderIstioFiles`), their
+ * validation against the Kubernetes/Istio schemas and Envoy's protos, the
+ * `up`/`down` plans as pure functions of the observed cluster, and the probe.
+ *
+ * @example Render and check the example without a cluster
+ * ```ts
+ * import { DEFAULT_ISTIO_SETTINGS, embeddedFilter, renderIstioFiles, validateIstioFiles } from "./mod.ts";
+ * const files = renderIstioFiles({ ...DEFAULT_ISTIO_SETTINGS }, embeddedFilter());
+ * validateIstioFiles(files); // []
+ * ```
+ */
+export { renderIstioFiles } from "./lib/istio/files.ts";
+export {
+  DEFAULT_SETTINGS as DEFAULT_ISTIO_SETTINGS,
+  filterConfiguration as istioFilterConfiguration,
+  type IstioSettings,
+  wasmTypedConfig as istioWasmTypedConfig,
+} from "./lib/istio/manifests.ts";
+export {
+  type ManifestIssue,
+  renderManifestIssues,
+  validateIstioFiles,
+  validateManifest,
+  validateYamlFile,
+} from "./lib/istio/validate.ts";
+export {
+  type ClusterState,
+  downPlan as istioDownPlan,
+  FRESH_CLUSTER,
+  observeCluster,
+  type PlannedStep,
+  renderPlan as renderIstioPlan,
+  type Runner,
+  upPlan as istioUpPlan,
+} from "./lib/istio/plan.ts";
+export {
+  type IstioProbeOptions,
+  type IstioProbeResult,
+  probeIstio,
+} from "./lib/istio/probe.ts";
+export {
+  downIstio,
+  type IstioDownOptions,
+  type IstioProbeTaskOptions,
+  type IstioScaffoldOptions,
+  type IstioTargetOptions,
+  type IstioUpOptions,
+  probeIstioReport,
+  scaffoldIstio,
+  upIstio,
+} from "./lib/istio/mode.ts";

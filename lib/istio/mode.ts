@@ -49,10 +49,15 @@ export const DEFAULT_ISTIO_DIR = "istio-k8s";
 
 /** Options of `scaffold istio`. */
 export interface IstioScaffoldOptions {
+  /** Where to write (default `istio-k8s`). */
   dir?: string;
+  /** Namespace of every object (default `default`). */
   namespace?: string;
+  /** The kind cluster's name (default `wasmerang`). */
   clusterName?: string;
+  /** Also write the port-80 HTTP-to-TCP override. */
   httpOverride?: boolean;
+  /** Replace files that differ. */
   force?: boolean;
   /** A module to ship instead of the embedded filter. */
   wasm?: string;
@@ -168,13 +173,17 @@ export async function readScaffoldSettings(
 
 /** Options of `up istio`. */
 export interface IstioUpOptions {
+  /** The example folder (default `istio-k8s`); scaffolded first when it holds no example. */
   dir?: string;
+  /** Print the plan; run and write nothing. */
   dryRun?: boolean;
   /** Used when `dir` does not exist yet and `up` scaffolds it. */
   namespace?: string;
   /** A module to ship when `up` scaffolds the folder. */
   wasm?: string;
+  /** Used when `up` scaffolds the folder. */
   clusterName?: string;
+  /** Used when `up` scaffolds the folder. */
   httpOverride?: boolean;
 }
 
@@ -266,7 +275,9 @@ export async function upIstio(options: IstioUpOptions = {}): Promise<void> {
 export interface IstioTargetOptions {
   /** A scaffolded folder to read the namespace and cluster name from (default istio-k8s, if present). */
   dir?: string;
+  /** The example's namespace (default: the folder's, else `default`). */
   namespace?: string;
+  /** The kind cluster (default: the folder's, else `wasmerang`). */
   clusterName?: string;
 }
 
@@ -323,6 +334,7 @@ export async function probeIstioReport(
 export interface IstioDownOptions extends IstioTargetOptions {
   /** Delete the whole kind cluster. */
   cluster?: boolean;
+  /** Print the plan; run nothing. */
   dryRun?: boolean;
 }
 

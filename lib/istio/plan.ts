@@ -46,7 +46,9 @@ export const FRESH_CLUSTER: Readonly<ClusterState> = Object.freeze({
 
 /** One step: a command to run, or the reason it is skipped. */
 export interface PlannedStep {
+  /** What the spinner says. */
   title: string;
+  /** The command, exactly as run and as `--dry-run` prints it. */
   argv: string[];
   /** Why the step does not run (its effect is already there). */
   skipped?: string;

@@ -22,12 +22,15 @@ import { KIND_CONFIG_FILE } from "./layout.ts";
 
 /** One problem in one file. */
 export interface ManifestIssue {
+  /** The file the issue is in. */
   file: string;
   /** `Kind name` of the object, or "" for the file itself. */
   object: string;
   /** Path inside the object, e.g. `spec.template.spec.containers[0].image`. */
   path: string;
+  /** What is wrong. */
   message: string;
+  /** Errors make `up` refuse the folder; warnings are only said. */
   severity: "error" | "warning";
 }
 
