@@ -80,6 +80,16 @@ function settingsFrom(
 export async function scaffoldIstio(
   options: IstioScaffoldOptions = {},
 ): Promise<void> {
+  await writeIstioScaffold(options);
+  const dir = options.dir ?? DEFAULT_ISTIO_DIR;
+  hint(
+    `Next: wasmerang up istio --dir ${dir}   (add --dry-run to see every command first)`,
+  );
+}
+
+async function writeIstioScaffold(
+  options: IstioScaffoldOptions,
+): Promise<void> {
   const dir = options.dir ?? DEFAULT_ISTIO_DIR;
   const settings = settingsFrom(options);
   const files = renderIstioFiles(settings, await loadFilter(options.wasm));
@@ -115,9 +125,6 @@ export async function scaffoldIstio(
     `✓ ${
       files.size - 1
     } manifests validated (Kubernetes/Istio schemas, Envoy protos for the wasm filter)`,
-  );
-  hint(
-    `Next: wasmerang up istio --dir ${dir}   (add --dry-run to see every command first)`,
   );
 }
 
@@ -256,7 +263,7 @@ export async function upIstio(options: IstioUpOptions = {}): Promise<void> {
     console.log(lines.join("\n"));
     return;
   }
-  if (scaffoldFirst) await scaffoldIstio({ ...options, dir });
+  if (scaffoldFirst) await writeIstioScaffold({ ...options, dir });
   await validateFolder(dir, settings);
   const state = await observeCluster(settings);
   await executePlan(upPlan(settings, dir, state));

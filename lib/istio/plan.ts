@@ -33,6 +33,8 @@ export interface ClusterState {
   namespaceExists: boolean;
   /** The namespace carries `istio-injection=enabled`. */
   injectionEnabled: boolean;
+  /** The namespace carries wasmerang's part-of label: `up` created it, `down` deletes it. */
+  namespaceOwned: boolean;
 }
 
 /** A cluster that does not exist yet: every step of `up` runs. */
@@ -42,6 +44,7 @@ export const FRESH_CLUSTER: Readonly<ClusterState> = Object.freeze({
   istiodReady: false,
   namespaceExists: false,
   injectionEnabled: false,
+  namespaceOwned: false,
 });
 
 /** One step: a command to run, or the reason it is skipped. */
@@ -91,6 +94,7 @@ export function upPlan(
       ...files.flatMap((base) => ["-f", file(base)]),
     );
   const [configMap, ...rest] = manifestFiles(settings);
+  const creating = !state.namespaceExists && ns !== "default";
   const steps: PlannedStep[] = [
     {
       title: `Create kind cluster "${name}"`,
@@ -127,9 +131,7 @@ export function upPlan(
     {
       title: `Create namespace ${ns}`,
       argv: kubectl(settings, "create", "namespace", ns),
-      skipped: state.namespaceExists || ns === "default"
-        ? `namespace ${ns} exists`
-        : undefined,
+      skipped: creating ? undefined : `namespace ${ns} exists`,
     },
     {
       title: `Label namespace ${ns} for sidecar injection`,
@@ -139,6 +141,7 @@ export function upPlan(
         "namespace",
         ns,
         "istio-injection=enabled",
+        ...(creating ? [PART_OF_SELECTOR] : []),
         "--overwrite",
       ),
       skipped: state.injectionEnabled
@@ -200,6 +203,13 @@ export function downPlan(
     : !state.namespaceExists
     ? `namespace ${ns} does not exist`
     : undefined;
+  if (noNamespace === undefined && state.namespaceOwned) {
+    return [{
+      title: `Delete namespace ${ns} (up created it) and everything in it`,
+      argv: kubectl(settings, "delete", "namespace", ns, "--ignore-not-found"),
+      timeoutMs: 300_000,
+    }];
+  }
   return [
     {
       title: "Delete the Istio objects (EnvoyFilters, Sidecar)",
@@ -352,5 +362,6 @@ export async function observeCluster(
     istiodReady: istiod.code === 0 && parseIstiodReady(istiod.stdout),
     namespaceExists: namespace.code === 0,
     injectionEnabled: labels["istio-injection"] === "enabled",
+    namespaceOwned: labels["app.kubernetes.io/part-of"] === "wasmerang",
   };
 }

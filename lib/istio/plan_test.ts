@@ -18,6 +18,7 @@ const RUNNING: ClusterState = {
   istiodReady: true,
   namespaceExists: true,
   injectionEnabled: true,
+  namespaceOwned: false,
 };
 const K = "kubectl --context kind-wasmerang";
 const APPLY =
@@ -79,6 +80,7 @@ Deno.test("up plan: a cluster without Istio installs it; a new namespace is crea
     istiodReady: false,
     namespaceExists: false,
     injectionEnabled: false,
+    namespaceOwned: false,
   });
   const text = renderPlan(steps);
   assert.match(text, /^# skipped \(cluster "lab" exists: reused\)/);
@@ -87,6 +89,10 @@ Deno.test("up plan: a cluster without Istio installs it; a new namespace is crea
     /\nistioctl install -y --context kind-lab --set profile=minimal\n/,
   );
   assert.match(text, /\nkubectl --context kind-lab create namespace demo\n/);
+  assert.match(
+    text,
+    /\nkubectl --context kind-lab label namespace demo istio-injection=enabled app\.kubernetes\.io\/part-of=wasmerang --overwrite\n/,
+  );
   assert.match(
     text,
     /-f \/tmp\/x\/envoyfilter\.yaml -f \/tmp\/x\/http-override\.yaml -f \/tmp\/x\/networkpolicy\.yaml/,
@@ -119,6 +125,16 @@ Deno.test("down plan: delete by label, or the whole cluster; nothing to do when 
   assert.equal(
     downPlan(settings, { ...RUNNING, istioCrds: false })[0].skipped,
     "Istio is not installed",
+  );
+  // A namespace up created (it carries the part-of label) goes as a whole.
+  const lab: IstioSettings = {
+    namespace: "demo",
+    clusterName: "lab",
+    httpOverride: false,
+  };
+  assert.equal(
+    renderPlan(downPlan(lab, { ...RUNNING, namespaceOwned: true })),
+    "kubectl --context kind-lab delete namespace demo --ignore-not-found",
   );
   assert.equal(
     renderPlan(downPlan(settings, RUNNING, { cluster: true })),
@@ -173,6 +189,7 @@ Deno.test("observeCluster reads kind, the Istio CRD, istiod and the namespace la
     istiodReady: false,
     namespaceExists: false,
     injectionEnabled: false,
+    namespaceOwned: false,
   });
 
   const running = fakeRunner({
