@@ -37,24 +37,48 @@ Deno.test("a missing argument is one clear line and exit 2", async () => {
 });
 
 Deno.test("route --json prints one JSON array with the Istio clusters", async () => {
-  const { code, stdout } = await runCli("route", "--json", "10.0.0.2:5555", "10.0.0.3:5555", "--config", "istio");
+  const { code, stdout } = await runCli(
+    "route",
+    "--json",
+    "10.0.0.2:5555",
+    "10.0.0.3:5555",
+    "--config",
+    "istio",
+  );
   assert.equal(code, 0);
   const decisions = JSON.parse(stdout);
-  assert.deepEqual(decisions.map((d: { source: string; cluster: string }) => [d.source, d.cluster]), [
-    ["10.0.0.2:5555", "outbound|443||egress1.default.svc.cluster.local"],
-    ["10.0.0.3:5555", "outbound|443||egress2.default.svc.cluster.local"],
-  ]);
-  assert.ok(decisions.every((d: { logs: string[] }) => d.logs.some((line) => line.includes("->"))));
+  assert.deepEqual(
+    decisions.map((
+      d: { source: string; cluster: string },
+    ) => [d.source, d.cluster]),
+    [
+      ["10.0.0.2:5555", "outbound|443||egress1.default.svc.cluster.local"],
+      ["10.0.0.3:5555", "outbound|443||egress2.default.svc.cluster.local"],
+    ],
+  );
+  assert.ok(
+    decisions.every((d: { logs: string[] }) =>
+      d.logs.some((line) => line.includes("->"))
+    ),
+  );
 });
 
 Deno.test("route prints one line per source, and no override for an unparseable one", async () => {
   const { code, stdout } = await runCli("route", "10.0.0.2", "not-an-ip");
   assert.equal(code, 0);
-  assert.deepEqual(stdout.trim().split("\n"), ["10.0.0.2  → egress1", "not-an-ip → (no override)"]);
+  assert.deepEqual(stdout.trim().split("\n"), [
+    "10.0.0.2  → egress1",
+    "not-an-ip → (no override)",
+  ]);
 });
 
 Deno.test("route with a configuration the filter rejects exits 1 with the filter's reason", async () => {
-  const { code, stdout, stderr } = await runCli("route", "10.0.0.2", "--config", '{"mode":"mesh"}');
+  const { code, stdout, stderr } = await runCli(
+    "route",
+    "10.0.0.2",
+    "--config",
+    '{"mode":"mesh"}',
+  );
   assert.equal(code, 1);
   assert.equal(stdout, "");
   assert.match(stderr, /"mode" must be "standalone" or "istio"/);
@@ -62,9 +86,17 @@ Deno.test("route with a configuration the filter rejects exits 1 with the filter
 });
 
 Deno.test("route --wasm with a missing file says so and how to build one", async () => {
-  const { code, stderr } = await runCli("route", "10.0.0.2", "--wasm", "/nonexistent/filter.wasm");
+  const { code, stderr } = await runCli(
+    "route",
+    "10.0.0.2",
+    "--wasm",
+    "/nonexistent/filter.wasm",
+  );
   assert.equal(code, 1);
-  assert.match(stderr, /cannot read \/nonexistent\/filter.wasm: no such file .*wasmerang build/);
+  assert.match(
+    stderr,
+    /cannot read \/nonexistent\/filter.wasm: no such file .*wasmerang build/,
+  );
 });
 
 Deno.test("build writes the module and describes it", async () => {

@@ -15,7 +15,7 @@ export const FILTER_ENTRY = `${PROJECT_ROOT}filter/assembly/index.ts`;
 /** What a compilation produced: the module, or the compiler's diagnostics. */
 export interface CompileResult {
   /** The module's bytes; undefined when the compiler reported errors. */
-  wasm?: Uint8Array;
+  wasm?: Uint8Array<ArrayBuffer>;
   /** The compiler's own diagnostics (errors and warnings), as it printed them. */
   diagnostics: string;
 }
@@ -28,7 +28,7 @@ export async function compileFilter(
   options: { debug?: boolean; entry?: string } = {},
 ): Promise<CompileResult> {
   await asc.ready;
-  const outputs: Record<string, Uint8Array> = {};
+  const outputs: Record<string, Uint8Array<ArrayBuffer>> = {};
   const diagnostics = asc.createMemoryStream();
   const entry = resolve(options.entry ?? FILTER_ENTRY);
   try {
@@ -57,7 +57,7 @@ export async function compileFilter(
         stdout: asc.createMemoryStream(),
         stderr: diagnostics,
         writeFile: (name: string, contents: Uint8Array) => {
-          outputs[name] = contents;
+          outputs[name] = new Uint8Array(contents);
         },
       }, (error: Error | null) => {
         resolve(error !== null);

@@ -6,7 +6,7 @@
 import { UserError } from "./errors.ts";
 import { FILTER_WASM_BASE64 } from "./filter_wasm.generated.ts";
 
-let embedded: Uint8Array | undefined;
+let embedded: Uint8Array<ArrayBuffer> | undefined;
 
 /**
  * The built filter embedded in the tool.
@@ -17,20 +17,29 @@ let embedded: Uint8Array | undefined;
  * WebAssembly.validate(embeddedFilter()); // true
  * ```
  */
-export function embeddedFilter(): Uint8Array {
-  embedded ??= Uint8Array.from(atob(FILTER_WASM_BASE64), (c) => c.charCodeAt(0));
+export function embeddedFilter(): Uint8Array<ArrayBuffer> {
+  embedded ??= Uint8Array.from(
+    atob(FILTER_WASM_BASE64),
+    (c) => c.charCodeAt(0),
+  );
   return embedded;
 }
 
 /** The module at `path`, or the embedded filter when no path is given. */
-export async function loadFilter(path?: string): Promise<Uint8Array> {
+export async function loadFilter(
+  path?: string,
+): Promise<Uint8Array<ArrayBuffer>> {
   if (path === undefined) return embeddedFilter();
-  let bytes: Uint8Array;
+  let bytes: Uint8Array<ArrayBuffer>;
   try {
     bytes = await Deno.readFile(path);
   } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound ? "no such file" : (error as Error).message;
-    throw new UserError(`cannot read ${path}: ${reason} (build one with 'wasmerang build --out ${path}')`);
+    const reason = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : (error as Error).message;
+    throw new UserError(
+      `cannot read ${path}: ${reason} (build one with 'wasmerang build --out ${path}')`,
+    );
   }
   if (!WebAssembly.validate(bytes)) {
     throw new UserError(`${path} is not a valid WebAssembly module`);

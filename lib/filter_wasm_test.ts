@@ -3,7 +3,13 @@ import assert from "node:assert/strict";
 import { ConfigurationRejectedError, ProxyWasmVm } from "../host/mod.ts";
 import { compileFilter } from "./compiler.ts";
 import { embeddedFilter } from "./filter_module.ts";
-import { decideCluster, parseFilterConfig, ROOT_ID, sourceParity, TCP_PROXY_CLUSTER_KEY } from "./routing.ts";
+import {
+  decideCluster,
+  parseFilterConfig,
+  ROOT_ID,
+  sourceParity,
+  TCP_PROXY_CLUSTER_KEY,
+} from "./routing.ts";
 
 const ISTIO_EGRESS1 = "outbound|443||egress1.default.svc.cluster.local";
 const ISTIO_EGRESS2 = "outbound|443||egress2.default.svc.cluster.local";
@@ -13,10 +19,17 @@ function vm(configuration: string): Promise<ProxyWasmVm> {
 }
 
 /** Opens, decides and closes one connection; returns the cluster and its log lines. */
-function decide(filter: ProxyWasmVm, source: string, destination = "10.96.0.1:443") {
+function decide(
+  filter: ProxyWasmVm,
+  source: string,
+  destination = "10.96.0.1:443",
+) {
   const connection = filter.openConnection({ source, destination });
   connection.finish();
-  return { cluster: connection.filterState.get(TCP_PROXY_CLUSTER_KEY), logs: connection.logs };
+  return {
+    cluster: connection.filterState.get(TCP_PROXY_CLUSTER_KEY),
+    logs: connection.logs,
+  };
 }
 
 const table: [string, string, string, string | undefined][] = [
@@ -36,8 +49,18 @@ const table: [string, string, string, string | undefined][] = [
   ["standalone", "[::]:80", "10.96.0.1:443", "egress1"],
   ["istio", "10.0.0.2:5555", "10.96.0.1:443", ISTIO_EGRESS1],
   ["istio", "10.0.0.3:5555", "10.96.0.1:443", ISTIO_EGRESS2],
-  ["istio", "10.244.0.7:41000", "10.96.12.9:8080", "outbound|8080||egress2.default.svc.cluster.local"],
-  ["istio", "[fd00::4]:41000", "[fd00::1]:9090", "outbound|9090||egress1.default.svc.cluster.local"],
+  [
+    "istio",
+    "10.244.0.7:41000",
+    "10.96.12.9:8080",
+    "outbound|8080||egress2.default.svc.cluster.local",
+  ],
+  [
+    "istio",
+    "[fd00::4]:41000",
+    "[fd00::1]:9090",
+    "outbound|9090||egress1.default.svc.cluster.local",
+  ],
   ['"istio"', "10.0.0.2:5555", "10.96.0.1:443", ISTIO_EGRESS1],
   ["", "10.0.0.3", "10.96.0.1:443", "egress2"],
   [
@@ -46,27 +69,66 @@ const table: [string, string, string, string | undefined][] = [
     "10.96.0.1:443",
     "outbound|8080||green.shop.svc.corp.local",
   ],
-  ['{"clusters":["even-pool","odd-pool"]}', "10.0.0.8:1", "10.96.0.1:443", "even-pool"],
-  ['{"mode":"istio"}', "10.0.0.1:1", "10.96.0.1:15006", "outbound|15006||egress2.default.svc.cluster.local"],
+  [
+    '{"clusters":["even-pool","odd-pool"]}',
+    "10.0.0.8:1",
+    "10.96.0.1:443",
+    "even-pool",
+  ],
+  [
+    '{"mode":"istio"}',
+    "10.0.0.1:1",
+    "10.96.0.1:15006",
+    "outbound|15006||egress2.default.svc.cluster.local",
+  ],
 ];
 
 Deno.test("the filter routes each source by the parity of its address", async (t) => {
   const vms = new Map<string, ProxyWasmVm>();
   for (const [configuration, source, destination, expected] of table) {
-    await t.step(`${configuration || "(empty)"}: ${source} → ${expected}`, async () => {
-      if (!vms.has(configuration)) vms.set(configuration, await vm(configuration));
-      const { cluster, logs } = decide(vms.get(configuration)!, source, destination);
-      assert.equal(cluster, expected);
-      assert.equal(decideCluster(source, destination, parseFilterConfig(configuration)), expected);
-      const decisions = logs.filter((entry) => entry.message.includes(`-> ${expected}`));
-      assert.equal(decisions.length, 1, `one log line names the decision: ${JSON.stringify(logs)}`);
-    });
+    await t.step(
+      `${configuration || "(empty)"}: ${source} → ${expected}`,
+      async () => {
+        if (!vms.has(configuration)) {
+          vms.set(configuration, await vm(configuration));
+        }
+        const { cluster, logs } = decide(
+          vms.get(configuration)!,
+          source,
+          destination,
+        );
+        assert.equal(cluster, expected);
+        assert.equal(
+          decideCluster(source, destination, parseFilterConfig(configuration)),
+          expected,
+        );
+        const decisions = logs.filter((entry) =>
+          entry.message.includes(`-> ${expected}`)
+        );
+        assert.equal(
+          decisions.length,
+          1,
+          `one log line names the decision: ${JSON.stringify(logs)}`,
+        );
+      },
+    );
   }
 });
 
 Deno.test("an unparseable source gets no override, one warning and one metric", async (t) => {
   const filter = await vm("istio");
-  for (const source of ["garbage", "", "10.0.0", "10.0.0.256:1", "10.0.0.1:99999", "[::1", "1::2::3", "::ffff:1.2.3"]) {
+  for (
+    const source of [
+      "garbage",
+      "",
+      "10.0.0",
+      "10.0.0.256:1",
+      "10.0.0.1:99999",
+      "[::1",
+      "1::2::3",
+      "::ffff:1.2.3",
+    ]
+  ) {
     await t.step(JSON.stringify(source), () => {
       const before = filter.metrics()["wasmerang.unparseable_source"] ?? 0;
       const { cluster, logs } = decide(filter, source);
@@ -74,21 +136,29 @@ Deno.test("an unparseable source gets no override, one warning and one metric", 
       const warnings = logs.filter((entry) => entry.level === "warn");
       assert.equal(warnings.length, 1);
       assert.match(warnings[0].message, /no override/);
-      assert.equal(filter.metrics()["wasmerang.unparseable_source"], before + 1);
+      assert.equal(
+        filter.metrics()["wasmerang.unparseable_source"],
+        before + 1,
+      );
     });
   }
 });
 
 Deno.test("each egress has its own counter", async () => {
   const filter = await vm("standalone");
-  for (const source of ["10.0.0.2", "10.0.0.4", "10.0.0.5"]) decide(filter, source);
+  for (const source of ["10.0.0.2", "10.0.0.4", "10.0.0.5"]) {
+    decide(filter, source);
+  }
   assert.equal(filter.metrics()["wasmerang.routed.egress1"], 2);
   assert.equal(filter.metrics()["wasmerang.routed.egress2"], 1);
 });
 
 Deno.test("a configuration the filter cannot use is rejected with its reason", async (t) => {
   const cases: [string, RegExp][] = [
-    ["kubernetes", /invalid configuration "kubernetes": expected "standalone", "istio" or a JSON object/],
+    [
+      "kubernetes",
+      /invalid configuration "kubernetes": expected "standalone", "istio" or a JSON object/,
+    ],
     ['{"mode":"mesh"}', /"mode" must be "standalone" or "istio"/],
     ['{"clusters":["only-one"]}', /"clusters" must be two non-empty strings/],
     ['{"port":70000}', /"port" must be an integer from 1 to 65535/],
@@ -111,21 +181,35 @@ Deno.test("10,000 random source strings never trap and agree with the TypeScript
   const filter = await vm("standalone");
   const alphabet = "0123456789abcdef.:[]%/ f-";
   let seed = 42;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const random = () =>
+    (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let i = 0; i < 10_000; i++) {
     const length = Math.floor(random() * 24);
     const source = i % 3 === 0
-      ? `${Math.floor(random() * 300)}.${Math.floor(random() * 300)}.0.${Math.floor(random() * 300)}:${i}`
-      : Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
+      ? `${Math.floor(random() * 300)}.${Math.floor(random() * 300)}.0.${
+        Math.floor(random() * 300)
+      }:${i}`
+      : Array.from(
+        { length },
+        () => alphabet[Math.floor(random() * alphabet.length)],
+      ).join("");
     const { cluster } = decide(filter, source);
     const parity = sourceParity(source);
-    assert.equal(cluster, parity === undefined ? undefined : ["egress1", "egress2"][parity], source);
+    assert.equal(
+      cluster,
+      parity === undefined ? undefined : ["egress1", "egress2"][parity],
+      source,
+    );
   }
 });
 
 Deno.test("100,000 connections leave the module's memory where warm-up left it", async () => {
   const filter = await vm("istio");
-  const connect = (i: number) => decide(filter, `10.${i & 255}.${(i >> 8) & 255}.${i % 251}:${1024 + (i % 60000)}`);
+  const connect = (i: number) =>
+    decide(
+      filter,
+      `10.${i & 255}.${(i >> 8) & 255}.${i % 251}:${1024 + (i % 60000)}`,
+    );
   for (let i = 0; i < 1_000; i++) connect(i);
   const warm = filter.memoryBytes();
   for (let i = 0; i < 100_000; i++) connect(i);
@@ -135,5 +219,9 @@ Deno.test("100,000 connections leave the module's memory where warm-up left it",
 Deno.test("the embedded module is byte-identical to what filter/ builds to today", async () => {
   const { wasm, diagnostics } = await compileFilter();
   assert.ok(wasm, diagnostics);
-  assert.deepEqual(embeddedFilter(), wasm, "run `deno task embed` to refresh the embedded filter");
+  assert.deepEqual(
+    embeddedFilter(),
+    wasm,
+    "run `deno task embed` to refresh the embedded filter",
+  );
 });

@@ -28,7 +28,10 @@ export interface ProbeReport {
 }
 
 /** Builds a report from results, counting passes and failures. */
-export function probeReport(target: string, results: ProbeResult[]): ProbeReport {
+export function probeReport(
+  target: string,
+  results: ProbeResult[],
+): ProbeReport {
   const passed = results.filter((result) => result.ok).length;
   return { target, results, passed, failed: results.length - passed };
 }
@@ -45,7 +48,9 @@ export function renderProbeReport(report: ProbeReport): string {
   const summary = report.failed === 0
     ? `✓ ${report.passed} of ${report.results.length} connections answered by the expected egress (${report.target})`
     : `✗ ${report.failed} of ${report.results.length} connections did not reach the expected egress (${report.target})`;
-  return `${table(["source", "expected", "answered by", "latency", ""], rows)}\n${summary}`;
+  return `${
+    table(["source", "expected", "answered by", "latency", ""], rows)
+  }\n${summary}`;
 }
 
 /** Exit code of a finished probe: 0 when every result matched, 1 otherwise. */

@@ -49,11 +49,17 @@ const CONFIG_KEYS = ["mode", "clusters", "namespace", "domain", "port"];
  */
 export function parseFilterConfig(text: string): FilterConfig {
   const trimmed = text.trim();
-  if (trimmed === "" || trimmed === "standalone" || trimmed === '"standalone"') {
+  if (
+    trimmed === "" || trimmed === "standalone" || trimmed === '"standalone"'
+  ) {
     return { ...DEFAULT_CONFIG, clusters: [...DEFAULT_CONFIG.clusters] };
   }
   if (trimmed === "istio" || trimmed === '"istio"') {
-    return { ...DEFAULT_CONFIG, mode: "istio", clusters: [...DEFAULT_CONFIG.clusters] };
+    return {
+      ...DEFAULT_CONFIG,
+      mode: "istio",
+      clusters: [...DEFAULT_CONFIG.clusters],
+    };
   }
   if (!trimmed.startsWith("{")) {
     throw new Error(
@@ -67,7 +73,10 @@ export function parseFilterConfig(text: string): FilterConfig {
     throw new Error("invalid configuration: not valid JSON");
   }
   const object = raw as Record<string, unknown>;
-  const config: FilterConfig = { ...DEFAULT_CONFIG, clusters: [...DEFAULT_CONFIG.clusters] };
+  const config: FilterConfig = {
+    ...DEFAULT_CONFIG,
+    clusters: [...DEFAULT_CONFIG.clusters],
+  };
   for (const key of Object.keys(object)) {
     const value = object[key];
     if (!CONFIG_KEYS.includes(key)) {
@@ -75,7 +84,9 @@ export function parseFilterConfig(text: string): FilterConfig {
     }
     if (key === "mode") {
       if (value !== "standalone" && value !== "istio") {
-        throw new Error('invalid configuration: "mode" must be "standalone" or "istio"');
+        throw new Error(
+          'invalid configuration: "mode" must be "standalone" or "istio"',
+        );
       }
       config.mode = value;
     } else if (key === "clusters") {
@@ -83,17 +94,26 @@ export function parseFilterConfig(text: string): FilterConfig {
         !Array.isArray(value) || value.length !== 2 ||
         !value.every((name) => typeof name === "string" && name !== "")
       ) {
-        throw new Error('invalid configuration: "clusters" must be two non-empty strings');
+        throw new Error(
+          'invalid configuration: "clusters" must be two non-empty strings',
+        );
       }
       config.clusters = [value[0], value[1]];
     } else if (key === "port") {
-      if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) {
-        throw new Error('invalid configuration: "port" must be an integer from 1 to 65535');
+      if (
+        !Number.isInteger(value) || (value as number) < 1 ||
+        (value as number) > 65535
+      ) {
+        throw new Error(
+          'invalid configuration: "port" must be an integer from 1 to 65535',
+        );
       }
       config.port = value as number;
     } else {
       if (typeof value !== "string" || value === "") {
-        throw new Error(`invalid configuration: "${key}" must be a non-empty string`);
+        throw new Error(
+          `invalid configuration: "${key}" must be a non-empty string`,
+        );
       }
       config[key as "namespace" | "domain"] = value;
     }
@@ -127,7 +147,9 @@ function hostOf(address: string): string | undefined {
     const close = address.indexOf("]");
     if (close < 0) return undefined;
     const rest = address.slice(close + 1);
-    if (rest !== "" && !(rest.startsWith(":") && isPort(rest.slice(1)))) return undefined;
+    if (rest !== "" && !(rest.startsWith(":") && isPort(rest.slice(1)))) {
+      return undefined;
+    }
     return address.slice(1, close);
   }
   const colons = address.split(":").length - 1;
@@ -145,7 +167,9 @@ function isPort(text: string): boolean {
 function parseIPv4(text: string): number[] | undefined {
   const parts = text.split(".");
   if (parts.length !== 4) return undefined;
-  const bytes = parts.map((part) => /^[0-9]{1,3}$/.test(part) ? Number(part) : 256);
+  const bytes = parts.map((part) =>
+    /^[0-9]{1,3}$/.test(part) ? Number(part) : 256
+  );
   return bytes.every((byte) => byte <= 255) ? bytes : undefined;
 }
 
@@ -157,7 +181,9 @@ function parseIPv6(text: string): number[] | undefined {
     const v4 = parseIPv4(text.slice(lastColon + 1));
     if (v4 === undefined) return undefined;
     tail = v4;
-    head = text[lastColon - 1] === ":" ? text.slice(0, lastColon + 1) : text.slice(0, lastColon);
+    head = text[lastColon - 1] === ":"
+      ? text.slice(0, lastColon + 1)
+      : text.slice(0, lastColon);
   }
   const groupsWanted = 8 - tail.length / 2;
   const halves = head.split("::");
@@ -166,12 +192,20 @@ function parseIPv6(text: string): number[] | undefined {
   const left = parse(halves[0]);
   const right = halves.length === 2 ? parse(halves[1]) : [];
   const groups = [...left, ...right];
-  if (!groups.every((group) => /^[0-9a-fA-F]{1,4}$/.test(group))) return undefined;
-  if (halves.length === 2 ? groups.length >= groupsWanted : groups.length !== groupsWanted) {
+  if (!groups.every((group) => /^[0-9a-fA-F]{1,4}$/.test(group))) {
+    return undefined;
+  }
+  if (
+    halves.length === 2
+      ? groups.length >= groupsWanted
+      : groups.length !== groupsWanted
+  ) {
     return undefined;
   }
   const zeros = groupsWanted - groups.length;
-  const all = [...left, ...Array(zeros).fill("0"), ...right].map((g) => parseInt(g, 16));
+  const all = [...left, ...Array(zeros).fill("0"), ...right].map((g) =>
+    parseInt(g, 16)
+  );
   return [...all.flatMap((group) => [group >> 8, group & 255]), ...tail];
 }
 
@@ -203,7 +237,9 @@ export function decideCluster(
 /** The port of `ip:port` or `[ipv6]:port`, if any. */
 export function portOf(address: string | undefined): number | undefined {
   const match = address?.match(/:([0-9]{1,5})$/);
-  if (!match || (address!.split(":").length > 2 && !address!.includes("]"))) return undefined;
+  if (!match || (address!.split(":").length > 2 && !address!.includes("]"))) {
+    return undefined;
+  }
   const port = Number(match[1]);
   return port >= 1 && port <= 65535 ? port : undefined;
 }

@@ -13,10 +13,15 @@ const interactive = Deno.stderr.isTerminal();
  * Runs `work` as an announced step: a spinner while it runs, then ✓ with the
  * elapsed time, or ✗ and the error re-thrown.
  */
-export async function step<T>(title: string, work: () => Promise<T>): Promise<T> {
+export async function step<T>(
+  title: string,
+  work: () => Promise<T>,
+): Promise<T> {
   const started = performance.now();
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)}s`;
-  const spinner = interactive ? createSpinner(title, { stream: process.stderr }).start() : undefined;
+  const spinner = interactive
+    ? createSpinner(title, { stream: process.stderr }).start()
+    : undefined;
   if (!spinner) console.error(`• ${title} …`);
   try {
     const result = await work();

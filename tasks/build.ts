@@ -15,32 +15,49 @@ export interface BuildOptions {
 
 /** Compiles, checks and writes the filter, then prints its path, size, sha256, ABI and root id. */
 export async function build(options: BuildOptions): Promise<void> {
-  const result = await compileFilter({ debug: options.debug, entry: options.entry });
+  const result = await compileFilter({
+    debug: options.debug,
+    entry: options.entry,
+  });
   if (!result.wasm) {
     console.error(result.diagnostics);
-    throw new UserError("the filter did not compile: fix the errors above and run 'wasmerang build' again");
+    throw new UserError(
+      "the filter did not compile: fix the errors above and run 'wasmerang build' again",
+    );
   }
   const module = new WebAssembly.Module(result.wasm);
   const missing = missingExports(module);
   if (missing.length > 0) {
     throw new UserError(
-      `refusing to write ${options.out}: the module lacks exports Envoy needs: ${missing.join(", ")}`,
+      `refusing to write ${options.out}: the module lacks exports Envoy needs: ${
+        missing.join(", ")
+      }`,
     );
   }
   await writeAtomically(options.out, result.wasm);
   if (options.embed) await writeEmbeddedFilter(result.wasm);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", result.wasm));
-  const sha256 = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", result.wasm),
+  );
+  const sha256 = Array.from(
+    digest,
+    (byte) => byte.toString(16).padStart(2, "0"),
+  ).join("");
   console.log(`✓ built ${options.out}`);
   console.log(`  size     ${result.wasm.byteLength} bytes`);
   console.log(`  sha256   ${sha256}`);
   console.log(`  abi      proxy-wasm ${abiVersion(module)}`);
   console.log(`  root id  ${ROOT_ID}`);
-  if (options.embed) console.log("  embedded in the tool (lib/filter_wasm.generated.ts)");
+  if (options.embed) {
+    console.log("  embedded in the tool (lib/filter_wasm.generated.ts)");
+  }
 }
 
 /** Writes through a temporary file in the same folder, so a failure leaves no half-written module. */
-export async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
+export async function writeAtomically(
+  path: string,
+  bytes: Uint8Array,
+): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {

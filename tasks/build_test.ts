@@ -6,7 +6,13 @@ async function buildEntry(source: string) {
   const folder = await Deno.makeTempDir();
   await Deno.writeTextFile(`${folder}/index.ts`, source);
   const out = `${folder}/out.wasm`;
-  const result = await runCli("build", "--entry", `${folder}/index.ts`, "--out", out);
+  const result = await runCli(
+    "build",
+    "--entry",
+    `${folder}/index.ts`,
+    "--out",
+    out,
+  );
   const written = await Deno.stat(out).then(() => true, () => false);
   await Deno.remove(folder, { recursive: true });
   return { ...result, written };
@@ -17,7 +23,10 @@ Deno.test("a source error shows the compiler's own diagnostics and exits 1", asy
     'import { log } from "@solo-io/proxy-runtime/runtime";\nexport function f(): i32 { return "x"; }\n',
   );
   assert.equal(code, 1);
-  assert.match(stderr, /ERROR TS2322: Type '~lib\/string\/String' is not assignable to type 'i32'/);
+  assert.match(
+    stderr,
+    /ERROR TS2322: Type '~lib\/string\/String' is not assignable to type 'i32'/,
+  );
   assert.match(stderr, /the filter did not compile/);
   assert.equal(written, false);
 });
@@ -27,13 +36,18 @@ Deno.test("a module lacking the exports Envoy needs is refused and not written",
     'import { log } from "@solo-io/proxy-runtime/runtime";\nexport function f(): void { log(2, "x"); }\n',
   );
   assert.equal(code, 1);
-  assert.match(stderr, /refusing to write .*out\.wasm: the module lacks exports Envoy needs: ABI version marker/);
+  assert.match(
+    stderr,
+    /refusing to write .*out\.wasm: the module lacks exports Envoy needs: ABI version marker/,
+  );
   assert.match(stderr, /new connection \(proxy_on_new_connection\)/);
   assert.equal(written, false);
 });
 
 Deno.test("an entry without the SDK is a clear error, not a crash", async () => {
-  const { code, stderr } = await buildEntry("export function f(): i32 { return 1; }\n");
+  const { code, stderr } = await buildEntry(
+    "export function f(): i32 { return 1; }\n",
+  );
   assert.equal(code, 1);
   assert.match(stderr, /must import @solo-io\/proxy-runtime/);
   assert.doesNotMatch(stderr, /Uncaught/);

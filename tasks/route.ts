@@ -2,7 +2,12 @@
 import { ConfigurationRejectedError, ProxyWasmVm } from "../host/mod.ts";
 import { UserError } from "../lib/errors.ts";
 import { loadFilter } from "../lib/filter_module.ts";
-import { portOf, ROOT_ID, sourceParity, TCP_PROXY_CLUSTER_KEY } from "../lib/routing.ts";
+import {
+  portOf,
+  ROOT_ID,
+  sourceParity,
+  TCP_PROXY_CLUSTER_KEY,
+} from "../lib/routing.ts";
 
 /** Options of `wasmerang route`. */
 export interface RouteOptions {
@@ -25,7 +30,10 @@ export async function decideRoutes(
   sources: string[],
   options: Omit<RouteOptions, "json" | "verbose">,
 ): Promise<RouteDecision[]> {
-  if (sourceParity(options.destination) === undefined || portOf(options.destination) === undefined) {
+  if (
+    sourceParity(options.destination) === undefined ||
+    portOf(options.destination) === undefined
+  ) {
     throw new UserError(
       `--destination "${options.destination}" is not an address with a port: use e.g. 10.96.0.1:443`,
       2,
@@ -34,13 +42,21 @@ export async function decideRoutes(
   const wasm = await loadFilter(options.wasm);
   let vm: ProxyWasmVm;
   try {
-    vm = await ProxyWasmVm.load(wasm, { rootId: ROOT_ID, configuration: options.config });
+    vm = await ProxyWasmVm.load(wasm, {
+      rootId: ROOT_ID,
+      configuration: options.config,
+    });
   } catch (error) {
-    if (error instanceof ConfigurationRejectedError) throw new UserError(error.message);
+    if (error instanceof ConfigurationRejectedError) {
+      throw new UserError(error.message);
+    }
     throw error;
   }
   return sources.map((source) => {
-    const connection = vm.openConnection({ source, destination: options.destination });
+    const connection = vm.openConnection({
+      source,
+      destination: options.destination,
+    });
     connection.finish();
     return {
       source,
@@ -51,15 +67,26 @@ export async function decideRoutes(
 }
 
 /** Prints `source → cluster` per source, or one JSON array with `--json`. */
-export async function route(sources: string[], options: RouteOptions): Promise<void> {
+export async function route(
+  sources: string[],
+  options: RouteOptions,
+): Promise<void> {
   const decisions = await decideRoutes(sources, options);
   if (options.json) {
     console.log(JSON.stringify(decisions, null, 2));
     return;
   }
-  const width = Math.max(...decisions.map((decision) => decision.source.length));
+  const width = Math.max(
+    ...decisions.map((decision) => decision.source.length),
+  );
   for (const decision of decisions) {
-    console.log(`${decision.source.padEnd(width)} → ${decision.cluster ?? "(no override)"}`);
-    if (options.verbose) for (const line of decision.logs) console.log(`    ${line}`);
+    console.log(
+      `${decision.source.padEnd(width)} → ${
+        decision.cluster ?? "(no override)"
+      }`,
+    );
+    if (options.verbose) {
+      for (const line of decision.logs) console.log(`    ${line}`);
+    }
   }
 }
