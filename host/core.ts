@@ -72,7 +72,7 @@ export class VmCore implements HostRuntime {
   readonly metrics = new MetricRegistry();
   readonly sharedData = new SharedData();
   readonly queues = new SharedQueues();
-  readonly logs: LogEntry[] = [];
+  #logs: LogEntry[] = [];
   restriction: ((key: string) => void) | null = null;
 
   /** Module callbacks by export name (undefined when not exported). */
@@ -168,6 +168,16 @@ export class VmCore implements HostRuntime {
     core.#start();
     core.#configure();
     return core;
+  }
+
+  /** Every kept log line, oldest first, at most `logCapacity` of them. */
+  get logs(): LogEntry[] {
+    if (this.#logs.length > this.#logCapacity) this.#trimLogs();
+    return this.#logs;
+  }
+
+  #trimLogs(): void {
+    this.#logs.splice(0, this.#logs.length - this.#logCapacity);
   }
 
   get memory(): LinearMemory {
@@ -474,10 +484,9 @@ export class VmCore implements HostRuntime {
       message,
       contextId: context.id,
     };
-    this.logs.push(entry);
-    if (this.logs.length > this.#logCapacity) {
-      this.logs.splice(0, this.logs.length - this.#logCapacity);
-    }
+    this.#logs.push(entry);
+    // Trim in batches (amortized O(1)); readers get exactly the capacity through `logs`.
+    if (this.#logs.length >= 2 * this.#logCapacity + 64) this.#trimLogs();
     context.logs.push(entry);
     if (this.#onLog !== undefined) {
       try {
