@@ -6,7 +6,9 @@
 export function sourceParity(address: string): i32 {
   const host = hostOf(address);
   if (host == null) return -1;
-  const last = host!.includes(":") ? lastByteOfIPv6(host!) : lastByteOfIPv4(host!);
+  const last = host!.includes(":")
+    ? lastByteOfIPv6(host!)
+    : lastByteOfIPv4(host!);
   return last < 0 ? -1 : last & 1;
 }
 
@@ -25,12 +27,17 @@ function hostOf(address: string): string | null {
     const close = address.indexOf("]");
     if (close < 0) return null;
     const rest = address.substring(close + 1);
-    if (rest.length > 0 && !(rest.startsWith(":") && parsePort(rest.substring(1)) >= 0)) return null;
+    if (
+      rest.length > 0 &&
+      !(rest.startsWith(":") && parsePort(rest.substring(1)) >= 0)
+    ) return null;
     return address.substring(1, close);
   }
   const colon = address.indexOf(":");
   if (colon >= 0 && address.lastIndexOf(":") == colon) {
-    return parsePort(address.substring(colon + 1)) >= 0 ? address.substring(0, colon) : null;
+    return parsePort(address.substring(colon + 1)) >= 0
+      ? address.substring(0, colon)
+      : null;
   }
   return address;
 }
@@ -70,7 +77,8 @@ function isHexGroup(group: string): bool {
   if (length == 0 || length > 4) return false;
   for (let i = 0; i < length; i++) {
     const c = group.charCodeAt(i);
-    const hex = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+    const hex = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) ||
+      (c >= 0x41 && c <= 0x46);
     if (!hex) return false;
   }
   return true;
@@ -98,10 +106,16 @@ function lastByteOfIPv6(text: string): i32 {
   }
   const halves = head.split("::");
   if (halves.length > 2) return -1;
-  const left = halves[0].length > 0 ? halves[0].split(":") : new Array<string>(0);
-  const right = halves.length == 2 && halves[1].length > 0 ? halves[1].split(":") : new Array<string>(0);
+  const left = halves[0].length > 0
+    ? halves[0].split(":")
+    : new Array<string>(0);
+  const right = halves.length == 2 && halves[1].length > 0
+    ? halves[1].split(":")
+    : new Array<string>(0);
   const count = left.length + right.length;
-  if (halves.length == 2 ? count >= groupsWanted : count != groupsWanted) return -1;
+  if (halves.length == 2 ? count >= groupsWanted : count != groupsWanted) {
+    return -1;
+  }
   for (let i = 0; i < left.length; i++) if (!isHexGroup(left[i])) return -1;
   for (let i = 0; i < right.length; i++) if (!isHexGroup(right[i])) return -1;
   if (tailByte >= 0) return tailByte;

@@ -13,7 +13,10 @@ export class RouteConfig {
   error: string = "";
 
   describe(): string {
-    if (!this.istio) return "mode=standalone clusters=" + this.evenCluster + "," + this.oddCluster;
+    if (!this.istio) {
+      return "mode=standalone clusters=" + this.evenCluster + "," +
+        this.oddCluster;
+    }
     return "mode=istio clusters=" + this.evenCluster + "," + this.oddCluster +
       " namespace=" + this.namespace + " domain=" + this.domain +
       " port=" + this.portText();
@@ -28,13 +31,16 @@ export class RouteConfig {
 export function parseConfig(raw: string): RouteConfig {
   const config = new RouteConfig();
   const text = raw.trim();
-  if (text == "" || text == "standalone" || text == '"standalone"') return config;
+  if (text == "" || text == "standalone" || text == '"standalone"') {
+    return config;
+  }
   if (text == "istio" || text == '"istio"') {
     config.istio = true;
     return config;
   }
   if (!text.startsWith("{")) {
-    config.error = 'invalid configuration "' + text + '": expected "standalone", "istio" or a JSON object';
+    config.error = 'invalid configuration "' + text +
+      '": expected "standalone", "istio" or a JSON object';
     return config;
   }
   const reader = new JsonReader(text);
@@ -76,7 +82,10 @@ class JsonReader {
       config.istio = mode == "istio";
     } else if (key == "clusters") {
       const names = this.readStringArray();
-      if (names == null || names.length != 2 || names[0].length == 0 || names[1].length == 0) {
+      if (
+        names == null || names.length != 2 || names[0].length == 0 ||
+        names[1].length == 0
+      ) {
         return 'invalid configuration: "clusters" must be two non-empty strings';
       }
       config.evenCluster = names[0];
@@ -90,7 +99,8 @@ class JsonReader {
     } else if (key == "namespace" || key == "domain") {
       const value = this.readStringOrSkip();
       if (value.length == 0) {
-        return 'invalid configuration: "' + key + '" must be a non-empty string';
+        return 'invalid configuration: "' + key +
+          '" must be a non-empty string';
       }
       if (key == "namespace") config.namespace = value;
       else config.domain = value;
@@ -139,8 +149,9 @@ class JsonReader {
       }
       if (this.at >= this.text.length) break;
       const escape = this.text.charCodeAt(this.at++);
-      if (escape == 0x22 || escape == 0x5c || escape == 0x2f) out += String.fromCharCode(escape);
-      else if (escape == 0x6e) out += "\n";
+      if (escape == 0x22 || escape == 0x5c || escape == 0x2f) {
+        out += String.fromCharCode(escape);
+      } else if (escape == 0x6e) out += "\n";
       else if (escape == 0x74) out += "\t";
       else if (escape == 0x72) out += "\r";
       else if (escape == 0x62) out += "\b";
@@ -148,7 +159,7 @@ class JsonReader {
       else if (escape == 0x75 && this.at + 4 <= this.text.length) {
         const code = parseInt(this.text.substr(this.at, 4), 16);
         if (isNaN(code)) break;
-        out += String.fromCharCode(<i32>code);
+        out += String.fromCharCode(<i32> code);
         this.at += 4;
       } else break;
     }
@@ -203,7 +214,7 @@ class JsonReader {
       this.skipValue();
       return -1;
     }
-    return <i32>value;
+    return <i32> value;
   }
 
   /** Skips one JSON value of any kind, marking the reader failed on malformed input. */
@@ -232,7 +243,8 @@ class JsonReader {
       const start = this.at;
       while (this.at < this.text.length) {
         const d = this.text.charCodeAt(this.at);
-        const part = (d >= 0x30 && d <= 0x39) || d == 0x2d || d == 0x2b || d == 0x2e ||
+        const part = (d >= 0x30 && d <= 0x39) || d == 0x2d || d == 0x2b ||
+          d == 0x2e ||
           (d >= 0x61 && d <= 0x7a);
         if (!part) break;
         this.at++;

@@ -2,7 +2,11 @@
 // be missing, the set_envoy_filter_state foreign function, and metrics that may fail.
 import * as imports from "@solo-io/proxy-runtime/imports";
 import { free } from "@solo-io/proxy-runtime/malloc";
-import { define_metric, MetricTypeValues, WasmResultValues } from "@solo-io/proxy-runtime/runtime";
+import {
+  define_metric,
+  MetricTypeValues,
+  WasmResultValues,
+} from "@solo-io/proxy-runtime/runtime";
 
 /** Where the host writes a returned buffer's pointer and size. */
 class HostBuffer {
@@ -71,12 +75,12 @@ export function integerProperty(path: string): i64 {
 function writeStringField(out: Array<u8>, field: u8, value: string): void {
   const bytes = Uint8Array.wrap(String.UTF8.encode(value));
   out.push((field << 3) | 2);
-  let length = <u32>bytes.length;
+  let length = <u32> bytes.length;
   while (length >= 0x80) {
-    out.push(<u8>((length & 0x7f) | 0x80));
+    out.push(<u8> ((length & 0x7f) | 0x80));
     length >>= 7;
   }
-  out.push(<u8>length);
+  out.push(<u8> length);
   for (let i = 0; i < bytes.length; i++) out.push(bytes[i]);
 }
 

@@ -12,7 +12,13 @@ import {
 import { BufferTypeValues } from "@solo-io/proxy-runtime/runtime";
 import { portOf, sourceParity } from "./address";
 import { parseConfig, RouteConfig } from "./config";
-import { integerProperty, resultName, SafeCounter, setEnvoyFilterState, stringProperty } from "./envoy";
+import {
+  integerProperty,
+  resultName,
+  SafeCounter,
+  setEnvoyFilterState,
+  stringProperty,
+} from "./envoy";
 
 /** The root id every generated configuration names. */
 export const ROOT_ID = "wasmerang";
@@ -34,7 +40,11 @@ export class ParityRoot extends RootContext {
 
   /** Reads the plugin configuration; false makes the proxy reject the plugin. */
   configure(configurationSize: u32): bool {
-    const bytes = get_buffer_bytes(BufferTypeValues.PluginConfiguration, 0, configurationSize);
+    const bytes = get_buffer_bytes(
+      BufferTypeValues.PluginConfiguration,
+      0,
+      configurationSize,
+    );
     const config = parseConfig(String.UTF8.decode(bytes));
     if (config.error.length > 0) {
       log(LogLevelValues.error, "wasmerang: " + config.error);
@@ -67,14 +77,20 @@ export class ParityStream extends Context {
     const parity = sourceParity(source);
     if (parity < 0) {
       this.root.unparseable!.increment();
-      log(LogLevelValues.warn, story + " -> no override (source is not an IP address)");
+      log(
+        LogLevelValues.warn,
+        story + " -> no override (source is not an IP address)",
+      );
       return FilterStatusValues.Continue;
     }
 
     const cluster = this.clusterFor(parity, destination);
     if (cluster.length == 0) {
       this.root.unparseable!.increment();
-      log(LogLevelValues.warn, story + " -> no override (no destination port for the Istio name)");
+      log(
+        LogLevelValues.warn,
+        story + " -> no override (no destination port for the Istio name)",
+      );
       return FilterStatusValues.Continue;
     }
 
@@ -83,14 +99,18 @@ export class ParityStream extends Context {
       this.root.failed!.increment();
       log(
         LogLevelValues.error,
-        story + " -> " + cluster + " not applied: set_envoy_filter_state " + resultName(result) +
+        story + " -> " + cluster + " not applied: set_envoy_filter_state " +
+          resultName(result) +
           " (needs Envoy >= 1.28); tcp_proxy keeps its cluster",
       );
       return FilterStatusValues.Continue;
     }
     if (parity == 0) this.root.routedEven!.increment();
     else this.root.routedOdd!.increment();
-    log(LogLevelValues.info, story + " -> " + cluster + " (" + (parity == 0 ? "even" : "odd") + ")");
+    log(
+      LogLevelValues.info,
+      story + " -> " + cluster + " (" + (parity == 0 ? "even" : "odd") + ")",
+    );
     return FilterStatusValues.Continue;
   }
 
@@ -110,12 +130,15 @@ export class ParityStream extends Context {
     let name = config.oddCluster;
     if (parity == 0) name = config.evenCluster;
     if (!config.istio) return name;
-    let port = <i32>config.port;
+    let port = <i32> config.port;
     if (port == 0) {
       const fromProperty = integerProperty("destination\0port");
-      port = fromProperty > 0 && fromProperty <= 65535 ? <i32>fromProperty : portOf(destination);
+      port = fromProperty > 0 && fromProperty <= 65535
+        ? <i32> fromProperty
+        : portOf(destination);
     }
     if (port <= 0) return "";
-    return "outbound|" + port.toString() + "||" + name + "." + config.namespace + ".svc." + config.domain;
+    return "outbound|" + port.toString() + "||" + name + "." +
+      config.namespace + ".svc." + config.domain;
   }
 }

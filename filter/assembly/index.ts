@@ -12,15 +12,26 @@ export {
   proxy_on_vm_start,
 } from "@solo-io/proxy-runtime/exports";
 export { malloc } from "@solo-io/proxy-runtime/malloc";
-import { proxy_on_delete as deleteRootContext, proxy_on_done as rootOnDone } from "@solo-io/proxy-runtime/exports";
-import { ensureRootContext, getBaseContext, registerRootContext, RootContext } from "@solo-io/proxy-runtime/runtime";
+import {
+  proxy_on_delete as deleteRootContext,
+  proxy_on_done as rootOnDone,
+} from "@solo-io/proxy-runtime/exports";
+import {
+  ensureRootContext,
+  getBaseContext,
+  registerRootContext,
+  RootContext,
+} from "@solo-io/proxy-runtime/runtime";
 import { ParityRoot, ParityStream, ROOT_ID } from "./filter";
 
 registerRootContext((id: u32): RootContext => new ParityRoot(id), ROOT_ID);
 
 const streams = new Map<u32, ParityStream>();
 
-export function proxy_on_context_create(contextId: u32, rootContextId: u32): void {
+export function proxy_on_context_create(
+  contextId: u32,
+  rootContextId: u32,
+): void {
   if (rootContextId == 0) {
     ensureRootContext(contextId);
     return;
@@ -29,27 +40,48 @@ export function proxy_on_context_create(contextId: u32, rootContextId: u32): voi
   streams.set(contextId, new ParityStream(contextId, root));
 }
 
-export function proxy_on_configure(rootContextId: u32, configurationSize: u32): u32 {
-  return changetype<ParityRoot>(getBaseContext(rootContextId)).configure(configurationSize) ? 1 : 0;
+export function proxy_on_configure(
+  rootContextId: u32,
+  configurationSize: u32,
+): u32 {
+  return changetype<ParityRoot>(getBaseContext(rootContextId)).configure(
+      configurationSize,
+    )
+    ? 1
+    : 0;
 }
 
 export function proxy_on_new_connection(contextId: u32): u32 {
   return streams.get(contextId).onNewConnection();
 }
 
-export function proxy_on_downstream_data(contextId: u32, dataSize: u32, endOfStream: u32): u32 {
+export function proxy_on_downstream_data(
+  contextId: u32,
+  dataSize: u32,
+  endOfStream: u32,
+): u32 {
   return streams.get(contextId).onDownstreamData(dataSize, endOfStream != 0);
 }
 
-export function proxy_on_upstream_data(contextId: u32, dataSize: u32, endOfStream: u32): u32 {
+export function proxy_on_upstream_data(
+  contextId: u32,
+  dataSize: u32,
+  endOfStream: u32,
+): u32 {
   return streams.get(contextId).onUpstreamData(dataSize, endOfStream != 0);
 }
 
-export function proxy_on_downstream_connection_close(contextId: u32, peerType: u32): void {
+export function proxy_on_downstream_connection_close(
+  contextId: u32,
+  peerType: u32,
+): void {
   streams.get(contextId).onDownstreamConnectionClose(peerType);
 }
 
-export function proxy_on_upstream_connection_close(contextId: u32, peerType: u32): void {
+export function proxy_on_upstream_connection_close(
+  contextId: u32,
+  peerType: u32,
+): void {
   streams.get(contextId).onUpstreamConnectionClose(peerType);
 }
 
