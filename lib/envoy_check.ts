@@ -1056,14 +1056,18 @@ export function checkEnvoyBootstrap(text: string): CheckIssue[] {
 function deepestNode(root: unknown, segments: Segment[]): Node | undefined {
   let node: unknown = root;
   let found: Node | undefined = isNode(root) ? root : undefined;
-  for (const segment of segments) {
+  for (const [index, segment] of segments.entries()) {
     if (isMap(node)) {
       const pair = node.items.find((item) =>
         isPair(item) && isScalar(item.key) && item.key.value === segment
       );
       if (!pair) break;
-      node = pair.value ?? pair.key;
-      if (isNode(pair.key) && !isNode(pair.value)) found = pair.key;
+      // A field's issue points at its key: the start of its line.
+      if (
+        isNode(pair.key) &&
+        (index === segments.length - 1 || !isNode(pair.value))
+      ) return pair.key;
+      node = pair.value;
     } else if (isSeq(node) && typeof segment === "number") {
       node = node.items[segment];
     } else break;

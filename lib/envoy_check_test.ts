@@ -134,7 +134,11 @@ Deno.test("required fields, oneofs, terminal filters and the filter's own config
     ],
   );
 
-  const noPrefix = breakOnce(envoyYaml(), "                stat_prefix: wasmerang\n", "");
+  const noPrefix = breakOnce(
+    envoyYaml(),
+    "                stat_prefix: wasmerang\n",
+    "",
+  );
   assert.deepEqual(
     errors(checkEnvoyBootstrap(noPrefix)).map((
       issue,

@@ -44,17 +44,20 @@ export function probeScript(
   port: number = LISTENER_PORT,
 ): string {
   return [
-    "mkfifo /tmp/banner",
+    "f=/tmp/banner.$$",
+    'mkfifo "$f"',
     "t0=$(date +%s%N)",
-    `nc ${envoy} ${port} </dev/null >/tmp/banner &`,
+    `nc ${envoy} ${port} </dev/null >"$f" &`,
     "pid=$!",
-    `(sleep ${BANNER_TIMEOUT_S}; kill $pid) 2>/dev/null &`,
-    "IFS= read -r line </tmp/banner",
+    `(sleep ${BANNER_TIMEOUT_S}; kill $pid) >/dev/null 2>&1 &`,
+    "watchdog=$!",
+    'IFS= read -r line <"$f"',
     "t1=$(date +%s%N)",
     'echo "banner=$line"',
     'echo "t0=$t0"',
     'echo "t1=$t1"',
-    "kill $pid 2>/dev/null",
+    "kill $pid $watchdog 2>/dev/null",
+    'rm -f "$f"',
     "exit 0",
   ].join("\n");
 }

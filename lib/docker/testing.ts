@@ -1,0 +1,130 @@
+/**
+ * Test support for the Docker and doctor commands: run the CLI as a
+ * subprocess with a chosen PATH, and stand-in `docker`, `kind`, `kubectl` and
+ * `istioctl` programs that print what the real ones print and record how they
+ * were called. Used by tests only.
+ */
+
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+
+/** What one CLI run printed. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `wasmerang ...args` with `env` (PATH replaced when given) in `cwd`. */
+export async function runCli(
+  args: string[],
+  options: { path?: string; env?: Record<string, string>; cwd?: string } = {},
+): Promise<CliRun> {
+  const env: Record<string, string> = { ...options.env, NO_COLOR: "1" };
+  if (options.path !== undefined) env.PATH = options.path;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    cwd: options.cwd,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** How the stand-in docker behaves. */
+export interface FakeDockerBehaviour {
+  /** `docker compose version` works (default true). */
+  compose?: boolean;
+  /** `docker info` reaches an engine (default true). */
+  engine?: boolean;
+  /** Exit code and stderr of `docker compose … up -d` (default 0). */
+  upCode?: number;
+  upStderr?: string;
+  /** What `docker compose … logs` prints. */
+  logs?: string;
+  /** Print a banner for `docker run … --ip X`: egress1 for even X, egress2 for odd (default true). */
+  banner?: boolean;
+}
+
+function script(body: string): string {
+  return `#!/bin/sh\n${body}\n`;
+}
+
+/**
+ * Writes stand-in programs into a new directory and returns it (use it as
+ * PATH) with the file where docker records its calls, one per line.
+ */
+export async function fakeTools(
+  tools: ("docker" | "kind" | "kubectl" | "istioctl")[],
+  behaviour: FakeDockerBehaviour = {},
+): Promise<{ dir: string; calls: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "wasmerang-fake-tools-" });
+  const calls = `${dir}/docker-calls.log`;
+  const write = async (name: string, body: string) => {
+    await Deno.writeTextFile(`${dir}/${name}`, script(body));
+    await Deno.chmod(`${dir}/${name}`, 0o755);
+  };
+  if (tools.includes("docker")) {
+    await write(
+      "docker",
+      `echo "$*" >> '${calls}'
+case "$1" in
+  --version) echo "Docker version 27.3.1, build ce12230"; exit 0 ;;
+  info) ${
+        behaviour.engine === false
+          ? 'echo "Cannot connect to the Docker daemon" >&2; exit 1'
+          : 'echo "27.3.1"; exit 0'
+      } ;;
+  ps) exit 0 ;;
+  rm) exit 0 ;;
+  run)
+    ip=""; prev=""
+    for arg in "$@"; do [ "$prev" = "--ip" ] && ip="$arg"; prev="$arg"; done
+    last=\${ip##*.}
+    ${
+        behaviour.banner === false
+          ? ""
+          : 'if [ $((last % 2)) -eq 0 ]; then echo "banner=egress1"; else echo "banner=egress2"; fi'
+      }
+    echo "t0=1700000000000000000"; echo "t1=1700000000002500000"; exit 0 ;;
+  compose)
+    shift
+    [ "$1" = "version" ] && { ${
+        behaviour.compose === false
+          ? "echo \"docker: 'compose' is not a docker command.\" >&2; exit 1"
+          : 'echo "Docker Compose version v2.29.7"; exit 0'
+      }; }
+    for arg in "$@"; do
+      case "$arg" in
+        up) ${
+        behaviour.upStderr ? `echo '${behaviour.upStderr}' >&2;` : ""
+      } exit ${behaviour.upCode ?? 0} ;;
+        logs) printf '%s\\n' '${
+        (behaviour.logs ?? "").replaceAll("'", "")
+      }'; exit 0 ;;
+        ps) echo "running"; exit 0 ;;
+        down) exit 0 ;;
+      esac
+    done
+    exit 0 ;;
+esac
+exit 0`,
+    );
+  }
+  if (tools.includes("kind")) {
+    await write("kind", 'echo "kind v0.32.0 go1.24.4 linux/amd64"');
+  }
+  if (tools.includes("kubectl")) {
+    await write(
+      "kubectl",
+      'echo "Client Version: v1.36.1"; echo "Kustomize Version: v5.7.1"',
+    );
+  }
+  if (tools.includes("istioctl")) await write("istioctl", 'echo "1.31.1"');
+  return { dir, calls };
+}

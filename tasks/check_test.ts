@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { runCli } from "../lib/docker/testing.ts";
+
+const EXAMPLE =
+  new URL("../examples/envoy-docker/envoy.yaml", import.meta.url).pathname;
+const VM_CONFIG =
+  "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.config.vm_config";
+
+Deno.test("check passes the committed Docker example", async () => {
+  const run = await runCli(["check", EXAMPLE]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, `✓ ${EXAMPLE}: a valid Envoy bootstrap\n`);
+});
+
+Deno.test("check rejects a broken copy with file, line and YAML path; exit 1", async () => {
+  const original = await Deno.readTextFile(EXAMPLE);
+  const broken = original.replace(
+    "runtime: envoy.wasm.runtime.v8",
+    "runtime: envoy.wasm.runtime.v9",
+  )
+    .replace("vm_id: wasmerang", "vmid: wasmerang");
+  assert.notEqual(broken, original);
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/envoy.yaml`;
+  await Deno.writeTextFile(file, broken);
+  const lines = broken.split("\n");
+  const lineOf = (text: string) =>
+    lines.findIndex((line) => line.includes(text)) + 1;
+  const run = await runCli(["check", file, EXAMPLE]);
+  assert.equal(run.code, 1);
+  assert.equal(
+    run.stdout,
+    [
+      `${file}:${
+        lineOf("vmid:")
+      }:21: error: ${VM_CONFIG}.vmid: unknown field "vmid" in envoy.extensions.wasm.v3.VmConfig ` +
+      `(did you mean "vm_id"?)`,
+      `${file}:${
+        lineOf("runtime.v9")
+      }:21: error: ${VM_CONFIG}.runtime: unknown Wasm runtime "envoy.wasm.runtime.v9" ` +
+      "(Envoy knows envoy.wasm.runtime.v8, envoy.wasm.runtime.wamr, envoy.wasm.runtime.wasmtime, " +
+      "envoy.wasm.runtime.wavm, envoy.wasm.runtime.null; its official images ship envoy.wasm.runtime.v8)",
+      `✗ ${file}: 2 error(s)`,
+      `✓ ${EXAMPLE}: a valid Envoy bootstrap`,
+      "",
+    ].join("\n"),
+  );
+  assert.match(
+    run.stderr,
+    /^wasmerang: 1 of 2 file\(s\) would be rejected by Envoy \(checked against @grpc\/grpc-js-xds@1\.14\.1\)\n$/,
+  );
+});
+
+Deno.test("check --json, and a missing file is a usage error", async () => {
+  const json = await runCli(["check", "--json", EXAMPLE]);
+  assert.equal(json.code, 0);
+  assert.deepEqual(JSON.parse(json.stdout), {
+    api: "@grpc/grpc-js-xds@1.14.1",
+    files: [{ file: EXAMPLE, issues: [] }],
+  });
+  const missing = await runCli(["check", "/nonexistent/envoy.yaml"]);
+  assert.equal(missing.code, 2);
+  assert.equal(
+    missing.stderr,
+    "wasmerang: cannot read /nonexistent/envoy.yaml: no such file\n",
+  );
+});
