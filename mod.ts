@@ -109,3 +109,114 @@ export {
   scaffoldIstio,
   upIstio,
 } from "./lib/istio/mode.ts";
+
+/**
+ * Envoy configuration checked against Envoy's own v3 API protos (from npm
+ * `@grpc/grpc-js-xds`, pre-built into a descriptor): unknown fields, wrong
+ * types, bad enum values and unresolvable `@type` URLs (recursively, through
+ * `typed_config` and the wasm `configuration`) come back with their YAML path.
+ *
+ * @example
+ * ```ts
+ * import { checkEnvoyBootstrap, checkEnvoyMessage } from "./mod.ts";
+ * checkEnvoyBootstrap("admin: {addres: {}}\n")[0].path; // "admin.addres"
+ * checkEnvoyMessage("envoy.extensions.filters.network.wasm.v3.Wasm", { config: {} }); // []
+ * ```
+ */
+export {
+  BOOTSTRAP_TYPE,
+  checkEnvoyBootstrap,
+  checkEnvoyMessage,
+  type CheckIssue,
+  ENVOY_API_SOURCE,
+  renderIssues,
+} from "./lib/envoy_check.ts";
+
+/**
+ * The prerequisites of each mode (docker, docker compose, a running engine,
+ * kind, kubectl, istioctl): what `wasmerang doctor` reports, and the check
+ * `up` makes before it writes or starts anything.
+ *
+ * @example
+ * ```ts
+ * import { checkTools, renderDoctor, requirePrerequisites } from "./mod.ts";
+ * console.log(renderDoctor(await checkTools(), "docker"));
+ * await requirePrerequisites("docker"); // throws a UserError with the install hint
+ * ```
+ */
+export {
+  checkTools,
+  INSTALL_HINTS,
+  missingFor,
+  MODE_NEEDS,
+  renderDoctor,
+  requirePrerequisites,
+  type ToolMode,
+  type ToolName,
+  TOOLS,
+  type ToolStatus,
+} from "./lib/prerequisites.ts";
+
+/**
+ * Running external commands, and plans of them that either print themselves
+ * (`--dry-run`) or run step by step with a spinner.
+ */
+export {
+  Plan,
+  type PlanStep,
+  runChecked,
+  runCommand,
+  type RunOptions,
+  shellQuote,
+} from "./lib/commands.ts";
+
+/** Writing a scaffold folder: everything checked first, no half-written file, no silent overwrite. */
+export {
+  planScaffold,
+  renderWritten,
+  type ScaffoldFile,
+  writeScaffold,
+  type WrittenFile,
+} from "./lib/scaffold_files.ts";
+
+/**
+ * The Docker example (Envoy + the filter + egress1/egress2 in Docker Compose):
+ * its files, the `up`/`down` plans, and the probe.
+ *
+ * @example Render the example and print what `up docker` would do
+ * ```ts
+ * import { dockerScaffoldFiles, dockerUpPlan, embeddedFilter } from "./mod.ts";
+ * const files = dockerScaffoldFiles({ wasm: embeddedFilter(), subnet: "172.21.0.0/16" });
+ * console.log((await dockerUpPlan({ dir: "envoy-docker" })).render());
+ * ```
+ */
+export {
+  DOCKER_FILES,
+  dockerScaffoldFiles,
+  type DockerScaffoldOptions,
+  scaffoldDocker,
+} from "./lib/docker/scaffold.ts";
+export {
+  composeYaml,
+  ENVOY_ACCESS_LOG_FORMAT,
+  envoyYaml,
+} from "./lib/docker/templates.ts";
+export {
+  DEFAULT_ENVOY_IMAGE,
+  DEFAULT_SUBNET,
+  type DockerNetwork,
+  dockerNetwork,
+  LISTENER_PORT as DOCKER_LISTENER_PORT,
+  NETWORK_NAME as DOCKER_NETWORK_NAME,
+} from "./lib/docker/network.ts";
+export {
+  type DockerUpOptions,
+  dockerUpPlan,
+  upDocker,
+} from "./lib/docker/up.ts";
+export {
+  type DockerDownOptions,
+  dockerDownPlan,
+  downDocker,
+} from "./lib/docker/down.ts";
+export { type DockerProbeOptions, probeDocker } from "./lib/docker/probe.ts";
