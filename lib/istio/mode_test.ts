@@ -179,7 +179,7 @@ Deno.test("up istio --dry-run prints the whole plan for a new cluster and writes
     );
     assert.equal(
       lines.at(-1),
-      "kubectl --context kind-wasmerang -n demo rollout status deployment/wasmerang-client --timeout=180s",
+      "kubectl --context kind-wasmerang -n demo rollout status deployment/wasmerang-client --timeout=300s",
     );
     assert.deepEqual(await listDir(root), []);
 

@@ -59,7 +59,7 @@ export interface PlannedStep {
   timeoutMs?: number;
 }
 
-const ROLLOUT_TIMEOUT = "180s";
+const ROLLOUT_TIMEOUT = "300s";
 
 function kubectl(settings: IstioSettings, ...args: string[]): string[] {
   return ["kubectl", "--context", kubeContext(settings), ...args];
@@ -170,7 +170,7 @@ export function upPlan(
         `deployment/${deployment}`,
         `--timeout=${ROLLOUT_TIMEOUT}`,
       ),
-      timeoutMs: 240_000,
+      timeoutMs: 360_000,
     })),
   ];
   return steps;

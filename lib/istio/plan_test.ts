@@ -35,9 +35,9 @@ Deno.test("up --dry-run on a fresh cluster: every command, exactly", () => {
       `${APPLY} -f istio-k8s/filter-configmap.yaml`,
       `${APPLY} -f istio-k8s/egress.yaml -f istio-k8s/sidecar.yaml -f istio-k8s/envoyfilter.yaml ` +
       "-f istio-k8s/networkpolicy.yaml -f istio-k8s/client.yaml",
-      `${K} -n default rollout status deployment/egress1 --timeout=180s`,
-      `${K} -n default rollout status deployment/egress2 --timeout=180s`,
-      `${K} -n default rollout status deployment/wasmerang-client --timeout=180s`,
+      `${K} -n default rollout status deployment/egress1 --timeout=300s`,
+      `${K} -n default rollout status deployment/egress2 --timeout=300s`,
+      `${K} -n default rollout status deployment/wasmerang-client --timeout=300s`,
     ].join("\n"),
   );
 });

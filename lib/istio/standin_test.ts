@@ -120,9 +120,9 @@ Deno.test("up, probe and down istio against stand-in kind, kubectl and istioctl"
         `kubectl --context kind-wasmerang apply --server-side --force-conflicts --field-manager=wasmerang -f ${dir}/filter-configmap.yaml`,
         `kubectl --context kind-wasmerang apply --server-side --force-conflicts --field-manager=wasmerang -f ${dir}/egress.yaml ` +
         `-f ${dir}/sidecar.yaml -f ${dir}/envoyfilter.yaml -f ${dir}/networkpolicy.yaml -f ${dir}/client.yaml`,
-        "kubectl --context kind-wasmerang -n default rollout status deployment/egress1 --timeout=180s",
-        "kubectl --context kind-wasmerang -n default rollout status deployment/egress2 --timeout=180s",
-        "kubectl --context kind-wasmerang -n default rollout status deployment/wasmerang-client --timeout=180s",
+        "kubectl --context kind-wasmerang -n default rollout status deployment/egress1 --timeout=300s",
+        "kubectl --context kind-wasmerang -n default rollout status deployment/egress2 --timeout=300s",
+        "kubectl --context kind-wasmerang -n default rollout status deployment/wasmerang-client --timeout=300s",
       ],
     );
     assert.match(first.output, /✓ Create kind cluster "wasmerang"/);
