@@ -237,6 +237,13 @@ function wasmFilter(settings: IstioSettings) {
   };
 }
 
+/**
+ * An explicit priority: the patches are relative (INSERT_BEFORE, REPLACE), and
+ * `istioctl analyze` asks for one then (IST0151). Within one EnvoyFilter Istio
+ * applies the patches in list order.
+ */
+export const ENVOY_FILTER_PRIORITY = 10;
+
 /** The EnvoyFilter: the wasm filter before tcp_proxy, client sidecars, probe port. */
 export function envoyFilter(settings: IstioSettings): EnvoyFilter {
   return new EnvoyFilter({
@@ -247,6 +254,7 @@ export function envoyFilter(settings: IstioSettings): EnvoyFilter {
     },
     spec: {
       workloadSelector: { labels: { app: CLIENT_NAME } },
+      priority: ENVOY_FILTER_PRIORITY,
       configPatches: [{
         applyTo: "NETWORK_FILTER",
         match: {
@@ -288,6 +296,7 @@ export function httpOverride(settings: IstioSettings): EnvoyFilter {
     },
     spec: {
       workloadSelector: { labels: { app: CLIENT_NAME } },
+      priority: ENVOY_FILTER_PRIORITY,
       configPatches: [
         {
           applyTo: "NETWORK_FILTER",
