@@ -197,6 +197,28 @@ Deno.test("up, probe and down istio against stand-in kind, kubectl and istioctl"
         "kubectl --context kind-wasmerang label namespace default istio-injection-",
       ],
     );
+    // A hand-edited manifest that does not validate stops up before any change.
+    const client = join(dir, "client.yaml");
+    await Deno.writeTextFile(
+      client,
+      (await Deno.readTextFile(client)).replace(
+        "replicas: 4",
+        "replicas: four",
+      ),
+    );
+    const broken = await run(bin, "up", "istio", "--dir", dir);
+    assert.equal(broken.code, 1);
+    assert.match(
+      broken.output,
+      /do not validate:\n.*client\.yaml: Deployment wasmerang-client: spec\.replicas: must be integer/,
+    );
+    assert.deepEqual(
+      (await calls(state)).filter((line) =>
+        / (apply|create|install|label) /.test(line)
+      ),
+      [],
+    );
+
     const gone = await run(bin, "down", "istio", "--cluster");
     assert.equal(gone.code, 0, gone.output);
     assert.ok(
