@@ -13,7 +13,7 @@ import {
   type ProbeResult,
 } from "../probe_report.ts";
 import { decideCluster, parseFilterConfig } from "../routing.ts";
-import { readDockerExample, READY_URL } from "./compose.ts";
+import { envoyReady, readDockerExample, READY_URL } from "./compose.ts";
 import {
   BUSYBOX_IMAGE,
   DEFAULT_DIR,
@@ -148,12 +148,7 @@ export async function probeDocker(
   const example = await readDockerExample(dir);
   const sources = parseSources(options.from, example.network);
   await requirePrerequisites("docker");
-  const ready = await fetch(READY_URL, { signal: AbortSignal.timeout(3000) })
-    .then(async (response) => {
-      await response.body?.cancel();
-      return response.status === 200;
-    })
-    .catch(() => false);
+  const ready = await envoyReady(3000);
   if (!ready) {
     throw new UserError(
       `Envoy is not ready at ${READY_URL}: start it with 'wasmerang up docker${

@@ -12,7 +12,7 @@ import { embeddedFilter } from "../filter_module.ts";
 import { requirePrerequisites } from "../prerequisites.ts";
 import { planScaffold, writeScaffold } from "../scaffold_files.ts";
 import { hint } from "../ui.ts";
-import { composeCommand, READY_URL } from "./compose.ts";
+import { composeCommand, envoyReady, READY_URL } from "./compose.ts";
 import { ADMIN_PORT, DEFAULT_DIR, LISTENER_PORT } from "./network.ts";
 import { dockerScaffoldFiles } from "./scaffold.ts";
 
@@ -26,21 +26,15 @@ export interface DockerUpOptions {
   wasm?: string;
 }
 
-/** Waits until `url` answers 200, failing early when `stillRunning` says Envoy died. */
+/** Waits until `ready()` says yes, failing early when `stillRunning()` says Envoy died. */
 export async function waitForReady(
-  url: string,
+  ready: () => Promise<boolean>,
   timeoutMs: number,
   stillRunning: () => Promise<boolean>,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; Date.now() < deadline; attempt++) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await response.body?.cancel();
-      if (response.status === 200) return true;
-    } catch {
-      // not listening yet
-    }
+    if (await ready()) return true;
     if (attempt % 4 === 3 && !(await stillRunning())) return false;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
@@ -138,7 +132,7 @@ export async function dockerUpPlan(options: DockerUpOptions): Promise<Plan> {
         }).catch(() => undefined);
         return !state || state.code !== 0 || !/exited|dead/.test(state.stdout);
       };
-      if (await waitForReady(READY_URL, timeout, running)) return;
+      if (await waitForReady(() => envoyReady(), timeout, running)) return;
       const logs = await runCommand([
         ...compose,
         "logs",
