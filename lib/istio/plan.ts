@@ -91,6 +91,7 @@ export function upPlan(
       "--server-side",
       "--force-conflicts",
       "--field-manager=wasmerang",
+      "--validate=strict",
       ...files.flatMap((base) => ["-f", file(base)]),
     );
   const [configMap, ...rest] = manifestFiles(settings);

@@ -22,7 +22,7 @@ const RUNNING: ClusterState = {
 };
 const K = "kubectl --context kind-wasmerang";
 const APPLY =
-  `${K} apply --server-side --force-conflicts --field-manager=wasmerang`;
+  `${K} apply --server-side --force-conflicts --field-manager=wasmerang --validate=strict`;
 
 Deno.test("up --dry-run on a fresh cluster: every command, exactly", () => {
   assert.equal(

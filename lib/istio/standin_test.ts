@@ -117,8 +117,8 @@ Deno.test("up, probe and down istio against stand-in kind, kubectl and istioctl"
         `kind create cluster --name wasmerang --config ${dir}/kind-cluster.yaml --wait 120s`,
         "istioctl install -y --context kind-wasmerang --set profile=minimal",
         "kubectl --context kind-wasmerang label namespace default istio-injection=enabled --overwrite",
-        `kubectl --context kind-wasmerang apply --server-side --force-conflicts --field-manager=wasmerang -f ${dir}/filter-configmap.yaml`,
-        `kubectl --context kind-wasmerang apply --server-side --force-conflicts --field-manager=wasmerang -f ${dir}/egress.yaml ` +
+        `kubectl --context kind-wasmerang apply --server-side --force-conflicts --field-manager=wasmerang --validate=strict -f ${dir}/filter-configmap.yaml`,
+        `kubectl --context kind-wasmerang apply --server-side --force-conflicts --field-manager=wasmerang --validate=strict -f ${dir}/egress.yaml ` +
         `-f ${dir}/sidecar.yaml -f ${dir}/envoyfilter.yaml -f ${dir}/networkpolicy.yaml -f ${dir}/client.yaml`,
         "kubectl --context kind-wasmerang -n default rollout status deployment/egress1 --timeout=300s",
         "kubectl --context kind-wasmerang -n default rollout status deployment/egress2 --timeout=300s",
