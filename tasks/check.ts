@@ -60,7 +60,8 @@ export async function check(
   }
   if (failed.length > 0) {
     throw new UserError(
-      `${failed.length} of ${files.length} file(s) would be rejected by Envoy (checked against ${ENVOY_API_SOURCE})`,
+      `${failed.length} of ${files.length} file(s) would be rejected by Envoy (checked against the v3 API ` +
+        `snapshot in ${ENVOY_API_SOURCE}; a field newer than that snapshot shows as unknown)`,
     );
   }
 }

@@ -47,7 +47,7 @@ Deno.test("check rejects a broken copy with file, line and YAML path; exit 1", a
   );
   assert.match(
     run.stderr,
-    /^wasmerang: 1 of 2 file\(s\) would be rejected by Envoy \(checked against @grpc\/grpc-js-xds@1\.14\.1\)\n$/,
+    /^wasmerang: 1 of 2 file\(s\) would be rejected by Envoy \(checked against the v3 API snapshot in @grpc\/grpc-js-xds@1\.14\.1; a field newer than that snapshot shows as unknown\)\n$/,
   );
 });
 

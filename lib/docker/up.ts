@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { lastLines, Plan, runCommand } from "../commands.ts";
 import { checkEnvoyBootstrap, renderIssues } from "../envoy_check.ts";
 import { UserError } from "../errors.ts";
-import { embeddedFilter } from "../filter_module.ts";
+import { loadFilter } from "../filter_module.ts";
 import { requirePrerequisites } from "../prerequisites.ts";
 import { planScaffold, writeScaffold } from "../scaffold_files.ts";
 import { hint } from "../ui.ts";
@@ -45,9 +45,7 @@ export async function waitForReady(
 export async function dockerUpPlan(options: DockerUpOptions): Promise<Plan> {
   const dir = options.dir ?? DEFAULT_DIR;
   const compose = composeCommand(dir);
-  const wasm = options.wasm
-    ? await Deno.readFile(options.wasm)
-    : embeddedFilter();
+  const wasm = await loadFilter(options.wasm);
   const files = dockerScaffoldFiles({ wasm });
   const planned = await planScaffold(dir, files);
   const missing = planned.filter((file) => file.status === "created");
