@@ -73,6 +73,9 @@ export function istioReadme(
     "## How it routes",
     "",
     ...routingSummary(settings),
+    `The EnvoyFilter hands the filter the plugin configuration \`${
+      filterConfiguration(settings)
+    }\`.`,
     "",
     "## Run it",
     "",
@@ -80,8 +83,8 @@ export function istioReadme(
     "",
     "```sh",
     "wasmerang up istio --dir .        # add --dry-run to see the commands first",
-    "wasmerang probe istio             # one line per connection: pod IP, parity, expected, answered by",
-    "wasmerang down istio              # or --cluster to delete the kind cluster",
+    "wasmerang probe istio --dir .     # connections from the client pods: pod IP, expected egress, who answered",
+    "wasmerang down istio --dir .      # delete what up made; --cluster deletes the kind cluster",
     "```",
     "",
     "Without wasmerang, `up istio` on a new cluster is exactly:",
@@ -99,6 +102,8 @@ export function istioReadme(
     "```",
     "",
     "The first line of the answer names the egress: egress1 for an even pod IP, egress2 for an odd one.",
+    "(`kubectl exec` reaches the pod through the API server; the `nc` inside it goes through the",
+    "sidecar and the NetworkPolicy like any other connection of the client.)",
     "",
     "## Editing",
     "",
@@ -138,15 +143,11 @@ export function istioReadme(
     "  the client's pod template carries the module's SHA-256, so re-scaffolding and `up`",
     "  rolls them.",
     "- **Envoy 1.28 or newer** is needed for `set_envoy_filter_state` (Istio 1.20+). The filter's",
-    `  log lines are in \`kubectl logs <client-pod> -c istio-proxy\`; raise the level with`,
-    `  \`istioctl proxy-config log <client-pod> -n ${ns} --level wasm:info\`.`,
+    `  log lines are in \`kubectl --context ${context} -n ${ns} logs <client-pod> -c istio-proxy\`; raise the level with`,
+    `  \`istioctl --context ${context} proxy-config log <client-pod> -n ${ns} --level wasm:info\`.`,
     "- The NetworkPolicy needs a CNI that enforces it (kind's kindnetd does in current kind",
     "  releases); on one that does not, it is ignored and nothing else changes.",
     "",
-    `Plugin configuration: \`${
-      filterConfiguration(settings)
-    }\`; \`kubectl exec\` needs no route through the`,
-    "sidecar, so the NetworkPolicy does not get in the probe's way.",
     "",
   ];
   return lines.join("\n");
