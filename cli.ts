@@ -66,6 +66,26 @@ function program(): Command {
     .description("launch a working example around the filter")
     .argument("<mode>", "local, docker or istio")
     .option(
+      "--listen <host:port>",
+      "local: the proxy's address (default 127.0.0.1:10000)",
+    )
+    .option(
+      "--egress1 <host:port>",
+      "local: the even egress (default 127.0.0.1:19001)",
+    )
+    .option(
+      "--egress2 <host:port>",
+      "local: the odd egress (default 127.0.0.1:19002)",
+    )
+    .option(
+      "--config <string>",
+      'local: plugin configuration, "standalone" (default) or JSON',
+    )
+    .option(
+      "--detach",
+      "local: run in the background (stop it with 'wasmerang down local')",
+    )
+    .option(
       "--dir <dir>",
       "the example folder (docker: envoy-docker, istio: istio-k8s)",
     )
@@ -100,7 +120,7 @@ function program(): Command {
     .argument("[mode]", "local (default), docker or istio")
     .option(
       "--from <ips>",
-      "comma-separated source IPs (docker: default 172.21.0.10-13)",
+      "comma-separated source IPs (local: default 127.0.0.10-17; docker: default 172.21.0.10-13)",
     )
     .option(
       "--dir <dir>",
@@ -108,7 +128,7 @@ function program(): Command {
     )
     .option(
       "--count <n>",
-      "istio: connections to make from the client pods (default 8)",
+      "local: connections per source (default 1); istio: from the client pods (default 8)",
     )
     .option(
       "--port <port>",
@@ -116,6 +136,14 @@ function program(): Command {
     )
     .option("--namespace <ns>", "istio: the example's namespace")
     .option("--cluster-name <name>", "istio: the kind cluster")
+    .option(
+      "--to <host:port>",
+      "local: the proxy to probe (default: the running example's, else 127.0.0.1:10000)",
+    )
+    .option(
+      "--config <string>",
+      "local: the configuration to expect (default: the running example's)",
+    )
     .option("--json", "print the report as JSON")
     .action(async (mode, options) => await probe(mode, options));
 

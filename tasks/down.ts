@@ -2,6 +2,7 @@
 import { type DockerDownOptions, downDocker } from "../lib/docker/down.ts";
 import { UserError } from "../lib/errors.ts";
 import { downIstio, type IstioDownOptions } from "../lib/istio/mode.ts";
+import { downLocal } from "../host/local/down.ts";
 import { parseMode } from "./modes.ts";
 
 /** Options of `wasmerang down`, the union of every mode's. */
@@ -14,6 +15,8 @@ export async function down(
 ): Promise<void> {
   const mode = parseMode(modeText);
   switch (mode) {
+    case "local":
+      return await downLocal();
     case "docker":
       return await downDocker(options);
     case "istio":

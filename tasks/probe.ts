@@ -15,11 +15,19 @@ import {
   renderProbeReport,
 } from "../lib/probe_report.ts";
 import { parseMode } from "./modes.ts";
+import {
+  type LocalProbeCommandOptions,
+  probeLocalCommand,
+} from "../host/local/probe.ts";
 
 /** Options of `wasmerang probe`, the union of every mode's. */
-export type ProbeOptions = DockerProbeOptions & IstioProbeTaskOptions & {
-  json?: boolean;
-};
+export type ProbeOptions =
+  & DockerProbeOptions
+  & IstioProbeTaskOptions
+  & LocalProbeCommandOptions
+  & {
+    json?: boolean;
+  };
 
 /** Runs `probe` for `modeText` (default local), prints the report, fails when a result did. */
 export async function probe(
@@ -29,6 +37,9 @@ export async function probe(
   const mode = parseMode(modeText ?? "local");
   let report: ProbeReport;
   switch (mode) {
+    case "local":
+      report = await probeLocalCommand(options);
+      break;
     case "docker":
       report = await probeDocker(options);
       break;

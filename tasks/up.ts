@@ -2,10 +2,11 @@
 import { type DockerUpOptions, upDocker } from "../lib/docker/up.ts";
 import { UserError } from "../lib/errors.ts";
 import { type IstioUpOptions, upIstio } from "../lib/istio/mode.ts";
+import { type LocalUpOptions, upLocal } from "../host/local/up.ts";
 import { parseMode } from "./modes.ts";
 
 /** Options of `wasmerang up`, the union of every mode's. */
-export type UpOptions = DockerUpOptions & IstioUpOptions;
+export type UpOptions = DockerUpOptions & IstioUpOptions & LocalUpOptions;
 
 /** Runs `up` for `modeText`. */
 export async function up(
@@ -14,6 +15,8 @@ export async function up(
 ): Promise<void> {
   const mode = parseMode(modeText);
   switch (mode) {
+    case "local":
+      return await upLocal(options);
     case "docker":
       return await upDocker(options);
     case "istio":

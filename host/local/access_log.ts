@@ -1,0 +1,53 @@
+/**
+ * One access-log line per connection, in Envoy's spirit:
+ * `[2026-11-26T10:00:00.000Z] cluster=egress2 src=127.0.0.11:40312 dst=127.0.0.1:10000 -> 127.0.0.1:19002 bytes=12/30 1.4ms`,
+ * with the reason appended when the connection did not end well.
+ *
+ * @module
+ */
+
+/** What the proxy knows about a finished connection. */
+export interface AccessRecord {
+  /** When the connection was accepted. */
+  start: Date;
+  /** The cluster chosen (the filter's override or the default), or null before a choice. */
+  cluster: string | null;
+  /** Whether the cluster came from the filter (`envoy.tcp_proxy.cluster`). */
+  overridden: boolean;
+  source: string;
+  destination: string;
+  /** The upstream address connected to, or null. */
+  upstream: string | null;
+  /** Bytes received from and sent to the downstream. */
+  bytesReceived: number;
+  bytesSent: number;
+  durationMs: number;
+  /** Why the connection ended badly (upstream refused, filter trapped, …), if it did. */
+  reason?: string;
+}
+
+/**
+ * Formats a record as one line.
+ *
+ * @example
+ * ```ts
+ * import { formatAccessLog } from "./access_log.ts";
+ * formatAccessLog({
+ *   start: new Date(0), cluster: "egress2", overridden: true, source: "127.0.0.11:40312",
+ *   destination: "127.0.0.1:10000", upstream: "127.0.0.1:19002", bytesReceived: 12,
+ *   bytesSent: 30, durationMs: 1.42,
+ * });
+ * // "[1970-01-01T00:00:00.000Z] cluster=egress2 src=127.0.0.11:40312 dst=127.0.0.1:10000 -> 127.0.0.1:19002 bytes=12/30 1.4ms"
+ * ```
+ */
+export function formatAccessLog(record: AccessRecord): string {
+  const line =
+    `[${record.start.toISOString()}] cluster=${record.cluster ?? "-"} ` +
+    `src=${record.source} dst=${record.destination} -> ${
+      record.upstream ?? "-"
+    } ` +
+    `bytes=${record.bytesReceived}/${record.bytesSent} ${
+      record.durationMs.toFixed(1)
+    }ms`;
+  return record.reason === undefined ? line : `${line} (${record.reason})`;
+}

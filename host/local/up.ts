@@ -1,0 +1,250 @@
+/**
+ * `wasmerang up local`: the example in the foreground until Ctrl-C, or with
+ * `--detach` in a background process recorded in the state file, so that
+ * `probe local` and `down local` find it.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { UserError } from "../../lib/errors.ts";
+import { loadFilter } from "../../lib/filter_module.ts";
+import { hint } from "../../lib/ui.ts";
+import { formatHostPort, parseHostPort } from "./address.ts";
+import {
+  LOCAL_DEFAULTS,
+  localConfig,
+  type LocalPlane,
+  startLocalPlane,
+} from "./plane.ts";
+import {
+  isRunning,
+  type LocalState,
+  logFile,
+  readState,
+  removeState,
+  stateFile,
+  writeState,
+} from "./state.ts";
+
+/** Options of `wasmerang up local`. */
+export interface LocalUpOptions {
+  listen?: string;
+  egress1?: string;
+  egress2?: string;
+  config?: string;
+  wasm?: string;
+  detach?: boolean;
+}
+
+/** Set in the environment of the background process `--detach` starts. */
+const DETACHED_ENV = "WASMERANG_DETACHED";
+
+/** Starts the local example as the options say. */
+export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
+  const listen = parseHostPort(
+    options.listen ?? LOCAL_DEFAULTS.listen,
+    "--listen",
+  );
+  const egress1 = parseHostPort(
+    options.egress1 ?? LOCAL_DEFAULTS.egress1,
+    "--egress1",
+  );
+  const egress2 = parseHostPort(
+    options.egress2 ?? LOCAL_DEFAULTS.egress2,
+    "--egress2",
+  );
+  const config = options.config ?? LOCAL_DEFAULTS.config;
+  localConfig(config);
+  const running = readState();
+  if (
+    running !== undefined && isRunning(running.pid) && running.pid !== Deno.pid
+  ) {
+    throw new UserError(
+      `a local example is already running (pid ${running.pid}, ${running.listen}): stop it with 'wasmerang down local'`,
+    );
+  }
+  if (options.detach) return await detach(options);
+  if (Deno.env.get(DETACHED_ENV) === "1") {
+    return await runDetachedChild(options);
+  }
+
+  const wasm = await loadFilter(options.wasm);
+  const plane = await startLocalPlane({
+    listen,
+    egress: [egress1, egress2],
+    config,
+    wasm,
+    onAccess: (line) => console.log(line),
+    onFilterLog: (entry) =>
+      console.log(`[wasm ${entry.level}] ${entry.message}`),
+  });
+  console.error(describe(plane));
+  hint(
+    "Probe it from another terminal: wasmerang probe local   ·   stop: Ctrl-C",
+  );
+  await untilSignal();
+  await plane.close();
+  console.error("stopped");
+}
+
+/** One line per part: where the proxy and each egress listen. */
+export function describe(plane: LocalPlane): string {
+  const at = (address: { host: string; port: number }) =>
+    formatHostPort(address.host, address.port);
+  return [
+    `proxy   ${at(plane.listen)}  (filter: parity of the source address)`,
+    ...plane.egress.map((server) =>
+      `${server.name.padEnd(7)} ${at(server.address)}`
+    ),
+  ].join("\n");
+}
+
+/** Resolves on SIGINT or SIGTERM (and stops listening for them). */
+function untilSignal(): Promise<void> {
+  return new Promise((done) => {
+    const signals: Deno.Signal[] = Deno.build.os === "windows"
+      ? ["SIGINT"]
+      : ["SIGINT", "SIGTERM"];
+    const handler = () => {
+      for (const signal of signals) Deno.removeSignalListener(signal, handler);
+      done();
+    };
+    for (const signal of signals) Deno.addSignalListener(signal, handler);
+  });
+}
+
+/** The background process: logs to the log file, records the state once listening. */
+async function runDetachedChild(options: LocalUpOptions): Promise<void> {
+  const log = await Deno.open(logFile(), { create: true, append: true });
+  const encoder = new TextEncoder();
+  const write = (line: string) => {
+    try {
+      log.writeSync(encoder.encode(line + "\n"));
+    } catch {
+      // The log is best effort.
+    }
+  };
+  let plane: LocalPlane;
+  try {
+    plane = await startLocalPlane({
+      listen: parseHostPort(
+        options.listen ?? LOCAL_DEFAULTS.listen,
+        "--listen",
+      ),
+      egress: [
+        parseHostPort(options.egress1 ?? LOCAL_DEFAULTS.egress1, "--egress1"),
+        parseHostPort(options.egress2 ?? LOCAL_DEFAULTS.egress2, "--egress2"),
+      ],
+      config: options.config ?? LOCAL_DEFAULTS.config,
+      wasm: await loadFilter(options.wasm),
+      onAccess: write,
+      onFilterLog: (entry) => write(`[wasm ${entry.level}] ${entry.message}`),
+    });
+  } catch (error) {
+    write(`error: ${(error as Error).message}`);
+    log.close();
+    throw error;
+  }
+  const at = (address: { host: string; port: number }) =>
+    formatHostPort(address.host, address.port);
+  const state: LocalState = {
+    pid: Deno.pid,
+    listen: at(plane.listen),
+    egress: Object.fromEntries(
+      plane.egress.map((server) => [server.name, at(server.address)]),
+    ),
+    config: options.config ?? LOCAL_DEFAULTS.config,
+    logFile: logFile(),
+    startedAt: new Date().toISOString(),
+  };
+  writeState(state);
+  write(`started: ${describe(plane).replaceAll("\n", "; ")}`);
+  await untilSignal();
+  await plane.close();
+  removeState(Deno.pid);
+  write("stopped");
+  log.close();
+}
+
+/** Starts this same command in the background and waits until it listens. */
+async function detach(options: LocalUpOptions): Promise<void> {
+  const args = ["up", "local"];
+  for (const flag of ["listen", "egress1", "egress2", "config"] as const) {
+    if (options[flag] !== undefined) args.push(`--${flag}`, options[flag]!);
+  }
+  if (options.wasm !== undefined) args.push("--wasm", resolve(options.wasm));
+  await loadFilter(options.wasm); // a bad --wasm is reported here, not in the background
+  Deno.mkdirSync(resolve(stateFile(), ".."), { recursive: true });
+  removeState();
+  const before = logSize();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...selfInvocation(), ...args],
+    env: { [DETACHED_ENV]: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let exited: Deno.CommandStatus | undefined;
+  child.status.then((status) => (exited = status));
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const state = readState();
+    if (state?.pid === child.pid) {
+      child.unref();
+      console.log(`local example running in the background (pid ${state.pid})`);
+      console.log(`proxy   ${state.listen}`);
+      for (const [name, address] of Object.entries(state.egress)) {
+        console.log(`${name.padEnd(7)} ${address}`);
+      }
+      console.log(`log     ${state.logFile}`);
+      hint(
+        "Probe it: wasmerang probe local   ·   stop it: wasmerang down local",
+      );
+      return;
+    }
+    if (exited !== undefined) {
+      const reason = lastError(before) ?? `it exited with code ${exited.code}`;
+      throw new UserError(`the local example did not start: ${reason}`);
+    }
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  try {
+    child.kill("SIGTERM");
+  } catch {
+    // Already gone.
+  }
+  throw new UserError(
+    `the local example did not start within 20 s (see ${logFile()})`,
+  );
+}
+
+/** How to run this program again: `deno run -A <main module>`, or the compiled binary itself. */
+function selfInvocation(): string[] {
+  const executable = Deno.execPath().split(/[\\/]/).pop() ?? "";
+  return /^deno(\.exe)?$/.test(executable)
+    ? ["run", "-A", Deno.mainModule]
+    : [];
+}
+
+function logSize(): number {
+  try {
+    return Deno.statSync(logFile()).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The child's `error:` line written after `offset`, if any. */
+function lastError(offset: number): string | undefined {
+  try {
+    const text = new TextDecoder().decode(
+      Deno.readFileSync(logFile()).subarray(offset),
+    );
+    const line = text.split("\n").reverse().find((entry) =>
+      entry.startsWith("error: ")
+    );
+    return line?.slice("error: ".length);
+  } catch {
+    return undefined;
+  }
+}
