@@ -14,7 +14,7 @@
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { LogEntry } from "../context.ts";
-import { type TcpConnection } from "../connection.ts";
+import type { TcpConnection } from "../connection.ts";
 import { WasmTrapError, WasmVmFailedError } from "../errors.ts";
 import { ProxyWasmVm } from "../vm.ts";
 import { type AccessRecord, formatAccessLog } from "./access_log.ts";
