@@ -47,7 +47,7 @@ Deno.test("check rejects a broken copy with file, line and YAML path; exit 1", a
   );
   assert.match(
     run.stderr,
-    /^wasmerang: 1 of 2 file\(s\) would be rejected by Envoy \(checked against the v3 API snapshot in @grpc\/grpc-js-xds@1\.14\.1; a field newer than that snapshot shows as unknown\)\n$/,
+    /^wasmerang: 1 of 2 file\(s\) would be rejected \(Envoy config checked against the v3 API snapshot in @grpc\/grpc-js-xds@1\.14\.1; a field newer than that snapshot shows as unknown\)\n$/,
   );
 });
 
@@ -56,12 +56,44 @@ Deno.test("check --json, and a missing file is a usage error", async () => {
   assert.equal(json.code, 0);
   assert.deepEqual(JSON.parse(json.stdout), {
     api: "@grpc/grpc-js-xds@1.14.1",
-    files: [{ file: EXAMPLE, issues: [] }],
+    files: [{ file: EXAMPLE, kind: "envoy", issues: [] }],
   });
   const missing = await runCli(["check", "/nonexistent/envoy.yaml"]);
   assert.equal(missing.code, 2);
   assert.equal(
     missing.stderr,
     "wasmerang: cannot read /nonexistent/envoy.yaml: no such file\n",
+  );
+});
+
+Deno.test("check sends Kubernetes manifests to their schemas, the EnvoyFilter's wasm config to Envoy's", async () => {
+  const istio = new URL("../examples/istio-k8s/", import.meta.url).pathname;
+  const files = [...Deno.readDirSync(istio)].map((entry) => entry.name).filter((
+    name,
+  ) => name.endsWith(".yaml"))
+    .map((name) => `${istio}${name}`);
+  assert.ok(files.some((file) => file.endsWith("envoyfilter.yaml")));
+  const good = await runCli(["check", ...files]);
+  assert.equal(good.code, 0, good.stdout + good.stderr);
+  assert.equal(
+    good.stdout.split("\n").filter((line) =>
+      line.endsWith("valid Kubernetes/Istio manifests")
+    ).length,
+    files.length,
+  );
+
+  const original = await Deno.readTextFile(`${istio}envoyfilter.yaml`);
+  const broken = original.replace(
+    "envoy.wasm.runtime.v8",
+    "envoy.wasm.runtime.v9",
+  );
+  assert.notEqual(broken, original);
+  const file = `${await Deno.makeTempDir()}/envoyfilter.yaml`;
+  await Deno.writeTextFile(file, broken);
+  const bad = await runCli(["check", file]);
+  assert.equal(bad.code, 1);
+  assert.match(
+    bad.stdout,
+    /: error: EnvoyFilter [a-z-]+: spec\.configPatches\[0\]\.patch\.value\.typed_config\.config\.vm_config\.runtime: unknown Wasm runtime "envoy\.wasm\.runtime\.v9"/,
   );
 });
