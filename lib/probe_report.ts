@@ -2,6 +2,7 @@
  * The probe's result, shared by every mode (local, docker, istio): the same
  * table, the same JSON and the same exit codes wherever the probe ran.
  */
+import { sourceParity } from "./routing.ts";
 import { table } from "./ui.ts";
 
 /** What one source address expected and who answered it. */
@@ -40,6 +41,7 @@ export function probeReport(
 export function renderProbeReport(report: ProbeReport): string {
   const rows = report.results.map((result) => [
     result.source,
+    ["even", "odd"][sourceParity(result.source) ?? -1] ?? "—",
     result.expected ?? "(no override)",
     result.got ?? `— ${result.error ?? "no answer"}`,
     `${result.ms.toFixed(1)} ms`,
@@ -49,7 +51,7 @@ export function renderProbeReport(report: ProbeReport): string {
     ? `✓ ${report.passed} of ${report.results.length} connections answered by the expected egress (${report.target})`
     : `✗ ${report.failed} of ${report.results.length} connections did not reach the expected egress (${report.target})`;
   return `${
-    table(["source", "expected", "answered by", "latency", ""], rows)
+    table(["source", "parity", "expected", "answered by", "latency", ""], rows)
   }\n${summary}`;
 }
 
