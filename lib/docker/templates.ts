@@ -167,26 +167,29 @@ Envoy configuration: read it, edit it, run it with or without wasmerang.
 
 ## Run it
 
+From this folder (or from anywhere, with \`--dir\` naming it; without \`--dir\` the commands use
+\`./${DEFAULT_DIR}\`):
+
 \`\`\`sh
-wasmerang up docker                 # docker compose up -d, then waits for Envoy's /ready
-wasmerang probe docker              # one short-lived container per source IP, on ${NETWORK_NAME}
-wasmerang down docker               # docker compose down --volumes --remove-orphans
+wasmerang up docker --dir .       # checks docker, docker compose up -d, waits for Envoy's /ready
+wasmerang probe docker --dir .    # one short-lived container per source IP on ${NETWORK_NAME}
+wasmerang down docker --dir .     # docker compose down --volumes --remove-orphans
 \`\`\`
 
-(Run them from the folder that holds \`${DEFAULT_DIR}/\`, or pass \`--dir\`.) Without wasmerang:
+Without wasmerang:
 
 \`\`\`sh
 docker compose up -d
-curl -s 127.0.0.1:${ADMIN_PORT}/ready                     # LIVE once Envoy is ready
+curl -s 127.0.0.1:${ADMIN_PORT}/ready      # LIVE once Envoy is ready
 docker run --rm --network ${NETWORK_NAME} --ip ${
     network.probeSources[0]
   } ${BUSYBOX_IMAGE} \\
-  nc -w 5 ${network.envoy} ${LISTENER_PORT} </dev/null          # even source: egress1
+  nc -w 5 ${network.envoy} ${LISTENER_PORT} </dev/null   # even source: egress1
 docker run --rm --network ${NETWORK_NAME} --ip ${
     network.probeSources[1]
   } ${BUSYBOX_IMAGE} \\
-  nc -w 5 ${network.envoy} ${LISTENER_PORT} </dev/null          # odd source: egress2
-docker compose logs envoy                                # the filter's log and the access log
+  nc -w 5 ${network.envoy} ${LISTENER_PORT} </dev/null   # odd source: egress2
+docker compose logs envoy                 # the filter's log lines and the access log
 docker compose down --volumes --remove-orphans
 \`\`\`
 
@@ -211,8 +214,8 @@ docker compose down --volumes --remove-orphans
 
 - \`wasmerang check envoy.yaml\` checks the file against Envoy's own API protos: unknown fields,
   wrong types, bad enum values and unknown \`@type\` URLs are reported with their YAML path.
-- To run your own build of the filter, replace \`${WASM_FILE}\` (\`wasmerang build --out ${WASM_FILE}\`)
-  and \`docker compose restart envoy\`.
+- To run your own build of the filter: \`wasmerang up docker --dir . --wasm path/to/filter.wasm\`
+  (it replaces \`${WASM_FILE}\`), or copy it over \`${WASM_FILE}\` and \`docker compose restart envoy\`.
 - The filter's configuration is the \`configuration\` StringValue: \`standalone\`, or JSON such as
   \`{"clusters": ["egress1", "egress2"]}\`. An invalid one makes Envoy reject the filter.
 - Envoy needs version 1.28 or newer (the foreign function \`set_envoy_filter_state\`).

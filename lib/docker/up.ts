@@ -110,6 +110,16 @@ export async function dockerUpPlan(options: DockerUpOptions): Promise<Plan> {
   plan.run("Start Envoy, egress1 and egress2", [...compose, "up", "-d"], {
     timeoutMs: 15 * 60_000,
   });
+  if (options.wasm) {
+    // Envoy reads the module when it starts: a running Envoy must restart to load the new one.
+    plan.run("Restart Envoy to load the new module", [
+      ...compose,
+      "restart",
+      "envoy",
+    ], {
+      timeoutMs: 5 * 60_000,
+    });
+  }
   const timeout = (options.readyTimeout ?? 90) * 1000;
   plan.task(
     "Wait for Envoy to be ready",
