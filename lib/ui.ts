@@ -46,6 +46,8 @@ export function table(head: string[], rows: (string | number)[][]): string {
   const output = new Table({
     head,
     style: styled ? { head: ["cyan"] } : { head: [], border: [] },
+    // No rule between body rows: one line per row reads better in a long probe.
+    chars: { "mid": "", "left-mid": "", "mid-mid": "", "right-mid": "" },
   });
   output.push(...rows.map((row) => row.map(String)));
   return output.toString();
