@@ -8,9 +8,15 @@ export const MODES = ["local", "docker", "istio"] as const;
 export type Mode = typeof MODES[number];
 
 /** Checks a mode argument, with a one-line error naming the choices. */
-export function parseMode(text: string, allowed: readonly Mode[] = MODES): Mode {
+export function parseMode(
+  text: string,
+  allowed: readonly Mode[] = MODES,
+): Mode {
   if (!(allowed as readonly string[]).includes(text)) {
-    throw new UserError(`unknown mode "${text}": choose one of ${allowed.join(", ")}`, 2);
+    throw new UserError(
+      `unknown mode "${text}": choose one of ${allowed.join(", ")}`,
+      2,
+    );
   }
   return text as Mode;
 }
