@@ -11,7 +11,15 @@
  * @module
  */
 
-/** What every host function returns. */
+/**
+ * What every host function returns.
+ *
+ * @example
+ * ```ts
+ * import { WasmResult } from "./abi.ts";
+ * WasmResult.InvalidMemoryAccess; // 6
+ * ```
+ */
 export const WasmResult = {
   Ok: 0,
   NotFound: 1,
@@ -28,7 +36,15 @@ export const WasmResult = {
   Unimplemented: 12,
 } as const;
 
-/** The buffers `proxy_get_buffer_bytes` and friends name. */
+/**
+ * The buffers `proxy_get_buffer_bytes` and friends name.
+ *
+ * @example
+ * ```ts
+ * import { BufferType } from "./abi.ts";
+ * BufferType.PluginConfiguration; // 7
+ * ```
+ */
 export const BufferType = {
   HttpRequestBody: 0,
   HttpResponseBody: 1,
@@ -44,10 +60,26 @@ export const BufferType = {
 /** The largest valid {@link BufferType}. */
 export const BUFFER_TYPE_MAX = 8;
 
-/** What a network callback returns: any non-zero value counts as StopIteration. */
+/**
+ * What a network callback returns: any non-zero value counts as StopIteration.
+ *
+ * @example
+ * ```ts
+ * import { FilterStatus } from "./abi.ts";
+ * FilterStatus.StopIteration; // 1
+ * ```
+ */
 export const FilterStatus = { Continue: 0, StopIteration: 1 } as const;
 
-/** Streams named by `proxy_continue_stream` / `proxy_close_stream`. */
+/**
+ * Streams named by `proxy_continue_stream` / `proxy_close_stream`.
+ *
+ * @example
+ * ```ts
+ * import { StreamType } from "./abi.ts";
+ * StreamType.Downstream; // 2
+ * ```
+ */
 export const StreamType = {
   Request: 0,
   Response: 1,
@@ -55,16 +87,40 @@ export const StreamType = {
   Upstream: 3,
 } as const;
 
-/** Who closed a connection, as passed to the `*_connection_close` callbacks. */
+/**
+ * Who closed a connection, as passed to the `*_connection_close` callbacks.
+ *
+ * @example
+ * ```ts
+ * import { PeerType } from "./abi.ts";
+ * PeerType.Remote; // 2
+ * ```
+ */
 export const PeerType = { Unknown: 0, Local: 1, Remote: 2 } as const;
 
-/** Metric kinds of `proxy_define_metric`. */
+/**
+ * Metric kinds of `proxy_define_metric`.
+ *
+ * @example
+ * ```ts
+ * import { MetricType } from "./abi.ts";
+ * MetricType.Gauge; // 1
+ * ```
+ */
 export const MetricType = { Counter: 0, Gauge: 1, Histogram: 2 } as const;
 
 /** Header map types; the largest valid one is `HttpCallResponseTrailers` (7). */
 export const HEADER_MAP_TYPE_MAX = 7;
 
-/** Log levels as numbers, in the order of the ABI. */
+/**
+ * Log levels by their ABI number (trace 0 … critical 5).
+ *
+ * @example
+ * ```ts
+ * import { LOG_LEVELS } from "./abi.ts";
+ * LOG_LEVELS[4]; // "error"
+ * ```
+ */
 export const LOG_LEVELS = [
   "trace",
   "debug",
@@ -77,7 +133,15 @@ export const LOG_LEVELS = [
 /** A proxy-wasm log level. */
 export type LogLevel = typeof LOG_LEVELS[number];
 
-/** The ABI versions this host accepts, by the export that marks them. */
+/**
+ * The ABI versions this host accepts, by the export that marks them.
+ *
+ * @example
+ * ```ts
+ * import { ABI_MARKERS } from "./abi.ts";
+ * ABI_MARKERS.proxy_abi_version_0_2_1; // "0.2.1"
+ * ```
+ */
 export const ABI_MARKERS = {
   proxy_abi_version_0_1_0: "0.1.0",
   proxy_abi_version_0_2_0: "0.2.0",

@@ -22,6 +22,7 @@
  * ```
  */
 export class WasmLoadError extends Error {
+  /** Creates the error from one line saying what is wrong with the module. */
   constructor(message: string) {
     super(message);
     this.name = "WasmLoadError";
@@ -49,6 +50,13 @@ export class WasmTrapError extends Error {
   /** What trapped, without the hook and context. */
   readonly detail: string;
 
+  /**
+   * Creates the error; the message is `<hook> trapped in context <id>: <detail>`.
+   *
+   * @param hook the export that was running
+   * @param contextId the context it ran for
+   * @param detail what trapped (`unreachable`, `proc_exit(255)`, …)
+   */
   constructor(hook: string, contextId: number, detail: string) {
     super(`${hook} trapped in context ${contextId}: ${detail}`);
     this.name = "WasmTrapError";
@@ -74,6 +82,12 @@ export class ConfigurationRejectedError extends Error {
   /** The filter's own error (or, failing those, warning) log lines, in order. */
   readonly filterMessages: readonly string[];
 
+  /**
+   * Creates the error.
+   *
+   * @param message one line: what was rejected and why
+   * @param filterMessages the filter's own error lines
+   */
   constructor(message: string, filterMessages: readonly string[] = []) {
     super(message);
     this.name = "ConfigurationRejectedError";
@@ -94,6 +108,7 @@ export class ConfigurationRejectedError extends Error {
  * ```
  */
 export class WasmVmFailedError extends Error {
+  /** Creates the error from the trap that failed the VM. */
   constructor(cause: WasmTrapError) {
     super(`the Wasm VM has failed (${cause.message}); load a new VM`, {
       cause,

@@ -10,7 +10,9 @@ import { WasmResult } from "./abi.ts";
 
 /** Decoded `envoy.source.extensions.common.wasm.SetEnvoyFilterStateArguments`. */
 export interface SetEnvoyFilterStateArguments {
+  /** The filter-state key, e.g. `envoy.tcp_proxy.cluster`. */
   path: string;
+  /** The value the key's object factory is given. */
   value: string;
   /** LifeSpan: FilterChain 0, DownstreamRequest 1, DownstreamConnection 2. */
   span: number;

@@ -25,9 +25,11 @@ export {
   WasmVmFailedError,
 } from "./errors.ts";
 export {
+  ABI_MARKERS,
   type AbiVersion,
   BufferType,
   FilterStatus,
+  LOG_LEVELS,
   type LogLevel,
   MetricType,
   PeerType,

@@ -28,22 +28,29 @@ export const LOCAL_DEFAULTS = {
 
 /** What to start. */
 export interface PlaneOptions {
+  /** The proxy's address (port 0: any free port). */
   listen: HostPort;
   /** Addresses of the first and second egress (the filter's even and odd clusters). */
   egress: [HostPort, HostPort];
   /** The plugin configuration, as `--config` gives it. */
   config: string;
+  /** The filter module. */
   wasm: Uint8Array;
+  /** Called with each access-log line. */
   onAccess?: (line: string, record: AccessRecord) => void;
+  /** Called with each of the filter's log lines. */
   onFilterLog?: (entry: LogEntry) => void;
 }
 
 /** A running local example. */
 export interface LocalPlane {
+  /** Where the proxy listens. */
   readonly listen: HostPort;
   /** Egress servers in cluster order: even, odd. */
   readonly egress: readonly EgressServer[];
+  /** The configuration the filter runs with. */
   readonly config: FilterConfig;
+  /** The proxy. */
   readonly proxy: LocalProxy;
   /** Stops the proxy and the egress servers. */
   close(): Promise<void>;

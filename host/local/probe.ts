@@ -23,7 +23,7 @@ import { LOCAL_DEFAULTS, localConfig } from "./plane.ts";
 import { readState } from "./state.ts";
 
 /** Sources used when `--from` is not given: both parities, on loopback. */
-export const DEFAULT_SOURCES = Array.from(
+export const DEFAULT_SOURCES: readonly string[] = Array.from(
   { length: 8 },
   (_, i) => `127.0.0.${10 + i}`,
 );
@@ -36,6 +36,7 @@ export interface BannerResult {
   ms: number;
   /** Error code or message when the connection failed. */
   error?: string;
+  /** The system's error code (`ECONNREFUSED`, …), when there is one. */
   code?: string;
 }
 
@@ -44,7 +45,7 @@ export interface BannerResult {
  * binds each as its source). One clear error for anything else.
  */
 export function parseSources(from: string | undefined): string[] {
-  if (from === undefined) return DEFAULT_SOURCES;
+  if (from === undefined) return [...DEFAULT_SOURCES];
   const sources = from.split(",").map((source) => source.trim()).filter((
     source,
   ) => source !== "");
@@ -121,12 +122,15 @@ export function readBanner(
 
 /** What to probe. */
 export interface LocalProbeOptions {
+  /** The proxy to connect to. */
   target: HostPort;
-  sources: string[];
+  /** Loopback source addresses, each bound in turn. */
+  sources: readonly string[];
   /** Connections per source (default 1). */
   count?: number;
   /** The configuration the running example uses: it says what to expect. */
   config: FilterConfig;
+  /** How long to wait for a banner (default 5 s). */
   timeoutMs?: number;
 }
 
