@@ -369,3 +369,25 @@ Deno.test("probe docker without an example folder, and down --dry-run", async ()
       "docker compose -f elsewhere/docker-compose.yaml down --volumes --remove-orphans\n",
   );
 });
+
+Deno.test("up docker refuses an edited envoy.yaml that Envoy would reject, before compose runs", async () => {
+  const cwd = await Deno.makeTempDir();
+  assert.equal((await runCli(["scaffold", "docker"], { cwd })).code, 0);
+  const file = `${cwd}/envoy-docker/envoy.yaml`;
+  await Deno.writeTextFile(
+    file,
+    (await Deno.readTextFile(file)).replace("type: STRICT_DNS", "type: STRICT"),
+  );
+  const tools = await fakeTools(["docker"]);
+  const run = await runCli(["up", "docker"], { cwd, path: tools.dir });
+  assert.equal(run.code, 1);
+  assert.match(
+    run.stderr,
+    /envoy-docker\/envoy\.yaml:\d+:7: error: static_resources\.clusters\[0\]\.type: "STRICT" is not a value of envoy\.config\.cluster\.v3\.Cluster\.DiscoveryType/,
+  );
+  assert.match(
+    run.stderr,
+    /wasmerang: envoy-docker\/envoy\.yaml does not pass the Envoy API check/,
+  );
+  assert.doesNotMatch(await Deno.readTextFile(tools.calls), /compose .*up/);
+});
