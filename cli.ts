@@ -33,8 +33,7 @@ function program(): Command {
     .option("--debug", "build without optimization, with debug info")
     .option(
       "--entry <path>",
-      "the filter's entry file",
-      "filter/assembly/index.ts",
+      "the filter's entry file (default: the project's filter/assembly/index.ts)",
     )
     .option("--embed", "also refresh the module embedded in the tool")
     .action(async (options) => await build(options));
