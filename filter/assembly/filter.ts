@@ -109,7 +109,8 @@ export class ParityStream extends Context {
     else this.root.routedOdd!.increment();
     log(
       LogLevelValues.info,
-      story + " -> " + cluster + " (" + (parity == 0 ? "even" : "odd") + ")",
+      story + " -> " + cluster + " (" + (parity == 0 ? "even" : "odd") +
+        ", set_envoy_filter_state Ok)",
     );
     return FilterStatusValues.Continue;
   }
