@@ -1,0 +1,582 @@
+/**
+ * `deno task bench`: every benchmark in one run, side by side, written to
+ * bench/RESULTS.md with the command, the machine and the versions.
+ *
+ * 1. Filter cost: bench/filter_bench.ts under `deno bench --json`.
+ * 2. Data plane: connections/s and p50/p99 time-to-banner, then MB/s of a
+ *    64 MiB echo, for (a) direct to an egress server, (b) through
+ *    `wasmerang up local` in its own process, (b′) the same proxy alone in its
+ *    own process, (c) nginx's stream module (`worker_processes 1`, then
+ *    `auto`) — all against the same egress servers (those of `up local`),
+ *    with the same client, sources, count and concurrency.
+ * 3. Build: `wasmerang build` seconds, the .wasm size, `route` start-up.
+ *
+ * Options: `--count N` (connections per target, default 10000),
+ * `--concurrency N` (default 32), `--out PATH` (default bench/RESULTS.md),
+ * `--no-nginx`.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createServer } from "node:net";
+import type { HostPort } from "../host/local/address.ts";
+import { decideCluster, DEFAULT_CONFIG } from "../lib/routing.ts";
+import {
+  type LoadResult,
+  runLoad,
+  sourceSpread,
+  transfer,
+  type TransferResult,
+} from "./dataplane.ts";
+import {
+  accepts,
+  ensureNginx,
+  type NginxInstall,
+  startNginx,
+} from "./nginx.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const TRANSFER_BYTES = 64 * 1024 * 1024;
+const WARMUP = 1000;
+
+interface Options {
+  count: number;
+  concurrency: number;
+  out: string;
+  nginx: boolean;
+}
+
+function parseArgs(args: string[]): Options {
+  const options: Options = {
+    count: 10_000,
+    concurrency: 32,
+    out: join(ROOT, "bench", "RESULTS.md"),
+    nginx: true,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--count") options.count = Number(args[++i]);
+    else if (arg === "--concurrency") options.concurrency = Number(args[++i]);
+    else if (arg === "--out") options.out = args[++i];
+    else if (arg === "--no-nginx") options.nginx = false;
+    else throw new Error(`unknown option ${arg}`);
+  }
+  if (!(options.count > 0) || !(options.concurrency > 0)) {
+    throw new Error("--count and --concurrency take positive numbers");
+  }
+  return options;
+}
+
+/** One data-plane target's figures. */
+interface TargetResult {
+  key: string;
+  label: string;
+  load?: LoadResult;
+  transfer?: TransferResult;
+  note?: string;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(Deno.args);
+  const command = ["deno task bench", ...Deno.args].join(" ");
+  const startedAt = new Date();
+  const log = (line: string) => console.error(line);
+
+  log("filter cost: deno bench --json bench/filter_bench.ts");
+  const filter = await filterCost();
+
+  log("data plane");
+  const dataPlane = await dataPlaneBench(options, log);
+
+  log("build and start-up");
+  const build = await buildBench();
+
+  const markdown = renderResults({
+    command,
+    startedAt,
+    options,
+    machine: await machine(dataPlane.nginx),
+    filter,
+    targets: dataPlane.targets,
+    nginxNote: dataPlane.nginxNote,
+    build,
+  });
+  await Deno.writeTextFile(options.out, markdown);
+  console.log(markdown);
+  log(`written to ${options.out}`);
+}
+
+// ---------------------------------------------------------------- filter cost
+
+interface FilterRow {
+  configuration: string;
+  wasmNs: number;
+  wasmP75Ns: number;
+  plainNs: number;
+}
+
+async function filterCost(): Promise<FilterRow[]> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["bench", "-A", "--json", join(ROOT, "bench", "filter_bench.ts")],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!output.success) throw new Error("deno bench failed");
+  const report = JSON.parse(new TextDecoder().decode(output.stdout)) as {
+    benches: {
+      group: string;
+      baseline: boolean;
+      results: { ok?: { avg: number; p75: number } }[];
+    }[];
+  };
+  const rows: FilterRow[] = [];
+  for (const configuration of ["standalone", "istio"]) {
+    const group = report.benches.filter((bench) =>
+      bench.group === `decision-${configuration}`
+    );
+    const wasm = group.find((bench) => !bench.baseline)?.results[0]?.ok;
+    const plain = group.find((bench) => bench.baseline)?.results[0]?.ok;
+    if (wasm === undefined || plain === undefined) {
+      throw new Error(`no bench result for ${configuration}`);
+    }
+    rows.push({
+      configuration,
+      wasmNs: wasm.avg,
+      wasmP75Ns: wasm.p75,
+      plainNs: plain.avg,
+    });
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------- data plane
+
+async function dataPlaneBench(
+  options: Options,
+  log: (line: string) => void,
+): Promise<{
+  targets: TargetResult[];
+  nginx?: NginxInstall;
+  nginxNote?: string;
+}> {
+  const [listen, egress1, egress2, proxyOnly, nginxPort] = await freePorts(5);
+  const at = (port: number): HostPort => ({ host: "127.0.0.1", port });
+  const text = (port: number) => `127.0.0.1:${port}`;
+  const work = await Deno.makeTempDir({ prefix: "wasmerang-bench-" });
+  const sources = sourceSpread();
+  const parity = (source: string) =>
+    decideCluster(`${source}:1`, "127.0.0.1:1", DEFAULT_CONFIG) ?? "egress1";
+  const targets: TargetResult[] = [];
+  let nginx: NginxInstall | undefined;
+  let nginxNote: string | undefined;
+
+  const up = spawnLogged(
+    [
+      "run",
+      "-A",
+      join(ROOT, "cli.ts"),
+      "up",
+      "local",
+      "--listen",
+      text(listen),
+      "--egress1",
+      text(egress1),
+      "--egress2",
+      text(egress2),
+    ],
+    join(work, "up-local.log"),
+  );
+  const proxy = spawnLogged(
+    [
+      "run",
+      "-A",
+      join(ROOT, "bench", "proxy_only.ts"),
+      text(proxyOnly),
+      text(egress1),
+      text(egress2),
+      join(work, "proxy-only-access.log"),
+    ],
+    join(work, "proxy-only.log"),
+  );
+  try {
+    await waitAccepts(at(listen), "up local");
+    await waitAccepts(at(proxyOnly), "the proxy-only process");
+
+    const measure = async (
+      key: string,
+      label: string,
+      target: HostPort,
+      expect: (source: string) => string,
+    ) => {
+      log(`  ${label}`);
+      await runLoad({ target, sources, count: WARMUP, concurrency: 8, expect });
+      const load = await runLoad({
+        target,
+        sources,
+        count: options.count,
+        concurrency: options.concurrency,
+        expect,
+      });
+      const moved = await transfer(target, sources[0], TRANSFER_BYTES);
+      targets.push({ key, label, load, transfer: moved });
+    };
+
+    await measure(
+      "a",
+      "(a) direct to an egress server",
+      at(egress1),
+      () => "egress1",
+    );
+    await measure(
+      "b",
+      "(b) through `wasmerang up local` (proxy + its egress servers, one process)",
+      at(listen),
+      parity,
+    );
+    await measure(
+      "b2",
+      "(b′) the same proxy alone in its own process",
+      at(proxyOnly),
+      parity,
+    );
+
+    if (!options.nginx) {
+      nginxNote = "nginx was not measured (--no-nginx).";
+    } else {
+      const found = await ensureNginx();
+      if (typeof found === "string") {
+        nginxNote = found;
+        log(`  nginx: ${found}`);
+      } else {
+        nginx = found;
+        for (const workers of [1, "auto"] as const) {
+          const running = await startNginx(found, {
+            listen: at(nginxPort),
+            egress: [at(egress1), at(egress2)],
+            workers,
+          });
+          try {
+            await measure(
+              workers === 1 ? "c" : "c2",
+              `(c${
+                workers === 1 ? "" : "′"
+              }) nginx stream, \`map $remote_addr\`, worker_processes ${workers}`,
+              at(nginxPort),
+              parity,
+            );
+          } finally {
+            await running.stop();
+          }
+        }
+      }
+    }
+  } finally {
+    await up.stop();
+    await proxy.stop();
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+  return { targets, nginx, nginxNote };
+}
+
+/**
+ * Starts `deno ARGS` with stdout and stderr going straight to `logPath`
+ * (through `sh -c 'exec …'`, so the benchmark's process copies nothing);
+ * stop() sends SIGTERM, then SIGKILL after 5 s.
+ */
+function spawnLogged(
+  args: string[],
+  logPath: string,
+): { stop(): Promise<void> } {
+  const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+  const child = new Deno.Command("sh", {
+    args: [
+      "-c",
+      `exec ${[Deno.execPath(), ...args].map(quote).join(" ")} >${
+        quote(logPath)
+      } 2>&1`,
+    ],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  return {
+    async stop() {
+      const kill = (signal: Deno.Signal) => {
+        try {
+          child.kill(signal);
+        } catch {
+          // Already gone.
+        }
+      };
+      kill("SIGTERM");
+      const timer = setTimeout(() => kill("SIGKILL"), 5000);
+      await child.status;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function waitAccepts(address: HostPort, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await accepts(address))) {
+    if (Date.now() > deadline) throw new Error(`${what} did not start`);
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
+
+/** `n` distinct free loopback ports (bound to 0, then released). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => createServer());
+  const ports = await Promise.all(
+    servers.map((server) =>
+      new Promise<number>((resolve) =>
+        server.listen(
+          0,
+          "127.0.0.1",
+          () => resolve((server.address() as { port: number }).port),
+        )
+      )
+    ),
+  );
+  await Promise.all(
+    servers.map((server) =>
+      new Promise((done) => server.close(() => done(undefined)))
+    ),
+  );
+  return ports;
+}
+
+// ---------------------------------------------------------------- build
+
+interface BuildResult {
+  buildSeconds: number;
+  wasmBytes: number;
+  routeMedianMs: number;
+  routeRuns: number[];
+}
+
+async function buildBench(): Promise<BuildResult> {
+  const dir = await Deno.makeTempDir({ prefix: "wasmerang-build-" });
+  try {
+    const out = join(dir, "wasmerang.wasm");
+    const started = performance.now();
+    const built = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(ROOT, "cli.ts"), "build", "--out", out],
+      cwd: ROOT,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const buildSeconds = (performance.now() - started) / 1000;
+    if (!built.success) {
+      throw new Error(
+        `wasmerang build failed: ${new TextDecoder().decode(built.stderr)}`,
+      );
+    }
+    const wasmBytes = (await Deno.stat(out)).size;
+    const routeRuns: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const t0 = performance.now();
+      const route = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          join(ROOT, "cli.ts"),
+          "route",
+          "10.0.0.2",
+          "10.0.0.3",
+        ],
+        cwd: ROOT,
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      if (!route.success) throw new Error("wasmerang route failed");
+      if (i > 0) routeRuns.push(performance.now() - t0); // the first run warms the cache
+    }
+    const sorted = [...routeRuns].sort((x, y) => x - y);
+    return {
+      buildSeconds,
+      wasmBytes,
+      routeMedianMs: sorted[Math.floor(sorted.length / 2)],
+      routeRuns,
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------- results
+
+async function machine(nginx: NginxInstall | undefined): Promise<string[]> {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? "unknown";
+  return [
+    `nproc: ${navigator.hardwareConcurrency}`,
+    `CPU: ${model}`,
+    `Deno: ${Deno.version.deno} (V8 ${Deno.version.v8})`,
+    `OS: ${Deno.build.os} ${Deno.osRelease()}`,
+    `nginx: ${
+      nginx === undefined
+        ? "not measured"
+        : `${nginx.version} with ngx_stream_module${
+          nginx.installed ? " (installed by this run)" : ""
+        }`
+    }`,
+  ];
+}
+
+function renderResults(input: {
+  command: string;
+  startedAt: Date;
+  options: Options;
+  machine: string[];
+  filter: FilterRow[];
+  targets: TargetResult[];
+  nginxNote?: string;
+  build: BuildResult;
+}): string {
+  const n = (value: number, digits = 0) =>
+    value.toLocaleString("en-US", {
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
+  const byKey = new Map(input.targets.map((target) => [target.key, target]));
+  const lines: string[] = [
+    "# Benchmark results",
+    "",
+    `Produced by \`${input.command}\` (bench/run.ts) on ${input.startedAt.toISOString()}.`,
+    "",
+    ...input.machine.map((line) => `- ${line}`),
+    "",
+    "## Filter cost per connection",
+    "",
+    "One connection's hooks through the real .wasm in the host (context create → new connection →",
+    "decision → done/log/delete) vs the same decision in plain TypeScript (`decideCluster`), from",
+    "`deno bench --json bench/filter_bench.ts`.",
+    "",
+    "| configuration | wasm in the host (avg) | wasm (p75) | plain TypeScript (avg) | ratio (avg) |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    ...input.filter.map((row) =>
+      `| ${row.configuration} | ${n(row.wasmNs)} ns | ${
+        n(row.wasmP75Ns)
+      } ns | ${n(row.plainNs)} ns | ${n(row.wasmNs / row.plainNs, 1)}× |`
+    ),
+    "",
+    "## Data plane",
+    "",
+    `Client: bench/dataplane.ts (the probe's \`readBanner\`) in the benchmark's process; ${
+      n(input.options.count)
+    } connections per target,`,
+    `${input.options.concurrency} at a time, source addresses 127.0.0.10–127.0.0.41 in turn (both parities), after ${
+      n(WARMUP)
+    } warm-up`,
+    "connections; each connection is timed from connect to the egress banner and closed. Every target",
+    "reaches the same two egress servers: those of the `up local` process. The proxies write an",
+    "access-log line per connection to a file (`up local` and the proxy-only process also the",
+    "filter's own log line). Transfer: 64 MiB sent after the banner, echoed by the egress, MB/s =",
+    "10^6 bytes of payload one way per second from connect to the last echoed byte.",
+    "nginx `worker_processes 1` is the fair peer for a single-threaded proxy; `auto` is shown too.",
+    "",
+    "| target | conn/s | p50 to banner | p99 to banner | ok / errors / wrong egress | 64 MiB echo |",
+    "| --- | ---: | ---: | ---: | --- | ---: |",
+  ];
+  for (const target of input.targets) {
+    const load = target.load!;
+    const moved = target.transfer!;
+    lines.push(
+      `| ${target.label} | ${n(load.connectionsPerSecond)} | ${
+        n(load.p50Ms, 2)
+      } ms | ${
+        n(load.p99Ms, 2)
+      } ms | ${load.ok} / ${load.errors} / ${load.mismatches} | ${
+        moved.error === undefined
+          ? `${n(moved.mbPerSecond, 1)} MB/s`
+          : `failed: ${moved.error}`
+      } |`,
+    );
+  }
+  const errors = input.targets.flatMap((target) =>
+    (target.load?.errorSamples ?? []).map((sample) =>
+      `${target.key}: ${sample}`
+    )
+  );
+  if (errors.length > 0) {
+    lines.push("", "Error samples:", ...errors.map((error) => `- ${error}`));
+  }
+  if (input.nginxNote !== undefined) {
+    lines.push("", `**nginx: ${input.nginxNote}**`);
+  }
+  const a = byKey.get("a")?.load;
+  const b = byKey.get("b")?.load;
+  const b2 = byKey.get("b2")?.load;
+  const c = byKey.get("c")?.load;
+  const ratio = (x: number, y: number) => `${n(x / y, 2)}`;
+  lines.push("", "### Ratios", "");
+  if (a && b) {
+    lines.push(
+      `- b/a: connection rate ${
+        ratio(b.connectionsPerSecond, a.connectionsPerSecond)
+      }, p50 ${ratio(b.p50Ms, a.p50Ms)}, p99 ${ratio(b.p99Ms, a.p99Ms)}`,
+    );
+  }
+  if (b && c) {
+    lines.push(
+      `- b/c: connection rate ${
+        ratio(b.connectionsPerSecond, c.connectionsPerSecond)
+      }, p50 ${ratio(b.p50Ms, c.p50Ms)}, p99 ${ratio(b.p99Ms, c.p99Ms)}`,
+    );
+  }
+  if (b2 && c) {
+    lines.push(
+      `- b′/c: connection rate ${
+        ratio(b2.connectionsPerSecond, c.connectionsPerSecond)
+      }, p50 ${ratio(b2.p50Ms, c.p50Ms)}, p99 ${ratio(b2.p99Ms, c.p99Ms)}`,
+    );
+  }
+  const bt = byKey.get("b")?.transfer;
+  const ct = byKey.get("c")?.transfer;
+  if (bt && ct && bt.error === undefined && ct.error === undefined) {
+    lines.push(`- transfer b/c: ${ratio(bt.mbPerSecond, ct.mbPerSecond)}`);
+  }
+  lines.push("", "### Speed goals (reported, not asserted)", "");
+  if (b && c) {
+    const rate = b.connectionsPerSecond / c.connectionsPerSecond;
+    const p99 = b.p99Ms / c.p99Ms;
+    lines.push(
+      `- \`up local\` ≥ ½ of nginx's connection rate: ${n(rate, 2)} of it — ${
+        rate >= 0.5 ? "met" : "not met"
+      }.`,
+      `- \`up local\` p99 time-to-banner ≤ 2× nginx's: ${n(p99, 2)}× — ${
+        p99 <= 2 ? "met" : "not met"
+      }.`,
+    );
+  } else {
+    lines.push("- Not evaluated: nginx was not measured.");
+  }
+  const build = input.build;
+  const sortedRuns = [...build.routeRuns].sort((x, y) => x - y);
+  lines.push(
+    "",
+    "## Build and start-up",
+    "",
+    `- \`wasmerang build\` (deno run -A cli.ts build --out <temp>): ${
+      n(build.buildSeconds, 2)
+    } s`,
+    `- .wasm size: ${n(build.wasmBytes)} bytes (${
+      n(build.wasmBytes / 1024, 1)
+    } KiB)`,
+    `- \`wasmerang route 10.0.0.2 10.0.0.3\` start-up to exit (deno run -A cli.ts, warm cache): median ${
+      n(build.routeMedianMs)
+    } ms of ${build.routeRuns.length} runs (${
+      sortedRuns.map((ms) => n(ms)).join(", ")
+    } ms)`,
+    "",
+  );
+  return lines.join("\n");
+}
+
+if (import.meta.main) {
+  await main();
+}
