@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "./testing/assert.ts";
 import { ProxyWasmVm, WasmResult, WasmVmFailedError } from "./mod.ts";
-import { hex, messages, TestModule } from "./testing/wat.ts";
+import { compileWat, hex, messages, TestModule } from "./testing/wat.ts";
 
 const ROOT = "calls-root";
 const ADDRESSES = { source: "10.0.0.2:1000", destination: "10.0.0.1:443" };
@@ -443,4 +443,25 @@ Deno.test("a trap in one connection fails the VM; close and finish stay quiet", 
   victim.finish();
   vm.close();
   assert(vm.memoryBytes() === 2 * 65536);
+});
+
+Deno.test("values land in memory the allocator just grew", async () => {
+  const wasm = await compileWat(`(module
+    (import "env" "proxy_get_property" (func $get (param i32 i32 i32 i32) (result i32)))
+    (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 100) "plugin_root_id")
+    (func (export "malloc") (param i32) (result i32)
+      (i32.mul (memory.grow (i32.const 1)) (i32.const 65536)))
+    (func (export "proxy_abi_version_0_2_0"))
+    (func (export "proxy_on_new_connection") (param i32) (result i32)
+      (drop (call $get (i32.const 100) (i32.const 14) (i32.const 64) (i32.const 68)))
+      (drop (call $log (i32.const 2) (i32.load (i32.const 64)) (i32.load (i32.const 68))))
+      (drop (call $get (i32.const 100) (i32.const 14) (i32.const 64) (i32.const 68)))
+      (drop (call $log (i32.const 2) (i32.load (i32.const 64)) (i32.load (i32.const 68))))
+      (i32.const 0)))`);
+  const vm = await ProxyWasmVm.load(wasm, { rootId: ROOT });
+  const connection = vm.openConnection(ADDRESSES);
+  assertEquals(messages(connection.logs), [ROOT, ROOT]);
+  assertEquals(vm.memoryBytes(), 3 * 65536);
 });

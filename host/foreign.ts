@@ -20,6 +20,20 @@ export interface SetEnvoyFilterStateArguments {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** UTF-8 text, or undefined when the bytes are not valid UTF-8 (proto3 strings must be). */
+function decodeStrict(bytes: Uint8Array): string | undefined {
+  let ascii = true;
+  for (let i = 0; i < bytes.length && ascii; i++) ascii = bytes[i] < 0x80;
+  if (ascii && bytes.length <= 64) {
+    return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 class Reader {
   offset = 0;
   constructor(readonly bytes: Uint8Array) {}
@@ -30,6 +44,12 @@ class Reader {
 
   /** A varint as bigint (at most 10 bytes), or undefined when malformed. */
   varint(): bigint | undefined {
+    // Fast path: one or two bytes, the common case for tags and lengths.
+    const first = this.bytes[this.offset];
+    if (first !== undefined && first < 0x80) {
+      this.offset++;
+      return BigInt(first);
+    }
     let result = 0n;
     for (let shift = 0n; shift < 70n; shift += 7n) {
       if (this.offset >= this.bytes.length) return undefined;
@@ -120,12 +140,8 @@ export function decodeSetEnvoyFilterStateArguments(
       if (length === undefined || length > 0x7fffffffn) return undefined;
       const payload = reader.take(Number(length));
       if (payload === undefined) return undefined;
-      let text: string;
-      try {
-        text = strictUtf8.decode(payload);
-      } catch {
-        return undefined;
-      }
+      const text = decodeStrict(payload);
+      if (text === undefined) return undefined;
       if (field === 1) decoded.path = text;
       else decoded.value = text;
     } else if (field === 3 && wireType === 0) {

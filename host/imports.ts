@@ -80,21 +80,21 @@ function spliceBuffer(
   return undefined;
 }
 
-const FOREIGN: Record<
+const FOREIGN = new Map<
   string,
   (rt: HostRuntime, args: Uint8Array) => ForeignOutcome
-> = {
-  set_envoy_filter_state: (rt, args) => {
+>([
+  ["set_envoy_filter_state", (rt, args) => {
     const context = rt.current();
     const sink = context.facts === undefined
       ? undefined
       : (key: string, value: string) =>
         void context.filterState.set(key, value);
     return setEnvoyFilterState(args, sink);
-  },
-  compress: (_rt, args) => compress(args),
-  uncompress: (_rt, args) => uncompress(args),
-};
+  }],
+  ["compress", (_rt, args) => compress(args)],
+  ["uncompress", (_rt, args) => uncompress(args)],
+]);
 
 /** Every `env` function for `rt`'s ABI version (plus `pthread_equal` and friends). */
 export function proxyImports(rt: HostRuntime): HostImport[] {
@@ -173,7 +173,10 @@ export function proxyImports(rt: HostRuntime): HostImport[] {
     hp: number,
     hs: number,
   ) => {
-    if (!mem().read(dp, ds) || !mem().read(bp, bs) || !mem().read(hp, hs)) {
+    if (
+      !mem().contains(dp, ds) || !mem().contains(bp, bs) ||
+      !mem().contains(hp, hs)
+    ) {
       return MEMORY;
     }
     return OK; // No HTTP stream to answer in a network filter.
@@ -267,24 +270,28 @@ export function proxyImports(rt: HostRuntime): HostImport[] {
   mapCall(
     "proxy_add_header_map_value",
     "iiiii",
-    ([kp, ks, vp, vs]) => !!mem().read(kp, ks) && !!mem().read(vp, vs),
+    ([kp, ks, vp, vs]) => mem().contains(kp, ks) && mem().contains(vp, vs),
   );
   mapCall(
     "proxy_replace_header_map_value",
     "iiiii",
-    ([kp, ks, vp, vs]) => !!mem().read(kp, ks) && !!mem().read(vp, vs),
+    ([kp, ks, vp, vs]) => mem().contains(kp, ks) && mem().contains(vp, vs),
   );
   mapCall(
     "proxy_get_header_map_value",
     "iiiii",
-    ([kp, ks]) => !!mem().read(kp, ks),
+    ([kp, ks]) => mem().contains(kp, ks),
   );
   mapCall(
     "proxy_remove_header_map_value",
     "iii",
-    ([kp, ks]) => !!mem().read(kp, ks),
+    ([kp, ks]) => mem().contains(kp, ks),
   );
-  mapCall("proxy_set_header_map_pairs", "iii", ([p, s]) => !!mem().read(p, s));
+  mapCall(
+    "proxy_set_header_map_pairs",
+    "iii",
+    ([p, s]) => mem().contains(p, s),
+  );
   mapCall("proxy_get_header_map_size", "ii", () => true);
   add(
     "proxy_get_header_map_pairs",
@@ -365,8 +372,9 @@ export function proxyImports(rt: HostRuntime): HostImport[] {
     tokenPointer: number,
   ) => {
     if (
-      !mem().read(up, us) || !mem().read(hp, hs) || !mem().read(bp, bs) ||
-      !mem().read(tp, ts)
+      !mem().contains(up, us) || !mem().contains(hp, hs) ||
+      !mem().contains(bp, bs) ||
+      !mem().contains(tp, ts)
     ) {
       return MEMORY;
     }
@@ -375,13 +383,13 @@ export function proxyImports(rt: HostRuntime): HostImport[] {
   });
   add("proxy_grpc_call", "iiiiiiiiiiii", "i", (...args: number[]) => {
     for (let i = 0; i < 10; i += 2) {
-      if (!mem().read(args[i], args[i + 1])) return MEMORY;
+      if (!mem().contains(args[i], args[i + 1])) return MEMORY;
     }
     return WasmResult.InternalFailure;
   });
   add("proxy_grpc_stream", "iiiiiiiii", "i", (...args: number[]) => {
     for (let i = 0; i < 8; i += 2) {
-      if (!mem().read(args[i], args[i + 1])) return MEMORY;
+      if (!mem().contains(args[i], args[i + 1])) return MEMORY;
     }
     return WasmResult.InternalFailure;
   });
@@ -392,7 +400,7 @@ export function proxyImports(rt: HostRuntime): HostImport[] {
     "iiii",
     "i",
     (token: number, mp: number, ms: number) => {
-      if (!mem().read(mp, ms)) return MEMORY;
+      if (!mem().contains(mp, ms)) return MEMORY;
       return (token & 1) === 1 ? BAD : NOT_FOUND;
     },
   );
@@ -475,9 +483,9 @@ export function proxyImports(rt: HostRuntime): HostImport[] {
   ) => {
     const name = mem().readString(np, ns);
     if (name === undefined) return MEMORY;
-    const args = mem().read(ap, as);
+    const args = mem().view(ap, as);
     if (args === undefined) return MEMORY;
-    const foreign = Object.hasOwn(FOREIGN, name) ? FOREIGN[name] : undefined;
+    const foreign = FOREIGN.get(name);
     if (foreign === undefined) return NOT_FOUND;
     const outcome = foreign(rt, args);
     let address = 0;

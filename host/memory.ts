@@ -44,6 +44,8 @@ export class LinearMemory {
   }
 
   #inBounds(pointer: number, size: number): boolean {
+    if (pointer + size <= this.#bytes.length) return true;
+    // Growing the memory detaches the old buffer (its views read as empty): look again.
     this.#refresh();
     return pointer + size <= this.#bytes.length;
   }
@@ -56,12 +58,28 @@ export class LinearMemory {
     return this.#bytes.slice(pointer, pointer + size);
   }
 
+  /**
+   * A view (no copy) of `size` bytes at `pointer`, or undefined when out of
+   * bounds. Valid until the module runs again: use it at once.
+   */
+  view(pointer: number, size: number): Uint8Array | undefined {
+    pointer >>>= 0;
+    size >>>= 0;
+    if (!this.#inBounds(pointer, size)) return undefined;
+    return this.#bytes.subarray(pointer, pointer + size);
+  }
+
+  /** Whether `size` bytes at `pointer` are inside the memory. */
+  contains(pointer: number, size: number): boolean {
+    return this.#inBounds(pointer >>> 0, size >>> 0);
+  }
+
   /** The UTF-8 text at `pointer`, or undefined when out of bounds. */
   readString(pointer: number, size: number): string | undefined {
     pointer >>>= 0;
     size >>>= 0;
     if (!this.#inBounds(pointer, size)) return undefined;
-    return decoder.decode(this.#bytes.subarray(pointer, pointer + size));
+    return fromUtf8(this.#bytes.subarray(pointer, pointer + size));
   }
 
   /** Reads a little-endian u32, or undefined when out of bounds. */
@@ -75,7 +93,13 @@ export class LinearMemory {
   write(pointer: number, bytes: Uint8Array): boolean {
     pointer >>>= 0;
     if (!this.#inBounds(pointer, bytes.length)) return false;
-    this.#bytes.set(bytes, pointer);
+    if (bytes.length <= 32) {
+      // A loop beats the native copy for the short values properties and ids are.
+      const target = this.#bytes;
+      for (let i = 0; i < bytes.length; i++) target[pointer + i] = bytes[i];
+    } else {
+      this.#bytes.set(bytes, pointer);
+    }
     return true;
   }
 
@@ -128,12 +152,30 @@ export class LinearMemory {
   }
 }
 
-/** UTF-8 bytes of `text` (a shared encoder). */
+/** Short ASCII text is converted in JavaScript: cheaper than a call to the native codec. */
+const SHORT = 48;
+
+/** UTF-8 bytes of `text`. */
 export function utf8(text: string): Uint8Array {
+  if (text.length <= SHORT) {
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code > 0x7f) return encoder.encode(text);
+      bytes[i] = code;
+    }
+    return bytes;
+  }
   return encoder.encode(text);
 }
 
-/** Text of UTF-8 `bytes` (a shared decoder). */
+/** Text of UTF-8 `bytes` (invalid sequences become U+FFFD). */
 export function fromUtf8(bytes: Uint8Array): string {
+  if (bytes.length <= SHORT) {
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i] > 0x7f) return decoder.decode(bytes);
+    }
+    return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
   return decoder.decode(bytes);
 }

@@ -52,11 +52,18 @@ export function portOfAddress(address: string): number | undefined {
 /** Eight little-endian bytes of a signed or unsigned 64-bit integer. */
 export function int64Bytes(value: bigint | number): Uint8Array {
   const bytes = new Uint8Array(8);
-  new DataView(bytes.buffer).setBigUint64(
-    0,
-    BigInt.asUintN(64, BigInt(value)),
-    true,
-  );
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) {
+    for (let i = 0; i < 7; i++) {
+      bytes[i] = value % 256;
+      value = Math.floor(value / 256);
+    }
+    return bytes;
+  }
+  let rest = BigInt.asUintN(64, BigInt(value));
+  for (let i = 0; i < 8; i++) {
+    bytes[i] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
   return bytes;
 }
 
@@ -112,13 +119,14 @@ export function getProperty(
   facts: ConnectionFacts | undefined,
 ): PropertyAnswer {
   if (path.length === 0) return NOT_FOUND;
-  const segments = path.split("\0");
-  if (segments[segments.length - 1] === "") segments.pop();
-  const [top, field, ...rest] = segments;
+  // A trailing NUL ends the path; every value this host knows is at most two levels deep.
+  if (path.charCodeAt(path.length - 1) === 0) path = path.slice(0, -1);
+  const cut = path.indexOf("\0");
+  const top = cut < 0 ? path : path.slice(0, cut);
+  const field = cut < 0 ? undefined : path.slice(cut + 1);
+  if (field !== undefined && field.includes("\0")) return NOT_FOUND;
   const ok = (value: Uint8Array): PropertyAnswer =>
     field === undefined ? { result: WasmResult.Ok, value } : NOT_FOUND;
-  // Every value this host knows is at most two levels deep.
-  if (rest.length > 0) return NOT_FOUND;
   switch (top) {
     case "plugin_root_id":
       return ok(plugin.rootId);
