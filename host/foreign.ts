@@ -111,6 +111,29 @@ function readTag(
 }
 
 /**
+ * Whether `bytes` parse as some protobuf message (every field well formed),
+ * the way a message of unknown fields would.
+ *
+ * @example
+ * ```ts
+ * import { isWellFormedProtobuf } from "./foreign.ts";
+ * isWellFormedProtobuf(new Uint8Array([0x08, 0x01])); // true
+ * isWellFormedProtobuf(new Uint8Array([0x0a, 0x05])); // false: truncated
+ * ```
+ */
+export function isWellFormedProtobuf(bytes: Uint8Array): boolean {
+  const reader = new Reader(bytes);
+  while (!reader.done) {
+    const tag = readTag(reader);
+    if (
+      tag === undefined || tag.wireType === 4 ||
+      !skip(reader, tag.field, tag.wireType)
+    ) return false;
+  }
+  return true;
+}
+
+/**
  * Parses the protobuf bytes as Envoy's C++ `ParseFromArray` would for this
  * proto3 message: unknown fields are skipped, malformed bytes and invalid UTF-8
  * in a string field fail (undefined).

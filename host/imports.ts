@@ -15,6 +15,7 @@ import type { ContextState } from "./context.ts";
 import {
   compress,
   type ForeignOutcome,
+  isWellFormedProtobuf,
   setEnvoyFilterState,
   uncompress,
 } from "./foreign.ts";
@@ -385,13 +386,21 @@ export function proxyImports(rt: HostRuntime): HostImport[] {
     for (let i = 0; i < 10; i += 2) {
       if (!mem().contains(args[i], args[i + 1])) return MEMORY;
     }
-    return WasmResult.InternalFailure;
+    // Envoy parses the GrpcService first, then fails to reach it: no clusters here.
+    const service = mem().view(args[0], args[1])!;
+    return isWellFormedProtobuf(service)
+      ? WasmResult.InternalFailure
+      : WasmResult.ParseFailure;
   });
   add("proxy_grpc_stream", "iiiiiiiii", "i", (...args: number[]) => {
     for (let i = 0; i < 8; i += 2) {
       if (!mem().contains(args[i], args[i + 1])) return MEMORY;
     }
-    return WasmResult.InternalFailure;
+    // Envoy parses the GrpcService first, then fails to reach it: no clusters here.
+    const service = mem().view(args[0], args[1])!;
+    return isWellFormedProtobuf(service)
+      ? WasmResult.InternalFailure
+      : WasmResult.ParseFailure;
   });
   add("proxy_grpc_cancel", "i", "i", () => NOT_FOUND);
   add("proxy_grpc_close", "i", "i", () => NOT_FOUND);
