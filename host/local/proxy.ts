@@ -49,6 +49,10 @@ export interface LocalProxy {
   readonly address: HostPort;
   /** How many VMs were loaded (1 + one per trap). */
   readonly vmLoads: number;
+  /** Sockets open right now, downstream and upstream. */
+  readonly openSockets: number;
+  /** Size in bytes of the current filter VM's linear memory. */
+  wasmMemoryBytes(): number;
   /** Stops accepting, closes every connection and the VM. */
   close(): Promise<void>;
 }
@@ -66,6 +70,7 @@ class Proxy implements LocalProxy {
   #options: ProxyOptions;
   #server: Server;
   #vm: Promise<ProxyWasmVm> | undefined;
+  #loaded: ProxyWasmVm | undefined;
   #sockets = new Set<Socket>();
   #nextConnectionId = 0;
   #ticker: ReturnType<typeof setInterval> | undefined;
@@ -95,6 +100,7 @@ class Proxy implements LocalProxy {
       onLog: options.onFilterLog,
     });
     this.vmLoads++;
+    this.#loaded = vm;
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
     this.#ticker = undefined;
     if (vm.tickPeriodMilliseconds > 0) {
@@ -146,6 +152,14 @@ class Proxy implements LocalProxy {
     connection.run(this.#currentVm()).catch((error) =>
       connection.fail(`proxy error: ${errorText(error)}`)
     );
+  }
+
+  get openSockets(): number {
+    return this.#sockets.size;
+  }
+
+  wasmMemoryBytes(): number {
+    return this.#loaded?.memoryBytes() ?? 0;
   }
 
   track(socket: Socket): void {
