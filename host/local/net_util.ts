@@ -38,6 +38,11 @@ export function listen(
     server.once("error", onError);
     server.listen(address.port, address.host, () => {
       server.off("error", onError);
+      // Later errors (accept failing when out of file descriptors, …) must not end the process.
+      server.on(
+        "error",
+        (error: Error) => console.error(`${what}: ${error.message}`),
+      );
       const bound = server.address();
       if (bound === null || typeof bound === "string") {
         resolve(address);

@@ -124,6 +124,20 @@ async function runDetachedChild(options: LocalUpOptions): Promise<void> {
       // The log is best effort.
     }
   };
+  // Nobody sees this process's stderr: anything unexpected goes to the log.
+  globalThis.addEventListener(
+    "error",
+    (event) => write(`error: ${event.message}`),
+  );
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    write(
+      `error: ${
+        event.reason instanceof Error
+          ? event.reason.message
+          : String(event.reason)
+      }`,
+    );
+  });
   let plane: LocalPlane;
   try {
     plane = await startLocalPlane({
