@@ -146,3 +146,31 @@ Deno.test("bad input: a port in use and an Istio configuration are one-line erro
     await plane.close();
   }
 });
+
+Deno.test("a connection the filter stops waits until the filter continues it from a tick", async () => {
+  const m = new TestModule("0_2_0")
+    .import("proxy_set_tick_period_milliseconds").import(
+      "proxy_set_effective_context",
+    )
+    .import("proxy_continue_stream");
+  m.body(`
+    (global $waiting (mut i32) (i32.const 0))
+    (func (export "proxy_on_configure") (param i32 i32) (result i32)
+      (drop (call $proxy_set_tick_period_milliseconds (i32.const 20))) (i32.const 1))
+    (func (export "proxy_on_new_connection") (param i32) (result i32)
+      (global.set $waiting (local.get 0)) (i32.const 1))
+    (func (export "proxy_on_tick") (param i32)
+      (if (global.get $waiting) (then
+        (drop (call $proxy_set_effective_context (global.get $waiting)))
+        (drop (call $proxy_continue_stream (i32.const 2)))
+        (global.set $waiting (i32.const 0)))))`);
+  const { plane, access } = await testPlane({ wasm: await m.build() });
+  try {
+    const talk = await converse(plane.listen, "127.0.0.18", "resumed");
+    assertEquals(talk.text, "egress1\nresumed");
+    await eventually(() => access.length === 1);
+    assert(!access[0].includes("("), access[0]);
+  } finally {
+    await plane.close();
+  }
+});

@@ -41,6 +41,8 @@ export interface ProxyOptions {
   onFilterLog?: (entry: LogEntry) => void;
   /** Upstream connect timeout (default 5 s). */
   connectTimeoutMs?: number;
+  /** How long a connection the filter stopped may wait for `proxy_continue_stream` (default 10 s). */
+  continueTimeoutMs?: number;
 }
 
 /** A running proxy. */
@@ -245,14 +247,25 @@ class ProxiedConnection {
     );
     if (opened === TRAPPED) return;
     this.#filter = opened;
-    if (
-      opened !== undefined && opened.newConnectionStatus !== 0 &&
-      !opened.continueRequested
-    ) {
-      this.#fail(
-        "the filter stopped the connection (StopIteration) and did not continue it",
-      );
-      return;
+    if (opened !== undefined && opened.newConnectionStatus !== 0) {
+      // StopIteration: tcp_proxy waits until the filter calls proxy_continue_stream(Downstream)
+      // (from a tick, say), or the connection goes away.
+      const limit = this.#proxy.options.continueTimeoutMs ?? 10_000;
+      const deadline = performance.now() + limit;
+      while (
+        !opened.continueRequested && !this.#downClosed &&
+        vm.failure === undefined &&
+        performance.now() < deadline
+      ) {
+        await new Promise((done) => setTimeout(done, 5));
+      }
+      if (this.#downClosed) return;
+      if (!opened.continueRequested) {
+        this.#fail(
+          `the filter stopped the connection (StopIteration) and did not continue it within ${limit} ms`,
+        );
+        return;
+      }
     }
     if (opened?.closeRequested.downstream) {
       this.#fail("the filter closed the connection");
