@@ -207,3 +207,53 @@ Deno.test("clients that vanish, stop half-way through a line or sit idle: everyo
     await plane.close();
   }
 });
+
+Deno.test("a client that sends without reading is held back (back-pressure), not buffered without end", async () => {
+  const { plane } = await testPlane();
+  try {
+    const LIMIT = 256 * 2 ** 20;
+    const accepted = await new Promise<number>((resolve) => {
+      const socket = connect({
+        host: plane.listen.host,
+        port: plane.listen.port,
+        localAddress: "127.0.0.30",
+      });
+      socket.on("error", () => {});
+      socket.pause(); // never reads the banner or the echo
+      const chunk = new Uint8Array(64 * 1024);
+      let sent = 0;
+      let stalled: ReturnType<typeof setTimeout> | undefined;
+      const pump = () => {
+        clearTimeout(stalled);
+        while (sent < LIMIT) {
+          sent += chunk.length;
+          if (!socket.write(chunk)) {
+            // No drain for a second: the proxy stopped taking more.
+            stalled = setTimeout(() => {
+              socket.destroy();
+              resolve(sent);
+            }, 1000);
+            socket.once("drain", pump);
+            return;
+          }
+        }
+        socket.destroy();
+        resolve(sent);
+      };
+      socket.on("connect", pump);
+    });
+    // The kernel's socket buffers on the way hold some megabytes; the proxy
+    // itself may not take the rest (without back-pressure it takes all 256 MiB).
+    assert.ok(
+      accepted < 64 * 2 ** 20,
+      `the proxy took ${
+        accepted / 2 ** 20
+      } MiB from a client that does not read`,
+    );
+    const other = await readBanner("127.0.0.31", plane.listen);
+    assert.equal(other.banner, "egress2");
+    await eventually(() => plane.proxy.openSockets === 0, 5000);
+  } finally {
+    await plane.close();
+  }
+});

@@ -202,6 +202,7 @@ class ProxiedConnection {
   #downClosed = false;
   #closingLocally = false;
   #queue: Uint8Array[] = [];
+  #queued = 0;
   #downEnded = false;
   #heldDown: Uint8Array | undefined;
   #heldUp: Uint8Array | undefined;
@@ -284,6 +285,8 @@ class ProxiedConnection {
     this.#record.upstream = formatHostPort(target.host, target.port);
     this.#connectUpstream(target);
     this.#down.on("data", (chunk: Uint8Array) => this.#onDownData(chunk));
+    // Back-pressure: a downstream that does not read holds the upstream.
+    this.#down.on("drain", () => this.#up?.resume());
     this.#down.on("end", () => this.#onDownEnd());
   }
 
@@ -322,11 +325,16 @@ class ProxiedConnection {
     up.on("connect", () => {
       clearTimeout(timeout);
       this.#upConnected = true;
-      for (const chunk of this.#queue) up.write(chunk);
+      let more = true;
+      for (const chunk of this.#queue) more = up.write(chunk);
       this.#queue = [];
+      this.#queued = 0;
+      if (more) this.#down.resume();
       if (this.#downEnded) up.end();
     });
     up.on("data", (chunk: Uint8Array) => this.#onUpData(chunk));
+    // Back-pressure: an upstream that does not read holds the downstream.
+    up.on("drain", () => this.#down.resume());
     up.on("end", () => this.#onUpEnd());
     up.on("error", (error) => {
       clearTimeout(timeout);
@@ -404,16 +412,27 @@ class ProxiedConnection {
     return result.data;
   }
 
+  /**
+   * Writes toward the upstream (queued until it is connected). Like Envoy's
+   * buffer limits, a full write buffer or queue (more than 64 KiB) pauses
+   * reading the downstream until the upstream drains.
+   */
   #toUpstream(data: Uint8Array): void {
     if (data.length === 0) return;
-    if (this.#upConnected) this.#up!.write(data);
-    else this.#queue.push(data);
+    if (this.#upConnected) {
+      if (!this.#up!.write(data)) this.#down.pause();
+      return;
+    }
+    this.#queue.push(data);
+    this.#queued += data.length;
+    if (this.#queued > QUEUE_LIMIT) this.#down.pause();
   }
 
+  /** Writes toward the downstream; a full write buffer pauses reading the upstream. */
   #toDownstream(data: Uint8Array): void {
     if (this.#downClosed) return;
     this.#record.bytesSent += data.length;
-    this.#down.write(data);
+    if (!this.#down.write(data)) this.#up?.pause();
   }
 
   #endDown(): void {
@@ -459,6 +478,9 @@ class ProxiedConnection {
 }
 
 const TRAPPED = Symbol("trapped");
+
+/** Bytes held for an upstream that is still connecting before the downstream is paused. */
+const QUEUE_LIMIT = 64 * 1024;
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length === 0) return b;
