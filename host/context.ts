@@ -28,9 +28,9 @@ export class ContextState {
   /** This context's log lines. */
   readonly logs: LogEntry[] = [];
   /** What `set_envoy_filter_state` stored, by key. */
-  readonly filterState = new Map<string, string>();
+  readonly filterState: Map<string, string> = new Map();
   /** Metric changes made while this context was current, by metric name. */
-  readonly metricDeltas = new Map<string, number>();
+  readonly metricDeltas: Map<string, number> = new Map();
   /** `proxy_close_stream` calls seen. */
   readonly closeRequested = { downstream: false, upstream: false };
   /** Whether `proxy_continue_stream(Downstream)` was called. */

@@ -39,7 +39,8 @@ export interface CoreOptions {
   logCapacity?: number;
 }
 
-type Callback = (...args: number[]) => number | undefined;
+/** A module export called by the host. */
+export type Callback = (...args: number[]) => number | undefined;
 
 /** A host call made from the start section: instantiation must fail. */
 class StartSectionCall extends Error {}
@@ -69,19 +70,19 @@ export class VmCore implements HostRuntime {
   readonly vmConfiguration: Uint8Array;
   readonly pluginConfiguration: Uint8Array;
   readonly logThreshold: number;
-  readonly metrics = new MetricRegistry();
-  readonly sharedData = new SharedData();
-  readonly queues = new SharedQueues();
+  readonly metrics: MetricRegistry = new MetricRegistry();
+  readonly sharedData: SharedData = new SharedData();
+  readonly queues: SharedQueues = new SharedQueues();
   #logs: LogEntry[] = [];
   restriction: ((key: string) => void) | null = null;
 
   /** Module callbacks by export name (undefined when not exported). */
-  readonly callbacks = new Map<string, Callback | undefined>();
-  readonly contexts = new Map<number, ContextState>();
+  readonly callbacks: Map<string, Callback | undefined> = new Map();
+  readonly contexts: Map<number, ContextState> = new Map();
   /** Connections not finished yet (finished when the VM closes). */
-  readonly openConnections = new Set<{ finish(): void }>();
-  readonly vmContext = new ContextState(0, 0);
-  readonly root = new ContextState(1, 0);
+  readonly openConnections: Set<{ finish(): void }> = new Set();
+  readonly vmContext: ContextState = new ContextState(0, 0);
+  readonly root: ContextState = new ContextState(1, 0);
   failure: WasmTrapError | undefined;
   tickPeriodMilliseconds = 0;
   rootPendingDone = false;
