@@ -57,6 +57,9 @@ export { UserError } from "./lib/errors.ts";
 // The proxy-wasm host.
 export * from "./host/mod.ts";
 
+// The local data plane: egress servers, the proxy running the filter, the probe.
+export * from "./host/local/mod.ts";
+
 /**
  * The Istio example: its manifests as data (`renderIstioFiles`), their
  * validation against the Kubernetes/Istio schemas and Envoy's protos, the

@@ -14,13 +14,17 @@ export interface AccessRecord {
   cluster: string | null;
   /** Whether the cluster came from the filter (`envoy.tcp_proxy.cluster`). */
   overridden: boolean;
+  /** The downstream peer, `ip:port`. */
   source: string;
+  /** The address the downstream connected to, `ip:port`. */
   destination: string;
   /** The upstream address connected to, or null. */
   upstream: string | null;
   /** Bytes received from and sent to the downstream. */
   bytesReceived: number;
+  /** Bytes sent to the downstream. */
   bytesSent: number;
+  /** From accept to the last close, in milliseconds. */
   durationMs: number;
   /** Why the connection ended badly (upstream refused, filter trapped, …), if it did. */
   reason?: string;

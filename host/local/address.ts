@@ -10,7 +10,9 @@ import { UserError } from "../../lib/errors.ts";
 
 /** An IP literal and a port (0 asks the system for a free one). */
 export interface HostPort {
+  /** An IP literal, e.g. `127.0.0.1` or `::1`. */
   host: string;
+  /** 0-65535; 0 lets the system choose when listening. */
   port: number;
 }
 

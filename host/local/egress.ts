@@ -11,6 +11,7 @@ import { closeServer, listen } from "./net_util.ts";
 
 /** A running egress server. */
 export interface EgressServer {
+  /** Its name, which is also its banner. */
   readonly name: string;
   /** Where it listens (the real port when 0 was asked). */
   readonly address: HostPort;

@@ -26,6 +26,7 @@ const CLUSTER_KEY = "envoy.tcp_proxy.cluster";
 
 /** How to run the proxy. */
 export interface ProxyOptions {
+  /** Where to listen (port 0: any free port). */
   listen: HostPort;
   /** Cluster name → the one endpoint it has. */
   clusters: ReadonlyMap<string, HostPort>;
@@ -33,7 +34,9 @@ export interface ProxyOptions {
   defaultCluster: string;
   /** The filter module and how to start it. */
   wasm: Uint8Array;
+  /** The plugin's root id. */
   rootId: string;
+  /** The plugin configuration. */
   configuration: string;
   /** Called with each access-log line and its record. */
   onAccess?: (line: string, record: AccessRecord) => void;
