@@ -16,6 +16,8 @@ async function wasmerang(args: string[], stateDir: string) {
     args: ["run", "-A", CLI, ...args],
     env: { WASMERANG_STATE_DIR: stateDir, NO_COLOR: "1" },
     stdin: "null",
+    // A command that should fail but serves instead must not hang the suite.
+    signal: AbortSignal.timeout(60_000),
   }).output();
   const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return {
