@@ -11,7 +11,8 @@
  *    with the same client, sources, count and concurrency.
  * 3. Build: `wasmerang build` seconds, the .wasm size, `route` start-up.
  *
- * Options: `--count N` (connections per target, default 10000),
+ * Options: `--count N` (connections per target and round, default 10000),
+ * `--rounds N` (rounds over all targets, default 3; figures are medians),
  * `--concurrency N` (default 32), `--out PATH` (default bench/RESULTS.md),
  * `--no-nginx`.
  *
@@ -42,6 +43,7 @@ const WARMUP = 1000;
 
 interface Options {
   count: number;
+  rounds: number;
   concurrency: number;
   out: string;
   nginx: boolean;
@@ -50,6 +52,7 @@ interface Options {
 function parseArgs(args: string[]): Options {
   const options: Options = {
     count: 10_000,
+    rounds: 3,
     concurrency: 32,
     out: join(ROOT, "bench", "RESULTS.md"),
     nginx: true,
@@ -57,24 +60,40 @@ function parseArgs(args: string[]): Options {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--count") options.count = Number(args[++i]);
+    else if (arg === "--rounds") options.rounds = Number(args[++i]);
     else if (arg === "--concurrency") options.concurrency = Number(args[++i]);
     else if (arg === "--out") options.out = args[++i];
     else if (arg === "--no-nginx") options.nginx = false;
     else throw new Error(`unknown option ${arg}`);
   }
-  if (!(options.count > 0) || !(options.concurrency > 0)) {
-    throw new Error("--count and --concurrency take positive numbers");
+  if (
+    !(options.count > 0) || !(options.concurrency > 0) ||
+    !(options.rounds > 0)
+  ) {
+    throw new Error(
+      "--count, --concurrency and --rounds take positive numbers",
+    );
   }
   return options;
 }
 
-/** One data-plane target's figures. */
+/** One data-plane target's figures over the rounds. */
 interface TargetResult {
   key: string;
   label: string;
-  load?: LoadResult;
-  transfer?: TransferResult;
-  note?: string;
+  /** Median connections per second, and the lowest and highest round. */
+  connectionsPerSecond: number;
+  rateRange: [number, number];
+  /** Median of the rounds' p50 and p99 connect-to-banner times. */
+  p50Ms: number;
+  p99Ms: number;
+  ok: number;
+  errors: number;
+  mismatches: number;
+  errorSamples: string[];
+  /** Median MB/s of the rounds' transfers that completed. */
+  mbPerSecond?: number;
+  transferErrors: string[];
 }
 
 async function main(): Promise<void> {
@@ -103,7 +122,12 @@ async function main(): Promise<void> {
     build,
   });
   await Deno.writeTextFile(options.out, markdown);
-  console.log(markdown);
+  // The file is part of the repository: keep it as `deno fmt` wants it.
+  await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", options.out],
+    cwd: ROOT,
+  }).output();
+  console.log(await Deno.readTextFile(options.out));
   log(`written to ${options.out}`);
 }
 
@@ -161,16 +185,17 @@ async function dataPlaneBench(
   nginx?: NginxInstall;
   nginxNote?: string;
 }> {
-  const [listen, egress1, egress2, proxyOnly, nginxPort] = await freePorts(5);
+  const [listen, egress1, egress2, proxyOnly, nginx1, nginxAuto] =
+    await freePorts(6);
   const at = (port: number): HostPort => ({ host: "127.0.0.1", port });
   const text = (port: number) => `127.0.0.1:${port}`;
   const work = await Deno.makeTempDir({ prefix: "wasmerang-bench-" });
   const sources = sourceSpread();
   const parity = (source: string) =>
     decideCluster(`${source}:1`, "127.0.0.1:1", DEFAULT_CONFIG) ?? "egress1";
-  const targets: TargetResult[] = [];
   let nginx: NginxInstall | undefined;
   let nginxNote: string | undefined;
+  const stops: (() => Promise<void>)[] = [];
 
   const up = spawnLogged(
     [
@@ -188,6 +213,7 @@ async function dataPlaneBench(
     ],
     join(work, "up-local.log"),
   );
+  stops.push(up.stop);
   const proxy = spawnLogged(
     [
       "run",
@@ -200,47 +226,36 @@ async function dataPlaneBench(
     ],
     join(work, "proxy-only.log"),
   );
+  stops.push(proxy.stop);
   try {
     await waitAccepts(at(listen), "up local");
     await waitAccepts(at(proxyOnly), "the proxy-only process");
-
-    const measure = async (
-      key: string,
-      label: string,
-      target: HostPort,
-      expect: (source: string) => string,
-    ) => {
-      log(`  ${label}`);
-      await runLoad({ target, sources, count: WARMUP, concurrency: 8, expect });
-      const load = await runLoad({
-        target,
-        sources,
-        count: options.count,
-        concurrency: options.concurrency,
-        expect,
-      });
-      const moved = await transfer(target, sources[0], TRANSFER_BYTES);
-      targets.push({ key, label, load, transfer: moved });
-    };
-
-    await measure(
-      "a",
-      "(a) direct to an egress server",
-      at(egress1),
-      () => "egress1",
-    );
-    await measure(
-      "b",
-      "(b) through `wasmerang up local` (proxy + its egress servers, one process)",
-      at(listen),
-      parity,
-    );
-    await measure(
-      "b2",
-      "(b′) the same proxy alone in its own process",
-      at(proxyOnly),
-      parity,
-    );
+    const plan: {
+      key: string;
+      label: string;
+      target: HostPort;
+      expect: (source: string) => string;
+    }[] = [
+      {
+        key: "a",
+        label: "(a) direct to an egress server",
+        target: at(egress1),
+        expect: () => "egress1",
+      },
+      {
+        key: "b",
+        label:
+          "(b) through `wasmerang up local` (proxy + its egress servers, one process)",
+        target: at(listen),
+        expect: parity,
+      },
+      {
+        key: "b2",
+        label: "(b′) the same proxy alone in its own process",
+        target: at(proxyOnly),
+        expect: parity,
+      },
+    ];
 
     if (!options.nginx) {
       nginxNote = "nginx was not measured (--no-nginx).";
@@ -251,33 +266,98 @@ async function dataPlaneBench(
         log(`  nginx: ${found}`);
       } else {
         nginx = found;
-        for (const workers of [1, "auto"] as const) {
+        for (
+          const [workers, port] of [[1, nginx1], ["auto", nginxAuto]] as const
+        ) {
           const running = await startNginx(found, {
-            listen: at(nginxPort),
+            listen: at(port),
             egress: [at(egress1), at(egress2)],
             workers,
           });
-          try {
-            await measure(
-              workers === 1 ? "c" : "c2",
-              `(c${
-                workers === 1 ? "" : "′"
-              }) nginx stream, \`map $remote_addr\`, worker_processes ${workers}`,
-              at(nginxPort),
-              parity,
-            );
-          } finally {
-            await running.stop();
-          }
+          stops.push(running.stop);
+          plan.push({
+            key: workers === 1 ? "c" : "c2",
+            label: `(c${
+              workers === 1 ? "" : "′"
+            }) nginx stream, \`map $remote_addr\`, worker_processes ${workers}`,
+            target: at(port),
+            expect: parity,
+          });
         }
       }
     }
+
+    // Rounds interleave the targets, so that a slow moment of the machine
+    // does not fall on one target only; each figure is the median of the rounds.
+    const rounds = new Map<
+      string,
+      { load: LoadResult; moved: TransferResult }[]
+    >();
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const { key, label, target, expect } of plan) {
+        log(`  round ${round}: ${label}`);
+        await runLoad({
+          target,
+          sources,
+          count: WARMUP,
+          concurrency: 8,
+          expect,
+        });
+        const load = await runLoad({
+          target,
+          sources,
+          count: options.count,
+          concurrency: options.concurrency,
+          expect,
+        });
+        const moved = await transfer(target, sources[0], TRANSFER_BYTES);
+        rounds.set(key, [...(rounds.get(key) ?? []), { load, moved }]);
+      }
+    }
+    const targets = plan.map(({ key, label }) =>
+      summarize(key, label, rounds.get(key)!)
+    );
+    return { targets, nginx, nginxNote };
   } finally {
-    await up.stop();
-    await proxy.stop();
+    for (const stop of stops.reverse()) await stop();
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
-  return { targets, nginx, nginxNote };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? sorted[middle]
+    : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Medians over the rounds (rates, latencies, MB/s); counts are summed. */
+function summarize(
+  key: string,
+  label: string,
+  runs: { load: LoadResult; moved: TransferResult }[],
+): TargetResult {
+  const rates = runs.map((run) => run.load.connectionsPerSecond);
+  const transfers = runs.filter((run) => run.moved.error === undefined);
+  return {
+    key,
+    label,
+    connectionsPerSecond: median(rates),
+    rateRange: [Math.min(...rates), Math.max(...rates)],
+    p50Ms: median(runs.map((run) => run.load.p50Ms)),
+    p99Ms: median(runs.map((run) => run.load.p99Ms)),
+    ok: runs.reduce((sum, run) => sum + run.load.ok, 0),
+    errors: runs.reduce((sum, run) => sum + run.load.errors, 0),
+    mismatches: runs.reduce((sum, run) => sum + run.load.mismatches, 0),
+    errorSamples: runs.flatMap((run) => run.load.errorSamples).slice(0, 5),
+    mbPerSecond: transfers.length === 0
+      ? undefined
+      : median(transfers.map((run) => run.moved.mbPerSecond)),
+    transferErrors: runs.flatMap((run) =>
+      run.moved.error === undefined ? [] : [run.moved.error]
+    ),
+  };
 }
 
 /**
@@ -466,41 +546,46 @@ function renderResults(input: {
     "",
     "## Data plane",
     "",
-    `Client: bench/dataplane.ts (the probe's \`readBanner\`) in the benchmark's process; ${
-      n(input.options.count)
-    } connections per target,`,
-    `${input.options.concurrency} at a time, source addresses 127.0.0.10–127.0.0.41 in turn (both parities), after ${
+    `Client: bench/dataplane.ts (the probe's \`readBanner\`) in the benchmark's process. Per target and round: ${
       n(WARMUP)
     } warm-up`,
-    "connections; each connection is timed from connect to the egress banner and closed. Every target",
-    "reaches the same two egress servers: those of the `up local` process. The proxies write an",
-    "access-log line per connection to a file (`up local` and the proxy-only process also the",
-    "filter's own log line). Transfer: 64 MiB sent after the banner, echoed by the egress, MB/s =",
-    "10^6 bytes of payload one way per second from connect to the last echoed byte.",
-    "nginx `worker_processes 1` is the fair peer for a single-threaded proxy; `auto` is shown too.",
+    `connections, then ${
+      n(input.options.count)
+    } connections, ${input.options.concurrency} at a time, from source addresses`,
+    "127.0.0.10–127.0.0.41 in turn (both parities), each timed from connect to the egress banner and",
+    "closed; then one 64 MiB transfer (sent after the banner, echoed by the egress; MB/s = 10^6 bytes",
+    "of payload one way per second, from connect to the last echoed byte).",
+    `${input.options.rounds} rounds go over all targets in turn; each figure is the median of the rounds`,
+    "(conn/s also shows the lowest and highest round), the counts are summed. Every target reaches",
+    "the same two egress servers: those of the `up local` process. The proxies write one access-log",
+    "line per connection to a file (`up local` and the proxy-only process also the filter's own log",
+    "line). nginx `worker_processes 1` is the fair peer for a single-threaded proxy; `auto` (2 workers",
+    "here) is shown too. All of them — client, proxies, egress servers, nginx — share the 2 cores.",
     "",
-    "| target | conn/s | p50 to banner | p99 to banner | ok / errors / wrong egress | 64 MiB echo |",
+    "| target | conn/s (lowest–highest) | p50 to banner | p99 to banner | ok / errors / wrong egress | 64 MiB echo |",
     "| --- | ---: | ---: | ---: | --- | ---: |",
   ];
   for (const target of input.targets) {
-    const load = target.load!;
-    const moved = target.transfer!;
     lines.push(
-      `| ${target.label} | ${n(load.connectionsPerSecond)} | ${
-        n(load.p50Ms, 2)
-      } ms | ${
-        n(load.p99Ms, 2)
-      } ms | ${load.ok} / ${load.errors} / ${load.mismatches} | ${
-        moved.error === undefined
-          ? `${n(moved.mbPerSecond, 1)} MB/s`
-          : `failed: ${moved.error}`
+      `| ${target.label} | ${n(target.connectionsPerSecond)} (${
+        n(target.rateRange[0])
+      }–${n(target.rateRange[1])}) | ${n(target.p50Ms, 2)} ms | ${
+        n(target.p99Ms, 2)
+      } ms | ${target.ok} / ${target.errors} / ${target.mismatches} | ${
+        target.mbPerSecond === undefined
+          ? "failed"
+          : `${n(target.mbPerSecond, 1)} MB/s`
+      }${
+        target.transferErrors.length > 0
+          ? ` (${target.transferErrors.length} failed: ${
+            target.transferErrors[0]
+          })`
+          : ""
       } |`,
     );
   }
   const errors = input.targets.flatMap((target) =>
-    (target.load?.errorSamples ?? []).map((sample) =>
-      `${target.key}: ${sample}`
-    )
+    target.errorSamples.map((sample) => `${target.key}: ${sample}`)
   );
   if (errors.length > 0) {
     lines.push("", "Error samples:", ...errors.map((error) => `- ${error}`));
@@ -508,38 +593,27 @@ function renderResults(input: {
   if (input.nginxNote !== undefined) {
     lines.push("", `**nginx: ${input.nginxNote}**`);
   }
-  const a = byKey.get("a")?.load;
-  const b = byKey.get("b")?.load;
-  const b2 = byKey.get("b2")?.load;
-  const c = byKey.get("c")?.load;
+  const a = byKey.get("a");
+  const b = byKey.get("b");
+  const b2 = byKey.get("b2");
+  const c = byKey.get("c");
   const ratio = (x: number, y: number) => `${n(x / y, 2)}`;
+  const compare = (name: string, x: TargetResult, y: TargetResult) => {
+    const transfer = x.mbPerSecond !== undefined && y.mbPerSecond !== undefined
+      ? `, 64 MiB echo ${ratio(x.mbPerSecond, y.mbPerSecond)}`
+      : "";
+    lines.push(
+      `- ${name}: connection rate ${
+        ratio(x.connectionsPerSecond, y.connectionsPerSecond)
+      }, p50 ${ratio(x.p50Ms, y.p50Ms)}, p99 ${
+        ratio(x.p99Ms, y.p99Ms)
+      }${transfer}`,
+    );
+  };
   lines.push("", "### Ratios", "");
-  if (a && b) {
-    lines.push(
-      `- b/a: connection rate ${
-        ratio(b.connectionsPerSecond, a.connectionsPerSecond)
-      }, p50 ${ratio(b.p50Ms, a.p50Ms)}, p99 ${ratio(b.p99Ms, a.p99Ms)}`,
-    );
-  }
-  if (b && c) {
-    lines.push(
-      `- b/c: connection rate ${
-        ratio(b.connectionsPerSecond, c.connectionsPerSecond)
-      }, p50 ${ratio(b.p50Ms, c.p50Ms)}, p99 ${ratio(b.p99Ms, c.p99Ms)}`,
-    );
-  }
-  if (b2 && c) {
-    lines.push(
-      `- b′/c: connection rate ${
-        ratio(b2.connectionsPerSecond, c.connectionsPerSecond)
-      }, p50 ${ratio(b2.p50Ms, c.p50Ms)}, p99 ${ratio(b2.p99Ms, c.p99Ms)}`,
-    );
-  }
-  const bt = byKey.get("b")?.transfer;
-  const ct = byKey.get("c")?.transfer;
-  if (bt && ct && bt.error === undefined && ct.error === undefined) {
-    lines.push(`- transfer b/c: ${ratio(bt.mbPerSecond, ct.mbPerSecond)}`);
-  }
+  if (a && b) compare("b/a", b, a);
+  if (b && c) compare("b/c", b, c);
+  if (b2 && c) compare("b′/c", b2, c);
   lines.push("", "### Speed goals (reported, not asserted)", "");
   if (b && c) {
     const rate = b.connectionsPerSecond / c.connectionsPerSecond;
