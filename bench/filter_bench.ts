@@ -15,6 +15,7 @@ for (const configuration of ["standalone", "istio"]) {
   const vm = await ProxyWasmVm.load(embeddedFilter(), {
     rootId: ROOT_ID,
     configuration,
+    logCapacity: 1000, // as the local proxy keeps them: a bounded log
   });
   const config = parseFilterConfig(configuration);
   let i = 0;
