@@ -100,6 +100,7 @@ async function main(): Promise<void> {
   const options = parseArgs(Deno.args);
   const command = ["deno task bench", ...Deno.args].join(" ");
   const startedAt = new Date();
+  const loadBefore = loadAverage();
   const log = (line: string) => console.error(line);
 
   log("filter cost: deno bench --json bench/filter_bench.ts");
@@ -115,7 +116,10 @@ async function main(): Promise<void> {
     command,
     startedAt,
     options,
-    machine: await machine(dataPlane.nginx),
+    machine: await machine(dataPlane.nginx, {
+      before: loadBefore,
+      after: loadAverage(),
+    }),
     filter,
     targets: dataPlane.targets,
     nginxNote: dataPlane.nginxNote,
@@ -489,7 +493,21 @@ async function buildBench(): Promise<BuildResult> {
 
 // ---------------------------------------------------------------- results
 
-async function machine(nginx: NginxInstall | undefined): Promise<string[]> {
+/** The 1, 5 and 15 minute load averages (other work on the machine skews every figure). */
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(
+      " ",
+    );
+  } catch {
+    return "unknown";
+  }
+}
+
+async function machine(
+  nginx: NginxInstall | undefined,
+  load: { before: string; after: string },
+): Promise<string[]> {
   const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
   const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? "unknown";
   return [
@@ -497,6 +515,7 @@ async function machine(nginx: NginxInstall | undefined): Promise<string[]> {
     `CPU: ${model}`,
     `Deno: ${Deno.version.deno} (V8 ${Deno.version.v8})`,
     `OS: ${Deno.build.os} ${Deno.osRelease()}`,
+    `load average (1/5/15 min): ${load.before} before the run, ${load.after} after`,
     `nginx: ${
       nginx === undefined
         ? "not measured"
@@ -526,7 +545,9 @@ function renderResults(input: {
   const lines: string[] = [
     "# Benchmark results",
     "",
-    `Produced by \`${input.command}\` (bench/run.ts) on ${input.startedAt.toISOString()}.`,
+    `Produced by \`${input.command}\` (bench/run.ts) on ${input.startedAt.toISOString()}, in ${
+      n((Date.now() - input.startedAt.getTime()) / 1000)
+    } s.`,
     "",
     ...input.machine.map((line) => `- ${line}`),
     "",
