@@ -189,8 +189,16 @@ async function dataPlaneBench(
   nginx?: NginxInstall;
   nginxNote?: string;
 }> {
-  const [listen, egress1, egress2, proxyOnly, nginx1, nginxAuto] =
-    await freePorts(6);
+  const [
+    listen,
+    egress1,
+    egress2,
+    proxyOnly,
+    emptyProxy,
+    barePipe,
+    nginx1,
+    nginxAuto,
+  ] = await freePorts(8);
   const at = (port: number): HostPort => ({ host: "127.0.0.1", port });
   const text = (port: number) => `127.0.0.1:${port}`;
   const work = await Deno.makeTempDir({ prefix: "wasmerang-bench-" });
@@ -231,9 +239,32 @@ async function dataPlaneBench(
     join(work, "proxy-only.log"),
   );
   stops.push(proxy.stop);
+  for (
+    const [port, variant] of [[emptyProxy, "--empty-filter"], [
+      barePipe,
+      "--bare",
+    ]] as const
+  ) {
+    const floor = spawnLogged(
+      [
+        "run",
+        "-A",
+        join(ROOT, "bench", "proxy_only.ts"),
+        text(port),
+        text(egress1),
+        text(egress2),
+        join(work, `proxy${variant}-access.log`),
+        variant,
+      ],
+      join(work, `proxy${variant}.log`),
+    );
+    stops.push(floor.stop);
+  }
   try {
     await waitAccepts(at(listen), "up local");
     await waitAccepts(at(proxyOnly), "the proxy-only process");
+    await waitAccepts(at(emptyProxy), "the proxy with an empty filter");
+    await waitAccepts(at(barePipe), "the bare pipe");
     const plan: {
       key: string;
       label: string;
@@ -257,6 +288,20 @@ async function dataPlaneBench(
         key: "b2",
         label: "(b′) the same proxy alone in its own process",
         target: at(proxyOnly),
+        expect: parity,
+      },
+      {
+        key: "b3",
+        label:
+          "(b″) floor: that proxy with an empty proxy-wasm module (no filter logic; all to egress1)",
+        target: at(emptyProxy),
+        expect: () => "egress1",
+      },
+      {
+        key: "d",
+        label:
+          "(d) floor: a bare node:net pipe in Deno, parity decided in TypeScript, no wasm, no log",
+        target: at(barePipe),
         expect: parity,
       },
     ];
@@ -635,6 +680,28 @@ function renderResults(input: {
   if (a && b) compare("b/a", b, a);
   if (b && c) compare("b/c", b, c);
   if (b2 && c) compare("b′/c", b2, c);
+  const b3 = byKey.get("b3");
+  const d = byKey.get("d");
+  if (b2 && b3 && d) {
+    const us = (x: TargetResult) => 1e6 / x.connectionsPerSecond;
+    lines.push(
+      "",
+      "### Where a connection's time goes (approximate)",
+      "",
+      "From the proxies' connection rates at saturation (1/rate, so the client's share of the cores",
+      "is in every term):",
+      "",
+      `- bare \`node:net\` pipe in Deno (d): ${n(us(d))} µs per connection`,
+      `- the local proxy's own work and the host with a no-op module (b″ − d): ${
+        n(us(b3) - us(d))
+      } µs`,
+      `- the filter's logic and its log line in the data plane (b′ − b″): ${
+        n(us(b2) - us(b3))
+      } µs (the microbenchmark above: ${
+        n((input.filter[0]?.wasmNs ?? NaN) / 1000, 1)
+      } µs)`,
+    );
+  }
   lines.push("", "### Speed goals (reported, not asserted)", "");
   if (b && c) {
     const rate = b.connectionsPerSecond / c.connectionsPerSecond;
