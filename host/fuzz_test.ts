@@ -160,6 +160,11 @@ Deno.test(`fuzz: random configurations, addresses and data through the host (see
         rootId: ROOT_ID,
         configuration,
         logCapacity: 50,
+        // Other properties the host answers (plugin_name, plugin_vm_id) and
+        // the VM configuration, at random too.
+        pluginName: fuzz.text(),
+        vmId: fuzz.text(),
+        vmConfiguration: fuzz.bytes(64),
       });
     } catch (error) {
       assert.ok(
@@ -187,7 +192,16 @@ Deno.test(`fuzz: random configurations, addresses and data through the host (see
       const source = fuzz.address();
       const destination = fuzz.socketAddress();
       try {
-        const connection = vm.openConnection({ source, destination });
+        const connection = vm.openConnection({
+          source,
+          destination,
+          connectionId: fuzz.pick([
+            fuzz.int(2 ** 31),
+            0,
+            2n ** 64n - 1n,
+            BigInt(fuzz.int(2 ** 31)) * 2n ** 32n,
+          ]),
+        });
         connections++;
         assert.equal(
           connection.filterState.get("envoy.tcp_proxy.cluster"),
