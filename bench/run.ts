@@ -12,7 +12,7 @@
  * 3. Build: `wasmerang build` seconds, the .wasm size, `route` start-up.
  *
  * Options: `--count N` (connections per target and round, default 10000),
- * `--rounds N` (rounds over all targets, default 3; figures are medians),
+ * `--rounds N` (rounds over all targets, default 5; figures are medians),
  * `--concurrency N` (default 32), `--out PATH` (default bench/RESULTS.md),
  * `--no-nginx`.
  *
@@ -52,7 +52,7 @@ interface Options {
 function parseArgs(args: string[]): Options {
   const options: Options = {
     count: 10_000,
-    rounds: 3,
+    rounds: 5,
     concurrency: 32,
     out: join(ROOT, "bench", "RESULTS.md"),
     nginx: true,
@@ -627,6 +627,8 @@ function renderResults(input: {
     "line per connection to a file (`up local` and the proxy-only process also the filter's own log",
     "line). nginx `worker_processes 1` is the fair peer for a single-threaded proxy; `auto` (2 workers",
     "here) is shown too. All of them — client, proxies, egress servers, nginx — share the 2 cores.",
+    "On this virtual machine absolute figures drift by up to ~1.6× from one run to the next; the",
+    "ratios within one run are what to compare.",
     "",
     "| target | conn/s (lowest–highest) | p50 to banner | p99 to banner | ok / errors / wrong egress | 64 MiB echo |",
     "| --- | ---: | ---: | ---: | --- | ---: |",
