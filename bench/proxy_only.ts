@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { LineWriter } from "../host/local/line_writer.ts";
 import { connect, createServer } from "node:net";
 import { type HostPort, parseHostPort } from "../host/local/address.ts";
 import { listen } from "../host/local/net_util.ts";
@@ -67,8 +68,8 @@ if (import.meta.main) {
   if (variant === "--bare") {
     stop = await startBarePipe(address, egress);
   } else {
-    const encoder = new TextEncoder();
-    const write = (line: string) => log.writeSync(encoder.encode(line + "\n"));
+    const lines = new LineWriter(log);
+    const write = (line: string) => lines.write(line);
     const proxy = await startProxy({
       listen: address,
       clusters: new Map([["egress1", egress[0]], ["egress2", egress[1]]]),
@@ -81,7 +82,10 @@ if (import.meta.main) {
       onAccess: write,
       onFilterLog: (entry) => write(`[wasm ${entry.level}] ${entry.message}`),
     });
-    stop = () => proxy.close();
+    stop = async () => {
+      await proxy.close();
+      lines.flush();
+    };
   }
   await new Promise<void>((done) => {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {

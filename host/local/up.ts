@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { LineWriter } from "./line_writer.ts";
 import { resolve } from "node:path";
 import { UserError } from "../../lib/errors.ts";
 import { loadFilter } from "../../lib/filter_module.ts";
@@ -69,14 +70,14 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
   }
 
   const wasm = await loadFilter(options.wasm);
+  const out = new LineWriter(Deno.stdout);
   const plane = await startLocalPlane({
     listen,
     egress: [egress1, egress2],
     config,
     wasm,
-    onAccess: (line) => console.log(line),
-    onFilterLog: (entry) =>
-      console.log(`[wasm ${entry.level}] ${entry.message}`),
+    onAccess: (line) => out.write(line),
+    onFilterLog: (entry) => out.write(`[wasm ${entry.level}] ${entry.message}`),
   });
   console.error(describe(plane));
   hint(
@@ -84,6 +85,7 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
   );
   await untilSignal();
   await plane.close();
+  out.flush();
   console.error("stopped");
 }
 
@@ -116,21 +118,20 @@ function untilSignal(): Promise<void> {
 /** The background process: logs to the log file, records the state once listening. */
 async function runDetachedChild(options: LocalUpOptions): Promise<void> {
   const log = await Deno.open(logFile(), { create: true, append: true });
-  const encoder = new TextEncoder();
-  const write = (line: string) => {
-    try {
-      log.writeSync(encoder.encode(line + "\n"));
-    } catch {
-      // The log is best effort.
-    }
+  const lines = new LineWriter(log);
+  const write = (line: string) => lines.write(line);
+  // Lines that must be on disk before anyone reads the log.
+  const writeNow = (line: string) => {
+    lines.write(line);
+    lines.flush();
   };
   // Nobody sees this process's stderr: anything unexpected goes to the log.
   globalThis.addEventListener(
     "error",
-    (event) => write(`error: ${event.message}`),
+    (event) => writeNow(`error: ${event.message}`),
   );
   globalThis.addEventListener("unhandledrejection", (event) => {
-    write(
+    writeNow(
       `error: ${
         event.reason instanceof Error
           ? event.reason.message
@@ -155,7 +156,7 @@ async function runDetachedChild(options: LocalUpOptions): Promise<void> {
       onFilterLog: (entry) => write(`[wasm ${entry.level}] ${entry.message}`),
     });
   } catch (error) {
-    write(`error: ${(error as Error).message}`);
+    writeNow(`error: ${(error as Error).message}`);
     log.close();
     throw error;
   }
@@ -172,11 +173,11 @@ async function runDetachedChild(options: LocalUpOptions): Promise<void> {
     startedAt: new Date().toISOString(),
   };
   writeState(state);
-  write(`started: ${describe(plane).replaceAll("\n", "; ")}`);
+  writeNow(`started: ${describe(plane).replaceAll("\n", "; ")}`);
   await untilSignal();
   await plane.close();
   removeState(Deno.pid);
-  write("stopped");
+  writeNow("stopped");
   log.close();
 }
 
