@@ -234,12 +234,19 @@ export function decideCluster(
   return `outbound|${port}||${name}.${config.namespace}.svc.${config.domain}`;
 }
 
-/** The port of `ip:port` or `[ipv6]:port`, if any. */
+/**
+ * The port of `ip:port` or `[ipv6]:port`, if any (1 to 65535). Reads the text
+ * exactly as the filter does, malformed text included.
+ */
 export function portOf(address: string | undefined): number | undefined {
-  const match = address?.match(/:([0-9]{1,5})$/);
-  if (!match || (address!.split(":").length > 2 && !address!.includes("]"))) {
-    return undefined;
-  }
-  const port = Number(match[1]);
-  return port >= 1 && port <= 65535 ? port : undefined;
+  if (address === undefined) return undefined;
+  const colon = address.lastIndexOf(":");
+  if (colon < 0) return undefined;
+  const bracketed = address.startsWith("[");
+  if (!bracketed && address.indexOf(":") !== colon) return undefined;
+  if (bracketed && address[colon - 1] !== "]") return undefined;
+  const digits = address.slice(colon + 1);
+  if (!isPort(digits)) return undefined;
+  const port = Number(digits);
+  return port >= 1 ? port : undefined;
 }
