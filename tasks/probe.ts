@@ -46,11 +46,6 @@ export async function probe(
     case "istio":
       report = await probeIstioReport(options);
       break;
-    default:
-      throw new UserError(
-        `probe ${mode} is not available in this build yet`,
-        2,
-      );
   }
   console.log(
     options.json ? JSON.stringify(report, null, 2) : renderProbeReport(report),

@@ -1,6 +1,5 @@
 /** `wasmerang up <mode>`: launch a working example around the filter. Dispatch only. */
 import { type DockerUpOptions, upDocker } from "../lib/docker/up.ts";
-import { UserError } from "../lib/errors.ts";
 import { type IstioUpOptions, upIstio } from "../lib/istio/mode.ts";
 import { type LocalUpOptions, upLocal } from "../host/local/up.ts";
 import { parseMode } from "./modes.ts";
@@ -21,7 +20,5 @@ export async function up(
       return await upDocker(options);
     case "istio":
       return await upIstio(options);
-    default:
-      throw new UserError(`up ${mode} is not available in this build yet`, 2);
   }
 }
