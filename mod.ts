@@ -133,6 +133,7 @@ export {
   type CheckIssue,
   ENVOY_API_SOURCE,
   renderIssues,
+  type Segment,
 } from "./lib/envoy_check.ts";
 
 /**
@@ -198,9 +199,11 @@ export {
   dockerScaffoldFiles,
   type DockerScaffoldOptions,
   scaffoldDocker,
+  type ScaffoldDockerOptions,
 } from "./lib/docker/scaffold.ts";
 export {
   composeYaml,
+  type DockerTemplateOptions,
   ENVOY_ACCESS_LOG_FORMAT,
   envoyYaml,
 } from "./lib/docker/templates.ts";

@@ -21,7 +21,9 @@ import { step } from "./ui.ts";
 export interface CommandResult {
   /** Exit code; 124 when the command was stopped by its timeout. */
   code: number;
+  /** Everything the command wrote to standard output, decoded as UTF-8. */
   stdout: string;
+  /** Everything the command wrote to standard error, decoded as UTF-8. */
   stderr: string;
   /** True when the command ran past its timeout and was killed. */
   timedOut: boolean;
@@ -29,6 +31,7 @@ export interface CommandResult {
 
 /** How to run one command. */
 export interface RunOptions {
+  /** Working directory of the command; default the current one. */
   cwd?: string;
   /** Extra environment variables (added to the inherited environment). */
   env?: Record<string, string>;
@@ -147,6 +150,7 @@ export type PlanStep =
  * spinner per step, stopping at the first failure.
  */
 export class Plan {
+  /** The steps, in the order they run. */
   readonly steps: PlanStep[] = [];
 
   /** Adds a command; `execute()` fails with its output when it exits non-zero. */

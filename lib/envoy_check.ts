@@ -48,18 +48,21 @@ export { ENVOY_API_SOURCE };
 export interface CheckIssue {
   /** YAML path, e.g. `static_resources.clusters[1].name` ("" for the document itself). */
   path: string;
+  /** What is wrong. */
   message: string;
   /** Errors make Envoy reject the config; warnings are worth knowing (deprecated fields…). */
   severity: "error" | "warning";
-  /** 1-based line and column in the YAML text, when the check had the text. */
+  /** 1-based line in the YAML text, when the check had the text. */
   line?: number;
+  /** 1-based column in the YAML text, when the check had the text. */
   column?: number;
 }
 
 /** The full name of Envoy's bootstrap message. */
 export const BOOTSTRAP_TYPE = "envoy.config.bootstrap.v3.Bootstrap";
 
-type Segment = string | number;
+/** One step of a path into a message: a field name or a list index. */
+export type Segment = string | number;
 
 let api: protobuf.Root | undefined;
 

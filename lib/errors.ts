@@ -6,6 +6,7 @@ export class UserError extends Error {
   /** Process exit code: 1 for a failed job, 2 for a usage problem or an unreachable target. */
   readonly exitCode: number;
 
+  /** A one-line `message`, and the process exit code (default 1). */
   constructor(message: string, exitCode = 1) {
     super(message);
     this.name = "UserError";

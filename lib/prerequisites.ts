@@ -52,12 +52,15 @@ export const INSTALL_HINTS: Readonly<Record<ToolName, string>> = {
 
 /** What `doctor` found for one tool. */
 export interface ToolStatus {
+  /** Which tool. */
   name: ToolName;
+  /** True when the tool ran and succeeded (for the engine: the daemon answered). */
   found: boolean;
   /** Version as the tool reports it, without a leading "v". */
   version?: string;
   /** Why it counts as missing, when it does (not on PATH, daemon unreachable…). */
   problem?: string;
+  /** How to install or start it: the tool's {@link INSTALL_HINTS} line. */
   hint: string;
   /** The modes that need this tool. */
   neededBy: ToolMode[];

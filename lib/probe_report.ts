@@ -13,6 +13,7 @@ export interface ProbeResult {
   expected: string | null;
   /** The egress that answered (its banner), or null when nothing answered. */
   got: string | null;
+  /** True when the egress the rule expects is the one that answered. */
   ok: boolean;
   /** Connect-to-banner time in milliseconds. */
   ms: number;
@@ -22,9 +23,13 @@ export interface ProbeResult {
 
 /** A whole probe run: exactly what `--json` prints. */
 export interface ProbeReport {
+  /** What was probed, in words (e.g. the proxy's `ip:port`). */
   target: string;
+  /** One result per connection, in the order they were made. */
   results: ProbeResult[];
+  /** How many results are ok. */
   passed: number;
+  /** How many results are not ok. */
   failed: number;
 }
 

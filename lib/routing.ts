@@ -16,10 +16,13 @@ export type RoutingMode = "standalone" | "istio";
 
 /** The filter's configuration with every default filled in. */
 export interface FilterConfig {
+  /** `standalone` (plain cluster names) or `istio` (outbound cluster names); default `standalone`. */
   mode: RoutingMode;
   /** `[even, odd]`: the cluster for even sources, then the one for odd sources. */
   clusters: [string, string];
+  /** Namespace of the services in Istio names; default `default`. */
   namespace: string;
+  /** Cluster domain in Istio names; default `cluster.local`. */
   domain: string;
   /** Fixed port for Istio names; `undefined` takes the connection's destination port. */
   port?: number;

@@ -9,14 +9,19 @@ import { UserError } from "./errors.ts";
 
 /** One file of a scaffold, relative to its folder. */
 export interface ScaffoldFile {
+  /** Path relative to the scaffold folder, e.g. `envoy.yaml`. */
   path: string;
+  /** The file's content: text (written as UTF-8) or bytes. */
   content: string | Uint8Array;
 }
 
 /** What happened to one file. */
 export interface WrittenFile {
+  /** Path relative to the scaffold folder. */
   path: string;
+  /** `created` (new), `unchanged` (same content, not rewritten) or `replaced` (differed, overwritten). */
   status: "created" | "unchanged" | "replaced";
+  /** Size of the file's content, in bytes. */
   bytes: number;
 }
 

@@ -12,7 +12,9 @@ import { DEFAULT_DIR, NETWORK_NAME, PROBE_LABEL } from "./network.ts";
 
 /** Options of `wasmerang down docker`. */
 export interface DockerDownOptions {
+  /** The example folder, default `envoy-docker`. */
   dir?: string;
+  /** Print the plan and run nothing. */
   dryRun?: boolean;
 }
 

@@ -29,9 +29,13 @@ export const PROBE_LABEL = "io.wasmerang.probe";
 export interface DockerNetwork {
   /** `a.b.c.d/n`, normalized. */
   subnet: string;
+  /** The gateway's address: the subnet's base + 1. */
   gateway: string;
+  /** Envoy's address: the subnet's base + 2. */
   envoy: string;
+  /** egress1's address: the subnet's base + 3. */
   egress1: string;
+  /** egress2's address: the subnet's base + 4. */
   egress2: string;
   /** Default probe sources: two even and two odd last octets. */
   probeSources: string[];

@@ -25,9 +25,11 @@ import {
 
 /** Options of `wasmerang probe docker`. */
 export interface DockerProbeOptions {
+  /** The example folder, default `envoy-docker`. */
   dir?: string;
   /** Comma-separated source IPs on the compose network. */
   from?: string;
+  /** Print the report as JSON (read by the caller that prints; `probeDocker` ignores it). */
   json?: boolean;
 }
 

@@ -78,9 +78,13 @@ export function dockerScaffoldFiles(
 
 /** Options of `wasmerang scaffold docker`. */
 export interface ScaffoldDockerOptions {
+  /** The folder to write, default `envoy-docker`. */
   dir?: string;
+  /** Envoy image, default `envoyproxy/envoy:v1.40.0`. */
   envoyImage?: string;
+  /** The compose network's subnet, default `172.21.0.0/16`. */
   subnet?: string;
+  /** Replace files that exist with different content instead of refusing. */
   force?: boolean;
   /** Ship this module instead of the embedded filter. */
   wasm?: string;

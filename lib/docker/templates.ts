@@ -16,7 +16,7 @@ import {
 } from "./network.ts";
 
 /** The access log line, the same fields the local mode prints. */
-export const ENVOY_ACCESS_LOG_FORMAT =
+export const ENVOY_ACCESS_LOG_FORMAT: string =
   "[%START_TIME%] cluster=%UPSTREAM_CLUSTER% src=%DOWNSTREAM_REMOTE_ADDRESS% " +
   "dst=%DOWNSTREAM_LOCAL_ADDRESS% -> %UPSTREAM_HOST% bytes=%BYTES_RECEIVED%/%BYTES_SENT% %DURATION%ms\n";
 
@@ -26,7 +26,9 @@ export const WASM_IN_CONTAINER = `/etc/envoy/${WASM_FILE}`;
 
 /** What the templates need. */
 export interface DockerTemplateOptions {
+  /** The Envoy image the compose file runs, e.g. `envoyproxy/envoy:v1.40.0`. */
   envoyImage: string;
+  /** The compose network's subnet and the addresses taken in it. */
   network: DockerNetwork;
 }
 

@@ -18,7 +18,9 @@ import { dockerScaffoldFiles } from "./scaffold.ts";
 
 /** Options of `wasmerang up docker`. */
 export interface DockerUpOptions {
+  /** The example folder, default `envoy-docker`. */
   dir?: string;
+  /** Print the plan (commands and files) and run or write nothing. */
   dryRun?: boolean;
   /** How long to wait for Envoy's /ready, in seconds (default 90). */
   readyTimeout?: number;
