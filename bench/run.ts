@@ -280,7 +280,7 @@ async function dataPlaneBench(
       {
         key: "b",
         label:
-          "(b) through `wasmerang up local` (proxy + its egress servers, one process)",
+          "(b) through `wasmerang up local` (proxy, and its egress servers on their own threads, one process)",
         target: at(listen),
         expect: parity,
       },

@@ -15,6 +15,7 @@ import {
 import type { AccessRecord } from "./access_log.ts";
 import type { HostPort } from "./address.ts";
 import { type EgressServer, startEgress } from "./egress.ts";
+import { startEgressThread } from "./egress_thread.ts";
 import { type LocalProxy, startProxy } from "./proxy.ts";
 import { ConfigurationRejectedError, WasmLoadError } from "../errors.ts";
 
@@ -40,6 +41,8 @@ export interface PlaneOptions {
   onAccess?: (line: string, record: AccessRecord) => void;
   /** Called with each of the filter's log lines. */
   onFilterLog?: (entry: LogEntry) => void;
+  /** Run each egress server on its own thread instead of the proxy's (as `up local` does). */
+  egressThreads?: boolean;
 }
 
 /** A running local example. */
@@ -86,7 +89,8 @@ export async function startLocalPlane(
   try {
     const egress: EgressServer[] = [];
     for (let i = 0; i < 2; i++) {
-      const server = await startEgress(config.clusters[i], options.egress[i]);
+      const start = options.egressThreads ? startEgressThread : startEgress;
+      const server = await start(config.clusters[i], options.egress[i]);
       started.push(server);
       egress.push(server);
     }

@@ -78,6 +78,7 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
     wasm,
     onAccess: (line) => out.write(line),
     onFilterLog: (entry) => out.write(`[wasm ${entry.level}] ${entry.message}`),
+    egressThreads: true,
   });
   console.error(describe(plane));
   hint(
@@ -154,6 +155,7 @@ async function runDetachedChild(options: LocalUpOptions): Promise<void> {
       wasm: await loadFilter(options.wasm),
       onAccess: write,
       onFilterLog: (entry) => write(`[wasm ${entry.level}] ${entry.message}`),
+      egressThreads: true,
     });
   } catch (error) {
     writeNow(`error: ${(error as Error).message}`);
