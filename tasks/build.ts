@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { UserError } from "../lib/errors.ts";
 import { abiVersion, compileFilter, missingExports } from "../lib/compiler.ts";
 import { ROOT_ID } from "../lib/routing.ts";
+import { ProxyWasmVm, WasmLoadError } from "../host/mod.ts";
 import { writeEmbeddedFilter } from "../lib/filter_embed.ts";
 
 /** Options of `wasmerang build`. */
@@ -34,6 +35,7 @@ export async function build(options: BuildOptions): Promise<void> {
       }`,
     );
   }
+  const rootId = await startingRootId(result.wasm, options.out);
   await writeAtomically(options.out, result.wasm);
   if (options.embed) await writeEmbeddedFilter(result.wasm);
   const digest = new Uint8Array(
@@ -47,9 +49,29 @@ export async function build(options: BuildOptions): Promise<void> {
   console.log(`  size     ${result.wasm.byteLength} bytes`);
   console.log(`  sha256   ${sha256}`);
   console.log(`  abi      proxy-wasm ${abiVersion(module)}`);
-  console.log(`  root id  ${ROOT_ID}`);
+  console.log(`  root id  ${rootId}`);
   if (options.embed) {
     console.log("  embedded in the tool (lib/filter_wasm.generated.ts)");
+  }
+}
+
+/**
+ * Starts the module in the host as Envoy would, under the project's root id.
+ * A module that cannot even load is refused; one that starts under another
+ * root id is written, with a note that its root id is not ours.
+ */
+async function startingRootId(wasm: Uint8Array, out: string): Promise<string> {
+  try {
+    const vm = await ProxyWasmVm.load(wasm, { rootId: ROOT_ID });
+    vm.close();
+    return `${ROOT_ID} (the module starts with it)`;
+  } catch (error) {
+    if (error instanceof WasmLoadError) {
+      throw new UserError(`refusing to write ${out}: ${error.message}`);
+    }
+    return `not "${ROOT_ID}": the module did not start with it (${
+      (error as Error).message
+    }); give Envoy the root_id your filter registers`;
   }
 }
 

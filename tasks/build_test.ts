@@ -52,3 +52,30 @@ Deno.test("an entry without the SDK is a clear error, not a crash", async () => 
   assert.match(stderr, /must import @solo-io\/proxy-runtime/);
   assert.doesNotMatch(stderr, /Uncaught/);
 });
+
+Deno.test("a filter registering another root id is built, and build says the root id is not ours", async () => {
+  const folder = await Deno.makeTempDir();
+  const source = new URL("../filter/assembly/", import.meta.url);
+  for await (const entry of Deno.readDir(source)) {
+    const text = await Deno.readTextFile(new URL(entry.name, source));
+    await Deno.writeTextFile(
+      `${folder}/${entry.name}`,
+      text.replace('ROOT_ID = "wasmerang"', 'ROOT_ID = "other"'),
+    );
+  }
+  const out = `${folder}/out.wasm`;
+  const { code, stdout } = await runCli(
+    "build",
+    "--entry",
+    `${folder}/index.ts`,
+    "--out",
+    out,
+  );
+  assert.equal(code, 0);
+  assert.match(
+    stdout,
+    /root id +not "wasmerang": .*Missing root context factory for root id: wasmerang/,
+  );
+  assert.ok(WebAssembly.validate(await Deno.readFile(out)));
+  await Deno.remove(folder, { recursive: true });
+});
