@@ -5,12 +5,7 @@
  *
  * @module
  */
-import {
-  ABI_MARKERS,
-  type AbiVersion,
-  LOG_LEVELS,
-  type LogLevel,
-} from "./abi.ts";
+import { ABI_MARKERS, type AbiVersion, LOG_LEVELS } from "./abi.ts";
 import { ContextState, type LogEntry } from "./context.ts";
 import {
   ConfigurationRejectedError,
@@ -26,18 +21,10 @@ import type { HostImport, HostRuntime } from "./runtime.ts";
 import { SharedData, SharedQueues } from "./shared.ts";
 import { START_ALLOWED, wasiImports } from "./wasi.ts";
 import { functionImports } from "./wasm_binary.ts";
+import type { VmOptions } from "./vm.ts";
 
-/** Options of a VM; see `VmOptions` in vm.ts for the documented public form. */
-export interface CoreOptions {
-  rootId: string;
-  configuration?: string | Uint8Array;
-  vmConfiguration?: string | Uint8Array;
-  pluginName?: string;
-  vmId?: string;
-  logLevel?: LogLevel;
-  onLog?: (entry: LogEntry) => void;
-  logCapacity?: number;
-}
+/** Options of a VM: the public `VmOptions` of vm.ts. */
+export type CoreOptions = VmOptions;
 
 /** A module export called by the host. */
 export type Callback = (...args: number[]) => number | undefined;
