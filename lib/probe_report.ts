@@ -2,6 +2,7 @@
  * The probe's result, shared by every mode (local, docker, istio): the same
  * table, the same JSON and the same exit codes wherever the probe ran.
  */
+import { UserError } from "./errors.ts";
 import { sourceParity } from "./routing.ts";
 import { table } from "./ui.ts";
 
@@ -63,4 +64,17 @@ export function renderProbeReport(report: ProbeReport): string {
 /** Exit code of a finished probe: 0 when every result matched, 1 otherwise. */
 export function probeExitCode(report: ProbeReport): number {
   return report.failed === 0 ? 0 : 1;
+}
+
+/**
+ * The addresses of a `--from` list (comma-separated, blanks ignored); a
+ * usage error when it names none. Each mode then checks them its own way.
+ */
+export function splitSources(from: string): string[] {
+  const sources = from.split(",").map((source) => source.trim())
+    .filter((source) => source !== "");
+  if (sources.length === 0) {
+    throw new UserError("--from needs at least one IP address", 2);
+  }
+  return sources;
 }

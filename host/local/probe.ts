@@ -11,6 +11,7 @@ import {
   type ProbeReport,
   probeReport,
   type ProbeResult,
+  splitSources,
 } from "../../lib/probe_report.ts";
 import { decideCluster, type FilterConfig } from "../../lib/routing.ts";
 import {
@@ -46,12 +47,7 @@ export interface BannerResult {
  */
 export function parseSources(from: string | undefined): string[] {
   if (from === undefined) return [...DEFAULT_SOURCES];
-  const sources = from.split(",").map((source) => source.trim()).filter((
-    source,
-  ) => source !== "");
-  if (sources.length === 0) {
-    throw new UserError("--from needs at least one IP address", 2);
-  }
+  const sources = splitSources(from);
   for (const source of sources) {
     if (
       !/^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/.test(source) ||

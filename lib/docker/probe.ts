@@ -11,6 +11,7 @@ import {
   type ProbeReport,
   probeReport,
   type ProbeResult,
+  splitSources,
 } from "../probe_report.ts";
 import { decideCluster, parseFilterConfig } from "../routing.ts";
 import { envoyReady, readDockerExample, READY_URL } from "./compose.ts";
@@ -89,12 +90,7 @@ export function parseSources(
   network: DockerNetwork,
 ): string[] {
   if (from === undefined) return network.probeSources;
-  const sources = from.split(",").map((source) => source.trim()).filter((
-    source,
-  ) => source !== "");
-  if (sources.length === 0) {
-    throw new UserError("--from needs at least one IP address", 2);
-  }
+  const sources = splitSources(from);
   for (const source of sources) {
     if (!network.contains(source)) {
       throw new UserError(
