@@ -4,6 +4,7 @@
  * and each file is written to a temporary name beside it, then renamed, so a
  * reader never sees a half-written file.
  */
+import { writeFileAtomically } from "./atomic_write.ts";
 import * as path from "node:path";
 import { UserError } from "./errors.ts";
 
@@ -94,17 +95,7 @@ export async function writeScaffold(
     const target = path.join(dir, file.path);
     const status = planned.find((entry) => entry.path === file.path)!.status;
     if (status === "unchanged") continue;
-    await Deno.mkdir(path.dirname(target), { recursive: true });
-    const temporary = `${target}.tmp-${Deno.pid}-${
-      crypto.randomUUID().slice(0, 8)
-    }`;
-    try {
-      await Deno.writeFile(temporary, bytesOf(file.content), { mode: 0o644 });
-      await Deno.rename(temporary, target);
-    } catch (error) {
-      await Deno.remove(temporary).catch(() => {});
-      throw error;
-    }
+    await writeFileAtomically(target, bytesOf(file.content), { mode: 0o644 });
   }
   return planned;
 }

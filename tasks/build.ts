@@ -1,5 +1,5 @@
 /** `wasmerang build`: compile filter/ to a proxy-wasm module and describe it. */
-import { dirname } from "node:path";
+import { writeFileAtomically } from "../lib/atomic_write.ts";
 import { UserError } from "../lib/errors.ts";
 import { abiVersion, compileFilter, missingExports } from "../lib/compiler.ts";
 import { ROOT_ID } from "../lib/routing.ts";
@@ -75,18 +75,11 @@ async function startingRootId(wasm: Uint8Array, out: string): Promise<string> {
   }
 }
 
-/** Writes through a temporary file in the same folder, so a failure leaves no half-written module. */
-export async function writeAtomically(
-  path: string,
-  bytes: Uint8Array,
-): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+/** Writes the module atomically; a failure is one line naming the path. */
+async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
   try {
-    await Deno.writeFile(temporary, bytes);
-    await Deno.rename(temporary, path);
+    await writeFileAtomically(path, bytes);
   } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
     throw new UserError(`cannot write ${path}: ${(error as Error).message}`);
   }
 }
