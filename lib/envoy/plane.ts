@@ -34,10 +34,12 @@ export const ENVOY_DEFAULTS = {
 
 /** The bootstrap's and the module's file names in the plane's folder. */
 export const BOOTSTRAP_FILE = "envoy.yaml";
+/** The module's file name beside the bootstrap. */
 export const WASM_FILE = "wasmerang.wasm";
 
 /** What to start. */
 export interface EnvoyPlaneOptions {
+  /** The Envoy to run. */
   envoy: EnvoyBinary;
   /** Envoy's listener (port 0: a free port, chosen before Envoy starts). */
   listen: HostPort;
@@ -47,6 +49,7 @@ export interface EnvoyPlaneOptions {
   egress: [HostPort, HostPort];
   /** The plugin configuration. */
   config: string;
+  /** The filter module. */
   wasm: Uint8Array;
   /** The wasm filter as an EnvoyFilter patch gives it (its module path is replaced). */
   wasmFilter?: Record<string, unknown>;
@@ -64,11 +67,15 @@ export interface EnvoyPlaneOptions {
 
 /** A running Envoy example. */
 export interface EnvoyPlane {
+  /** Envoy's listener. */
   readonly listen: HostPort;
+  /** Envoy's admin. */
   readonly admin: HostPort;
+  /** The egress servers, even then odd, named after their clusters. */
   readonly egress: readonly EgressServer[];
   /** The configuration as the filter reads it. */
   readonly config: FilterConfig;
+  /** The Envoy process. */
   readonly envoy: EnvoyProcess;
   /** The bootstrap Envoy runs. */
   readonly bootstrap: string;
@@ -76,6 +83,7 @@ export interface EnvoyPlane {
   readonly loaded: string;
   /** The filter's counters (`wasmerang.…`) from admin `/stats`. */
   counters(): Promise<Record<string, number>>;
+  /** Stops Envoy and the egress servers (and removes a temporary folder). */
   close(): Promise<void>;
 }
 

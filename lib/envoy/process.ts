@@ -11,6 +11,7 @@ import type { EnvoyBinary } from "../envoy_binary.ts";
 
 /** How to start Envoy. */
 export interface EnvoyProcessOptions {
+  /** The Envoy to run. */
   envoy: EnvoyBinary;
   /** The bootstrap file. */
   bootstrap: string;
@@ -28,6 +29,7 @@ export interface EnvoyProcessOptions {
 
 /** A running Envoy. */
 export interface EnvoyProcess {
+  /** Envoy's process id. */
   readonly pid: number;
   /** Every log line so far. */
   readonly log: readonly string[];
