@@ -25,6 +25,8 @@ export interface EnvoyProcessOptions {
   onStdout?: (line: string) => void;
   /** How long to wait for `/ready` (default 30 s). */
   readyTimeoutMs?: number;
+  /** More command-line arguments (e.g. `--log-path FILE`). */
+  extraArgs?: string[];
 }
 
 /** A running Envoy. */
@@ -104,6 +106,7 @@ export async function startEnvoy(
   if (options.concurrency !== undefined) {
     args.push("--concurrency", String(options.concurrency));
   }
+  args.push(...(options.extraArgs ?? []));
   const child = new Deno.Command(options.envoy.path, {
     args,
     stdin: "null",
