@@ -321,3 +321,65 @@ Deno.test({
     }
   },
 });
+
+/** Starts `up envoy` in the foreground and resolves once it says the plugin loaded. */
+async function foreground(stateDir: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "up", "envoy", ...FREE],
+    env: {
+      WASMERANG_STATE_DIR: stateDir,
+      NO_COLOR: "1",
+      WASMERANG_ENVOY: envoy!.path,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = new Response(child.stdout).text();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let stderr = "";
+  while (!/plugin wasmerang loaded/.test(stderr)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stderr += value;
+  }
+  const rest = (async () => {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) return stderr;
+      stderr += value;
+    }
+  })();
+  return { child, stdout, stderr: rest, started: stderr };
+}
+
+Deno.test({
+  name:
+    "up envoy in the foreground: Ctrl-C stops everything; Envoy dying ends it with one line",
+  ignore: envoy === undefined,
+  async fn() {
+    const stateDir = await tempDir();
+    try {
+      const run = await foreground(stateDir);
+      assertMatch(run.started, /^envoy {3}127\.0\.0\.1:\d+ {2}\(pid \d+/);
+      // Ctrl-C in a terminal signals the whole process group: Envoy too.
+      run.child.kill("SIGINT");
+      Deno.kill(Number(run.started.match(/\(pid (\d+)/)![1]), "SIGINT");
+      assertEquals((await run.child.status).code, 0);
+      assertMatch(await run.stderr, /stopped\n$/);
+      await run.stdout;
+      assertEquals(envoyProcessesMentioning(stateDir), []);
+
+      const dying = await foreground(stateDir);
+      const pid = Number(dying.started.match(/\(pid (\d+)/)![1]);
+      Deno.kill(pid, "SIGKILL");
+      assertEquals((await dying.child.status).code, 1);
+      const lastLine = (await dying.stderr).trim().split("\n").at(-1)!;
+      assertEquals(lastLine, "wasmerang: Envoy exited (signal SIGKILL)");
+      await dying.stdout;
+      assertEquals(envoyProcessesMentioning(stateDir), []);
+    } finally {
+      await Deno.remove(stateDir, { recursive: true });
+    }
+  },
+});

@@ -158,6 +158,12 @@ export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
     hint("Probe it: wasmerang probe envoy   ·   stop it: wasmerang down envoy");
     return;
   }
+  // Listening from the start: Ctrl-C reaches Envoy too (same process group),
+  // and its exit then is the stop asked for, not a failure.
+  let interrupted = false;
+  const signalled = untilSignal().then(() => {
+    interrupted = true;
+  });
   const out = new LineWriter(Deno.stdout);
   const plane = await start(options, (line) => out.write(line), worthShowing);
   console.error(describe(plane));
@@ -166,8 +172,11 @@ export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
     "Probe it from another terminal: wasmerang probe envoy   ·   stop: Ctrl-C",
   );
   const reason = await Promise.race([
-    untilSignal().then(() => undefined),
-    plane.envoy.exited,
+    signalled.then(() => undefined),
+    plane.envoy.exited.then(async (why) => {
+      await new Promise((done) => setTimeout(done, 200));
+      return interrupted ? undefined : why;
+    }),
   ]);
   await plane.close();
   out.flush();

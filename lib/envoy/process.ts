@@ -63,7 +63,7 @@ export function filterLogMessage(
 /**
  * The line that says why Envoy failed: its first error or critical log
  * line (a filter's own message preferred as written), else the last line it
- * wrote.
+ * wrote outside its log format.
  */
 export function envoyErrorLine(log: readonly string[]): string | undefined {
   for (const line of log) {
@@ -71,7 +71,9 @@ export function envoyErrorLine(log: readonly string[]): string | undefined {
     if (match === null || !["error", "critical"].includes(match[1])) continue;
     return filterLogMessage(line)?.message ?? match[3];
   }
-  return log.filter((line) => line.trim() !== "").at(-1)?.trim();
+  // Envoy prints a fatal configuration error as a bare last line.
+  return log.filter((line) => line.trim() !== "" && !LOG_LINE.test(line))
+    .at(-1)?.trim();
 }
 
 async function readLines(
