@@ -46,6 +46,11 @@ export interface BootstrapOptions {
    * it comes from elsewhere (an EnvoyFilter's patch); default: the project's.
    */
   wasmFilter?: Record<string, unknown>;
+  /**
+   * The whole tcp_proxy filter, when it comes from elsewhere (an EnvoyFilter's
+   * patch); default: the project's, with the access log.
+   */
+  tcpProxyFilter?: Record<string, unknown>;
 }
 
 function scalar(text: string): string {
@@ -108,25 +113,13 @@ ${comment}                    value: ${scalar(options.configuration)}
 `;
 }
 
-/** The bootstrap as YAML text. */
-export function envoyBootstrap(options: BootstrapOptions): string {
+function tcpProxyYaml(options: BootstrapOptions): string {
+  if (options.tcpProxyFilter !== undefined) {
+    return `            # tcp_proxy exactly as given (an EnvoyFilter's patch value).
+            - ${JSON.stringify(options.tcpProxyFilter)}`;
+  }
   const [first] = options.clusters;
-  return `# Written by \`${options.writtenBy}\`. After editing, check it against Envoy's API:
-#   ${options.checkCommand}
-admin:
-  address:
-    socket_address: { address: ${options.admin.address}, port_value: ${options.admin.port} }
-
-static_resources:
-  listeners:
-    - name: wasmerang
-      address:
-        socket_address: { address: ${options.listener.address}, port_value: ${options.listener.port} }
-      filter_chains:
-        - filters:
-${
-    wasmFilterYaml(options)
-  }            # 2. tcp_proxy connects upstream: to ${first.name}, unless the filter chose a cluster.
+  return `            # 2. tcp_proxy connects upstream: to ${first.name}, unless the filter chose a cluster.
             #    (With weighted_clusters the filter state would be ignored.)
             - name: envoy.filters.network.tcp_proxy
               typed_config:
@@ -141,7 +134,25 @@ ${
                         text_format_source:
                           inline_string: ${
     JSON.stringify(ENVOY_ACCESS_LOG_FORMAT)
-  }
+  }`;
+}
+
+/** The bootstrap as YAML text. */
+export function envoyBootstrap(options: BootstrapOptions): string {
+  return `# Written by \`${options.writtenBy}\`. After editing, check it against Envoy's API:
+#   ${options.checkCommand}
+admin:
+  address:
+    socket_address: { address: ${options.admin.address}, port_value: ${options.admin.port} }
+
+static_resources:
+  listeners:
+    - name: wasmerang
+      address:
+        socket_address: { address: ${options.listener.address}, port_value: ${options.listener.port} }
+      filter_chains:
+        - filters:
+${wasmFilterYaml(options)}${tcpProxyYaml(options)}
 
   clusters:
 ${

@@ -53,6 +53,8 @@ export interface EnvoyPlaneOptions {
   wasm: Uint8Array;
   /** The wasm filter as an EnvoyFilter patch gives it (its module path is replaced). */
   wasmFilter?: Record<string, unknown>;
+  /** The tcp_proxy filter as an EnvoyFilter patch gives it. */
+  tcpProxyFilter?: Record<string, unknown>;
   /** Where to write the bootstrap and module (default: a new temporary folder, removed on close). */
   dir?: string;
   /** Envoy's log lines. */
@@ -220,6 +222,7 @@ export async function startEnvoyPlane(
         wasmFilter: options.wasmFilter === undefined
           ? undefined
           : withFilename(options.wasmFilter, wasmPath),
+        tcpProxyFilter: options.tcpProxyFilter,
       })),
     );
     let configured: string | undefined;

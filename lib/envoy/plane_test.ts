@@ -15,6 +15,7 @@ import { decideCluster } from "../routing.ts";
 import {
   DEFAULT_SETTINGS,
   envoyFilter,
+  httpOverride,
   PROBE_PORT,
 } from "../istio/manifests.ts";
 import { formatHostPort } from "../../host/local/address.ts";
@@ -32,7 +33,11 @@ const envoy = await testEnvoy();
 const ANY = { host: "127.0.0.1", port: 0 };
 
 async function withPlane(
-  options: { config: string; wasmFilter?: Record<string, unknown> },
+  options: {
+    config: string;
+    wasmFilter?: Record<string, unknown>;
+    tcpProxyFilter?: Record<string, unknown>;
+  },
   check: (plane: EnvoyPlane, access: string[]) => Promise<void>,
 ): Promise<void> {
   const access: string[] = [];
@@ -43,6 +48,7 @@ async function withPlane(
     egress: [ANY, ANY],
     config: options.config,
     wasmFilter: options.wasmFilter,
+    tcpProxyFilter: options.tcpProxyFilter,
     wasm: embeddedFilter(),
     onAccess: (line) => access.push(line),
     concurrency: 2,
@@ -171,6 +177,37 @@ Deno.test({
         assertEquals(counters[`wasmerang.routed.${name}`], count, cluster);
       }
     });
+  },
+});
+
+Deno.test({
+  name:
+    "Envoy: the HTTP override's two patches (wasm filter, replacing tcp_proxy) as Istio would apply them",
+  ignore: envoy === undefined,
+  async fn() {
+    const [insert, replace] = httpOverride(DEFAULT_SETTINGS).spec!
+      .configPatches!;
+    assertEquals(
+      [insert.patch!.operation, replace.patch!.operation],
+      ["INSERT_BEFORE", "REPLACE"],
+    );
+    const wasmFilter = insert.patch!.value as Record<string, unknown>;
+    const config = (wasmFilter as {
+      typed_config: { config: { configuration: { value: string } } };
+    }).typed_config.config.configuration.value;
+    await withPlane(
+      {
+        config,
+        wasmFilter,
+        tcpProxyFilter: replace.patch!.value as Record<string, unknown>,
+      },
+      async (plane) => {
+        const sources = randomSources(20);
+        bothParities(sources);
+        const perCluster = await routesEverySource(plane, sources);
+        assertEquals(perCluster.size, 2);
+      },
+    );
   },
 });
 
