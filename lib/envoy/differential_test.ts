@@ -55,71 +55,94 @@ async function atLeast(
   return lines();
 }
 
-Deno.test({
-  name:
-    "differential: 500 random loopback sources, our host and Envoy agree on every egress and log line",
-  ignore: envoy === undefined,
-  async fn() {
-    const sources = randomSources(500);
-    const local = await testPlane({ config: "standalone" });
-    let localGot: (string | null)[];
-    try {
-      localGot = await pool(
-        sources,
-        20,
-        (source) => bannerFrom(local.plane.listen, source),
-      );
-    } finally {
-      await local.plane.close();
-    }
-    const localLines = local.filter.map(normalize);
+for (
+  const [count, config, configured] of [
+    [
+      500,
+      "standalone",
+      "configured mode=standalone clusters=egress1,egress2",
+    ],
+    [
+      200,
+      '{"clusters":["blue","green"]}',
+      "configured mode=standalone clusters=blue,green",
+    ],
+  ] as const
+) {
+  Deno.test({
+    name:
+      `differential (${config}): ${count} random loopback sources, our host and Envoy agree on every egress and log line`,
+    ignore: envoy === undefined,
+    fn: () => differential(count, config, configured),
+  });
+}
 
-    const plane = await envoyPlane();
-    let envoyGot: (string | null)[];
-    let envoyLines: string[];
-    try {
-      envoyGot = await pool(
-        sources,
-        20,
-        (source) => bannerFrom(plane.listen, source),
-      );
-      const decisions = () =>
-        plane.envoy.log.map(filterLogMessage).filter((entry) =>
-          entry?.message.includes(" source=")
-        );
-      await atLeast(() => decisions() as never[], sources.length);
-      envoyLines = plane.envoy.log.map(filterLogMessage)
-        .filter((entry) => entry !== undefined)
-        .map((entry) =>
-          normalize(`${envoyLevel(entry!.level)} ${entry!.message}`)
-        );
-    } finally {
-      await plane.close();
-    }
-
-    // Same egress for every source, and it is the rule's.
-    const differing = sources.filter((_, i) => localGot[i] !== envoyGot[i]);
-    assertEquals(differing, [], "sources whose egress differs");
-    sources.forEach((source, i) =>
-      assertEquals(envoyGot[i], decideCluster(`${source}:1`, undefined), source)
+async function differential(
+  count: number,
+  config: string,
+  configured: string,
+): Promise<void> {
+  const sources = randomSources(count);
+  const local = await testPlane({ config });
+  let localGot: (string | null)[];
+  try {
+    localGot = await pool(
+      sources,
+      20,
+      (source) => bannerFrom(local.plane.listen, source),
     );
+  } finally {
+    await local.plane.close();
+  }
+  const localLines = local.filter.map(normalize);
 
-    // Per-connection lines: the same multiset. Configure lines: Envoy runs
-    // configure once per VM (a canary VM, the main thread's, each worker's),
-    // our host once; the distinct lines must be the same.
-    const perConnection = (lines: string[]) =>
-      lines.filter((line) => line.includes("connection #")).sort();
-    const other = (lines: string[]) =>
-      [...new Set(lines.filter((line) => !line.includes("connection #")))]
-        .sort();
-    assertEquals(perConnection(envoyLines), perConnection(localLines));
-    assertEquals(perConnection(envoyLines).length, sources.length);
-    assertEquals(other(envoyLines), other(localLines));
-    assertEquals(other(localLines), [
-      "info wasmerang: configured mode=standalone clusters=egress1,egress2",
-    ]);
-  },
-});
+  const plane = await envoyPlane(config);
+  let envoyGot: (string | null)[];
+  let envoyLines: string[];
+  try {
+    envoyGot = await pool(
+      sources,
+      20,
+      (source) => bannerFrom(plane.listen, source),
+    );
+    const decisions = () =>
+      plane.envoy.log.map(filterLogMessage).filter((entry) =>
+        entry?.message.includes(" source=")
+      );
+    await atLeast(() => decisions() as never[], sources.length);
+    envoyLines = plane.envoy.log.map(filterLogMessage)
+      .filter((entry) => entry !== undefined)
+      .map((entry) =>
+        normalize(`${envoyLevel(entry!.level)} ${entry!.message}`)
+      );
+  } finally {
+    await plane.close();
+  }
+
+  // Same egress for every source, and it is the rule's.
+  const differing = sources.filter((_, i) => localGot[i] !== envoyGot[i]);
+  assertEquals(differing, [], "sources whose egress differs");
+  sources.forEach((source, i) =>
+    assertEquals(
+      envoyGot[i],
+      decideCluster(`${source}:1`, undefined, plane.config),
+      source,
+    )
+  );
+
+  // Per-connection lines: the same multiset. Configure lines: Envoy runs
+  // configure once per VM (a canary VM, the main thread's, each worker's),
+  // our host once; the distinct lines must be the same.
+  const perConnection = (lines: string[]) =>
+    lines.filter((line) => line.includes("connection #")).sort();
+  const other = (lines: string[]) =>
+    [...new Set(lines.filter((line) => !line.includes("connection #")))]
+      .sort();
+  assertEquals(perConnection(envoyLines), perConnection(localLines));
+  assertEquals(perConnection(envoyLines).length, sources.length);
+  assertEquals(other(envoyLines), other(localLines));
+  assertEquals(other(localLines), [`info wasmerang: ${configured}`]);
+}
 
 Deno.test({
   name:
