@@ -355,7 +355,7 @@ async function foreground(stateDir: string) {
 
 Deno.test({
   name:
-    "up envoy in the foreground: Ctrl-C stops everything; Envoy dying ends it with one line",
+    "up envoy in the foreground: Ctrl-C stops everything; Envoy dying ends it with one line; down envoy finds an orphaned Envoy",
   ignore: envoy === undefined,
   async fn() {
     const stateDir = await tempDir();
@@ -377,6 +377,21 @@ Deno.test({
       const lastLine = (await dying.stderr).trim().split("\n").at(-1)!;
       assertEquals(lastLine, "wasmerang: Envoy exited (signal SIGKILL)");
       await dying.stdout;
+      assertEquals(envoyProcessesMentioning(stateDir), []);
+
+      // `up envoy` itself killed outright leaves its Envoy: down envoy finds it.
+      const killed = await foreground(stateDir);
+      killed.child.kill("SIGKILL");
+      await killed.child.status;
+      await killed.stdout;
+      await killed.stderr;
+      assertEquals(envoyProcessesMentioning(stateDir).length, 1);
+      const down = await wasmerang(["down", "envoy"], stateDir);
+      assertEquals(down.code, 0, down.stderr);
+      assertMatch(
+        down.stdout,
+        /stopped an Envoy left running on .*envoy\.yaml \(pid \d+\)/,
+      );
       assertEquals(envoyProcessesMentioning(stateDir), []);
     } finally {
       await Deno.remove(stateDir, { recursive: true });

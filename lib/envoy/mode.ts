@@ -23,8 +23,13 @@ import { downDetached } from "../../host/local/down.ts";
 import { LineWriter } from "../../host/local/line_writer.ts";
 import { parseSources, probeLocal } from "../../host/local/probe.ts";
 import { isRunning, readState, stateDir } from "../../host/local/state.ts";
-import { ENVOY_DEFAULTS, type EnvoyPlane, startEnvoyPlane } from "./plane.ts";
-import { filterCounters } from "./plane.ts";
+import {
+  BOOTSTRAP_FILE,
+  ENVOY_DEFAULTS,
+  type EnvoyPlane,
+  filterCounters,
+  startEnvoyPlane,
+} from "./plane.ts";
 
 /** Options of `wasmerang up envoy`. */
 export interface EnvoyUpOptions {
@@ -247,26 +252,55 @@ export async function probeEnvoy(
   return report;
 }
 
-/** Stops the detached example and makes sure its Envoy is gone. Idempotent. */
+/**
+ * Envoy processes started on this state directory's bootstrap (Linux): the
+ * detached example's, or one left behind by a foreground `up envoy` that was
+ * killed outright.
+ */
+function envoysOnOurBootstrap(): number[] {
+  const bootstrap = join(envoyDir(), BOOTSTRAP_FILE);
+  const pids: number[] = [];
+  try {
+    for (const entry of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      try {
+        const argv = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`)
+          .split("\0");
+        if (argv.includes(bootstrap)) pids.push(Number(entry.name));
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  } catch {
+    // No /proc: nothing to find.
+  }
+  return pids;
+}
+
+async function stopEnvoy(pid: number): Promise<void> {
+  const alive = () => envoysOnOurBootstrap().includes(pid);
+  Deno.kill(pid, "SIGTERM");
+  const deadline = Date.now() + 5000;
+  while (alive() && Date.now() < deadline) {
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  if (alive()) Deno.kill(pid, "SIGKILL");
+}
+
+/** Stops the detached example and makes sure no Envoy of ours is left. Idempotent. */
 export async function downEnvoy(): Promise<void> {
   await downDetached("envoy", async (state) => {
-    const pid = state.envoyPid;
-    if (pid === undefined) return;
-    const isEnvoy = () => {
-      try {
-        return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes(
-          envoyDir(),
-        );
-      } catch {
-        return false;
-      }
-    };
-    if (!isEnvoy()) return;
-    Deno.kill(pid, "SIGTERM");
-    const deadline = Date.now() + 5000;
-    while (isEnvoy() && Date.now() < deadline) {
-      await new Promise((done) => setTimeout(done, 50));
-    }
-    if (isEnvoy()) Deno.kill(pid, "SIGKILL");
+    if (
+      state.envoyPid !== undefined &&
+      envoysOnOurBootstrap().includes(state.envoyPid)
+    ) await stopEnvoy(state.envoyPid);
   });
+  for (const pid of envoysOnOurBootstrap()) {
+    await stopEnvoy(pid);
+    console.log(
+      `stopped an Envoy left running on ${
+        join(envoyDir(), BOOTSTRAP_FILE)
+      } (pid ${pid})`,
+    );
+  }
 }
