@@ -63,26 +63,34 @@ function program(): Command {
 
   cli.command("up")
     .description("launch a working example around the filter")
-    .argument("<mode>", "local, docker or istio")
+    .argument("<mode>", "local, docker, istio or envoy")
     .option(
       "--listen <host:port>",
-      "local: the proxy's address (default 127.0.0.1:10000)",
+      "local, envoy: the proxy's address (default 127.0.0.1:10000)",
+    )
+    .option(
+      "--admin <host:port>",
+      "envoy: Envoy's admin address (default 127.0.0.1:9901)",
     )
     .option(
       "--egress1 <host:port>",
-      "local: the even egress (default 127.0.0.1:19001)",
+      "local, envoy: the even egress (default 127.0.0.1:19001)",
     )
     .option(
       "--egress2 <host:port>",
-      "local: the odd egress (default 127.0.0.1:19002)",
+      "local, envoy: the odd egress (default 127.0.0.1:19002)",
     )
     .option(
       "--config <string>",
-      'local: plugin configuration, "standalone" (default) or JSON',
+      'local, envoy: plugin configuration, "standalone" (default) or JSON',
+    )
+    .option(
+      "--envoy <path>",
+      "envoy: the Envoy binary (default $WASMERANG_ENVOY, else envoy on PATH)",
     )
     .option(
       "--detach",
-      "local: run in the background (stop it with 'wasmerang down local')",
+      "local, envoy: run in the background (stop it with 'wasmerang down local|envoy')",
     )
     .option(
       "--dir <dir>",
@@ -116,10 +124,10 @@ function program(): Command {
     .description(
       "connect from chosen source IPs and show which egress answered",
     )
-    .argument("[mode]", "local (default), docker or istio")
+    .argument("[mode]", "local (default), docker, istio or envoy")
     .option(
       "--from <ips>",
-      "comma-separated source IPs (local: default 127.0.0.10-17; docker: default 172.21.0.10-13)",
+      "comma-separated source IPs (local, envoy: default 127.0.0.10-17; docker: default 172.21.0.10-13)",
     )
     .option(
       "--dir <dir>",
@@ -127,7 +135,7 @@ function program(): Command {
     )
     .option(
       "--count <n>",
-      "local: connections per source (default 1); istio: from the client pods (default 8)",
+      "local, envoy: connections per source (default 1); istio: from the client pods (default 8)",
     )
     .option(
       "--port <port>",
@@ -137,7 +145,11 @@ function program(): Command {
     .option("--cluster-name <name>", "istio: the kind cluster")
     .option(
       "--to <host:port>",
-      "local: the proxy to probe (default: the running example's, else 127.0.0.1:10000)",
+      "local, envoy: the proxy to probe (default: the running example's, else 127.0.0.1:10000)",
+    )
+    .option(
+      "--admin <host:port>",
+      "envoy: Envoy's admin, for the filter's counters (default: the running example's, else 127.0.0.1:9901)",
     )
     .option(
       "--config <string>",
@@ -148,7 +160,7 @@ function program(): Command {
 
   cli.command("down")
     .description("tear an example down, leaving nothing behind")
-    .argument("<mode>", "local, docker or istio")
+    .argument("<mode>", "local, docker, istio or envoy")
     .option("--dir <dir>", "the example folder (docker: envoy-docker)")
     .option("--dry-run", "print the exact commands; run nothing")
     .option("--cluster", "istio: delete the whole kind cluster")
@@ -206,7 +218,7 @@ function program(): Command {
     )
     .argument(
       "[mode]",
-      "exit 1 when something this mode needs is missing: local, docker or istio",
+      "exit 1 when something this mode needs is missing: local, docker, istio or envoy",
     )
     .option("--json", "print the findings as JSON")
     .action(async (mode, options) => await doctor(mode, options));

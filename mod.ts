@@ -226,3 +226,40 @@ export {
   downDocker,
 } from "./lib/docker/down.ts";
 export { type DockerProbeOptions, probeDocker } from "./lib/docker/probe.ts";
+
+// A native Envoy: finding it, the bootstrap shared with the Docker example, and the envoy environment.
+export {
+  ENVOY_INSTALL_HINT,
+  type EnvoyBinary,
+  findEnvoy,
+  hasV8,
+  MIN_ENVOY,
+  requireEnvoy,
+} from "./lib/envoy_binary.ts";
+export {
+  type BootstrapCluster,
+  type BootstrapOptions,
+  envoyBootstrap,
+} from "./lib/envoy_bootstrap.ts";
+export {
+  CUSTOM_STAT_PREFIX,
+  ENVOY_DEFAULTS,
+  type EnvoyPlane,
+  type EnvoyPlaneOptions,
+  filterCounters,
+  startEnvoyPlane,
+} from "./lib/envoy/plane.ts";
+export {
+  envoyErrorLine,
+  type EnvoyProcess,
+  type EnvoyProcessOptions,
+  filterLogMessage,
+  startEnvoy,
+} from "./lib/envoy/process.ts";
+export {
+  downEnvoy,
+  type EnvoyProbeOptions,
+  type EnvoyUpOptions,
+  probeEnvoy,
+  upEnvoy,
+} from "./lib/envoy/mode.ts";

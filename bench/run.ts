@@ -9,12 +9,14 @@
  *    own process, (c) nginx's stream module (`worker_processes 1`, then
  *    `auto`) — all against the same egress servers (those of `up local`),
  *    with the same client, sources, count and concurrency.
+ *    And a real Envoy (one worker), (e) with tcp_proxy alone and (e′) with the
+ *    filter before it, with its CPU time per connection from /proc.
  * 3. Build: `wasmerang build` seconds, the .wasm size, `route` start-up.
  *
  * Options: `--count N` (connections per target and round, default 10000),
  * `--rounds N` (rounds over all targets, default 5; figures are medians),
  * `--concurrency N` (default 32), `--out PATH` (default bench/RESULTS.md),
- * `--no-nginx`.
+ * `--no-nginx`, `--no-envoy`.
  *
  * @module
  */
@@ -36,6 +38,8 @@ import {
   type NginxInstall,
   startNginx,
 } from "./nginx.ts";
+import { cpuSeconds, startEnvoyTarget } from "./envoy.ts";
+import { findEnvoy } from "../lib/envoy_binary.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const TRANSFER_BYTES = 64 * 1024 * 1024;
@@ -47,6 +51,7 @@ interface Options {
   concurrency: number;
   out: string;
   nginx: boolean;
+  envoy: boolean;
 }
 
 function parseArgs(args: string[]): Options {
@@ -56,6 +61,7 @@ function parseArgs(args: string[]): Options {
     concurrency: 32,
     out: join(ROOT, "bench", "RESULTS.md"),
     nginx: true,
+    envoy: true,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -64,6 +70,7 @@ function parseArgs(args: string[]): Options {
     else if (arg === "--concurrency") options.concurrency = Number(args[++i]);
     else if (arg === "--out") options.out = args[++i];
     else if (arg === "--no-nginx") options.nginx = false;
+    else if (arg === "--no-envoy") options.envoy = false;
     else throw new Error(`unknown option ${arg}`);
   }
   if (
@@ -94,6 +101,8 @@ interface TargetResult {
   /** Median MB/s of the rounds' transfers that completed. */
   mbPerSecond?: number;
   transferErrors: string[];
+  /** Median CPU time of the proxy process per measured connection, when known. */
+  cpuUsPerConnection?: number;
 }
 
 async function main(): Promise<void> {
@@ -123,6 +132,7 @@ async function main(): Promise<void> {
     filter,
     targets: dataPlane.targets,
     nginxNote: dataPlane.nginxNote,
+    envoyNote: dataPlane.envoyNote,
     build,
   });
   await Deno.writeTextFile(options.out, markdown);
@@ -188,6 +198,7 @@ async function dataPlaneBench(
   targets: TargetResult[];
   nginx?: NginxInstall;
   nginxNote?: string;
+  envoyNote?: string;
 }> {
   const [
     listen,
@@ -198,7 +209,11 @@ async function dataPlaneBench(
     barePipe,
     nginx1,
     nginxAuto,
-  ] = await freePorts(8);
+    envoyBare,
+    envoyBareAdmin,
+    envoyFilter,
+    envoyFilterAdmin,
+  ] = await freePorts(12);
   const at = (port: number): HostPort => ({ host: "127.0.0.1", port });
   const text = (port: number) => `127.0.0.1:${port}`;
   const work = await Deno.makeTempDir({ prefix: "wasmerang-bench-" });
@@ -207,6 +222,7 @@ async function dataPlaneBench(
     decideCluster(`${source}:1`, "127.0.0.1:1", DEFAULT_CONFIG) ?? "egress1";
   let nginx: NginxInstall | undefined;
   let nginxNote: string | undefined;
+  let envoyNote: string | undefined;
   const stops: (() => Promise<void>)[] = [];
 
   const up = spawnLogged(
@@ -270,6 +286,8 @@ async function dataPlaneBench(
       label: string;
       target: HostPort;
       expect: (source: string) => string;
+      /** The proxy's process, for its CPU time. */
+      pid?: number;
     }[] = [
       {
         key: "a",
@@ -336,14 +354,61 @@ async function dataPlaneBench(
       }
     }
 
+    if (!options.envoy) {
+      envoyNote = "Envoy was not measured (--no-envoy).";
+    } else {
+      try {
+        const envoy = await findEnvoy();
+        log(`  envoy: ${envoy.version} (${envoy.path})`);
+        for (
+          const [filter, port, admin] of [
+            [false, envoyBare, envoyBareAdmin],
+            [true, envoyFilter, envoyFilterAdmin],
+          ] as const
+        ) {
+          const running = await startEnvoyTarget({
+            envoy,
+            listen: at(port),
+            admin: at(admin),
+            egress: [at(egress1), at(egress2)],
+            filter,
+            work,
+          });
+          stops.push(running.stop);
+          plan.push(
+            filter
+              ? {
+                key: "e2",
+                label:
+                  `(e′) Envoy ${envoy.version}, one worker, the wasm filter (V8) then tcp_proxy`,
+                target: at(port),
+                expect: parity,
+                pid: running.pid,
+              }
+              : {
+                key: "e",
+                label:
+                  `(e) Envoy ${envoy.version}, one worker, tcp_proxy alone (all to egress1)`,
+                target: at(port),
+                expect: () => "egress1",
+                pid: running.pid,
+              },
+          );
+        }
+      } catch (error) {
+        envoyNote = `Envoy was not measured: ${(error as Error).message}`;
+        log(`  ${envoyNote}`);
+      }
+    }
+
     // Rounds interleave the targets, so that a slow moment of the machine
     // does not fall on one target only; each figure is the median of the rounds.
     const rounds = new Map<
       string,
-      { load: LoadResult; moved: TransferResult }[]
+      { load: LoadResult; moved: TransferResult; cpuUs?: number }[]
     >();
     for (let round = 1; round <= options.rounds; round++) {
-      for (const { key, label, target, expect } of plan) {
+      for (const { key, label, target, expect, pid } of plan) {
         log(`  round ${round}: ${label}`);
         await runLoad({
           target,
@@ -352,6 +417,7 @@ async function dataPlaneBench(
           concurrency: 8,
           expect,
         });
+        const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid);
         const load = await runLoad({
           target,
           sources,
@@ -359,14 +425,17 @@ async function dataPlaneBench(
           concurrency: options.concurrency,
           expect,
         });
+        const cpuUs = pid === undefined
+          ? undefined
+          : (cpuSeconds(pid) - cpuBefore) * 1e6 / options.count;
         const moved = await transfer(target, sources[0], TRANSFER_BYTES);
-        rounds.set(key, [...(rounds.get(key) ?? []), { load, moved }]);
+        rounds.set(key, [...(rounds.get(key) ?? []), { load, moved, cpuUs }]);
       }
     }
     const targets = plan.map(({ key, label }) =>
       summarize(key, label, rounds.get(key)!)
     );
-    return { targets, nginx, nginxNote };
+    return { targets, nginx, nginxNote, envoyNote };
   } finally {
     for (const stop of stops.reverse()) await stop();
     await Deno.remove(work, { recursive: true }).catch(() => {});
@@ -385,8 +454,9 @@ function median(values: number[]): number {
 function summarize(
   key: string,
   label: string,
-  runs: { load: LoadResult; moved: TransferResult }[],
+  runs: { load: LoadResult; moved: TransferResult; cpuUs?: number }[],
 ): TargetResult {
+  const cpu = runs.flatMap((run) => run.cpuUs === undefined ? [] : [run.cpuUs]);
   const rates = runs.map((run) => run.load.connectionsPerSecond);
   const transfers = runs.filter((run) => run.moved.error === undefined);
   return {
@@ -406,6 +476,7 @@ function summarize(
     transferErrors: runs.flatMap((run) =>
       run.moved.error === undefined ? [] : [run.moved.error]
     ),
+    cpuUsPerConnection: cpu.length === 0 ? undefined : median(cpu),
   };
 }
 
@@ -579,6 +650,7 @@ function renderResults(input: {
   filter: FilterRow[];
   targets: TargetResult[];
   nginxNote?: string;
+  envoyNote?: string;
   build: BuildResult;
 }): string {
   const n = (value: number, digits = 0) =>
@@ -630,8 +702,12 @@ function renderResults(input: {
     "On this virtual machine absolute figures drift by up to ~1.6× from one run to the next; the",
     "ratios within one run are what to compare.",
     "",
-    "| target | conn/s (lowest–highest) | p50 to banner | p99 to banner | ok / errors / wrong egress | 64 MiB echo |",
-    "| --- | ---: | ---: | ---: | --- | ---: |",
+    "Envoy (e, e′) runs with `--concurrency 1`, its access log to a file and its own log (the",
+    "filter's line per connection, at info) to a file with `--log-path`; its CPU per connection is",
+    "its process's user+system time from /proc/<pid>/stat over the measured connections.",
+    "",
+    "| target | conn/s (lowest–highest) | p50 to banner | p99 to banner | ok / errors / wrong egress | 64 MiB echo | proxy CPU per connection |",
+    "| --- | ---: | ---: | ---: | --- | ---: | ---: |",
   ];
   for (const target of input.targets) {
     lines.push(
@@ -649,6 +725,10 @@ function renderResults(input: {
             target.transferErrors[0]
           })`
           : ""
+      } | ${
+        target.cpuUsPerConnection === undefined
+          ? "—"
+          : `${n(target.cpuUsPerConnection, 1)} µs`
       } |`,
     );
   }
@@ -660,6 +740,9 @@ function renderResults(input: {
   }
   if (input.nginxNote !== undefined) {
     lines.push("", `**nginx: ${input.nginxNote}**`);
+  }
+  if (input.envoyNote !== undefined) {
+    lines.push("", `**${input.envoyNote}**`);
   }
   const a = byKey.get("a");
   const b = byKey.get("b");
@@ -703,6 +786,29 @@ function renderResults(input: {
         n((input.filter[0]?.wasmNs ?? NaN) / 1000, 1)
       } µs)`,
     );
+  }
+  const e = byKey.get("e");
+  const e2 = byKey.get("e2");
+  if (e && e2) {
+    lines.push(
+      "",
+      "### The filter's cost inside Envoy",
+      "",
+      `- connection rate with the filter / without: ${
+        ratio(e2.connectionsPerSecond, e.connectionsPerSecond)
+      } (${n(e2.connectionsPerSecond)} vs ${n(e.connectionsPerSecond)} conn/s)`,
+      `- Envoy's CPU per connection: ${
+        n(e2.cpuUsPerConnection ?? NaN, 1)
+      } µs with the filter, ${
+        n(e.cpuUsPerConnection ?? NaN, 1)
+      } µs without: the filter (and its log line) adds ${
+        n((e2.cpuUsPerConnection ?? NaN) - (e.cpuUsPerConnection ?? NaN), 1)
+      } µs`,
+    );
+    if (c) {
+      compare("e′/c (Envoy with the filter vs nginx, one worker each)", e2, c);
+    }
+    if (b) compare("b/e′ (up local vs Envoy with the filter)", b, e2);
   }
   lines.push("", "### Speed goals (reported, not asserted)", "");
   if (b && c) {

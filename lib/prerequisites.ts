@@ -10,6 +10,13 @@
  */
 import { type CommandResult, runCommand } from "./commands.ts";
 import { UserError } from "./errors.ts";
+import {
+  ENVOY_INSTALL_HINT,
+  findEnvoy,
+  hasV8,
+  MIN_ENVOY,
+  supportsFilterState,
+} from "./envoy_binary.ts";
 import { table } from "./ui.ts";
 
 /** The tools `doctor` knows, in the order it prints them. */
@@ -20,19 +27,21 @@ export const TOOLS = [
   "kind",
   "kubectl",
   "istioctl",
+  "envoy",
 ] as const;
 
 /** One of {@link TOOLS}. */
 export type ToolName = typeof TOOLS[number];
 
 /** The environments that need tools (local mode needs none). */
-export type ToolMode = "local" | "docker" | "istio";
+export type ToolMode = "local" | "docker" | "istio" | "envoy";
 
 /** What each mode needs. */
 export const MODE_NEEDS: Readonly<Record<ToolMode, readonly ToolName[]>> = {
   local: [],
   docker: ["docker", "docker compose", "docker engine"],
   istio: ["docker", "docker engine", "kind", "kubectl", "istioctl"],
+  envoy: ["envoy"],
 };
 
 /** One line each: how to get the tool. */
@@ -48,6 +57,7 @@ export const INSTALL_HINTS: Readonly<Record<ToolName, string>> = {
   kubectl: "install kubectl: https://kubernetes.io/docs/tasks/tools/",
   istioctl:
     "curl -L https://istio.io/downloadIstio | ISTIO_VERSION=1.31.1 sh -, then put istio-1.31.1/bin on PATH",
+  envoy: ENVOY_INSTALL_HINT,
 };
 
 /** What `doctor` found for one tool. */
@@ -58,6 +68,8 @@ export interface ToolStatus {
   found: boolean;
   /** Version as the tool reports it, without a leading "v". */
   version?: string;
+  /** More about what was found (Envoy: its path and Wasm runtime). */
+  detail?: string;
   /** Why it counts as missing, when it does (not on PATH, daemon unreachable…). */
   problem?: string;
   /** How to install or start it: the tool's {@link INSTALL_HINTS} line. */
@@ -143,7 +155,42 @@ async function probeTool(
       );
     case "istioctl":
       return await probe(name, ["istioctl", "version", "--remote=false"]);
+    case "envoy":
+      return await probeEnvoy();
   }
+}
+
+/** Envoy: found, at least 1.28, and with the V8 Wasm runtime. */
+async function probeEnvoy(): Promise<Omit<ToolStatus, "hint" | "neededBy">> {
+  const name = "envoy";
+  let envoy;
+  try {
+    envoy = await findEnvoy();
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return { name, found: false, problem: error.message.split(":")[0] };
+  }
+  const version = envoy.version;
+  if (!supportsFilterState(version)) {
+    return {
+      name,
+      found: false,
+      version,
+      problem:
+        `Envoy ${version} is too old: set_envoy_filter_state does not exist before ${
+          MIN_ENVOY.join(".")
+        }`,
+    };
+  }
+  if (!(await hasV8(envoy))) {
+    return {
+      name,
+      found: false,
+      version,
+      problem: `${envoy.path} has no V8 Wasm runtime (envoy.wasm.runtime.v8)`,
+    };
+  }
+  return { name, found: true, version, detail: `V8, ${envoy.path}` };
 }
 
 /**
@@ -201,7 +248,11 @@ export function renderDoctor(statuses: ToolStatus[], mode?: ToolMode): string {
   const rows = statuses.map((status) => [
     status.found ? "✓" : "✗",
     status.name,
-    status.found ? (status.version ?? "(unknown)") : "missing",
+    status.found
+      ? `${status.version ?? "(unknown)"}${
+        status.detail ? ` (${status.detail})` : ""
+      }`
+      : "missing",
     status.neededBy.join(", "),
   ]);
   const lines = [table(["", "tool", "version", "needed by"], rows)];

@@ -32,6 +32,11 @@ export interface ProbeReport {
   passed: number;
   /** How many results are not ok. */
   failed: number;
+  /**
+   * The filter's counters as the proxy reports them (Envoy's admin `/stats`,
+   * totals since it started), when the proxy has them.
+   */
+  counters?: Record<string, number>;
 }
 
 /** Builds a report from results, counting passes and failures. */
@@ -56,9 +61,15 @@ export function renderProbeReport(report: ProbeReport): string {
   const summary = report.failed === 0
     ? `✓ ${report.passed} of ${report.results.length} connections answered by the expected egress (${report.target})`
     : `✗ ${report.failed} of ${report.results.length} connections did not reach the expected egress (${report.target})`;
+  const counters = report.counters === undefined
+    ? ""
+    : `\nfilter counters (Envoy admin /stats, since Envoy started): ${
+      Object.entries(report.counters).map(([name, value]) => `${name}=${value}`)
+        .join("  ")
+    }`;
   return `${
     table(["source", "parity", "expected", "answered by", "latency", ""], rows)
-  }\n${summary}`;
+  }\n${summary}${counters}`;
 }
 
 /** Exit code of a finished probe: 0 when every result matched, 1 otherwise. */

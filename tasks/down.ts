@@ -2,6 +2,7 @@
 import { type DockerDownOptions, downDocker } from "../lib/docker/down.ts";
 import { downIstio, type IstioDownOptions } from "../lib/istio/mode.ts";
 import { downLocal } from "../host/local/down.ts";
+import { downEnvoy } from "../lib/envoy/mode.ts";
 import { parseMode } from "./modes.ts";
 
 /** Options of `wasmerang down`, the union of every mode's. */
@@ -20,5 +21,7 @@ export async function down(
       return await downDocker(options);
     case "istio":
       return await downIstio(options);
+    case "envoy":
+      return await downEnvoy();
   }
 }

@@ -2,7 +2,7 @@
 import { UserError } from "../lib/errors.ts";
 
 /** Every environment the tool can launch. */
-export const MODES = ["local", "docker", "istio"] as const;
+export const MODES = ["local", "docker", "istio", "envoy"] as const;
 
 /** One of {@link MODES}. */
 export type Mode = typeof MODES[number];

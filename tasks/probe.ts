@@ -14,6 +14,7 @@ import {
   type ProbeReport,
   renderProbeReport,
 } from "../lib/probe_report.ts";
+import { type EnvoyProbeOptions, probeEnvoy } from "../lib/envoy/mode.ts";
 import { parseMode } from "./modes.ts";
 import {
   type LocalProbeCommandOptions,
@@ -25,6 +26,7 @@ export type ProbeOptions =
   & DockerProbeOptions
   & IstioProbeTaskOptions
   & LocalProbeCommandOptions
+  & EnvoyProbeOptions
   & {
     json?: boolean;
   };
@@ -45,6 +47,9 @@ export async function probe(
       break;
     case "istio":
       report = await probeIstioReport(options);
+      break;
+    case "envoy":
+      report = await probeEnvoy(options);
       break;
   }
   console.log(

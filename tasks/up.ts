@@ -2,10 +2,15 @@
 import { type DockerUpOptions, upDocker } from "../lib/docker/up.ts";
 import { type IstioUpOptions, upIstio } from "../lib/istio/mode.ts";
 import { type LocalUpOptions, upLocal } from "../host/local/up.ts";
+import { type EnvoyUpOptions, upEnvoy } from "../lib/envoy/mode.ts";
 import { parseMode } from "./modes.ts";
 
 /** Options of `wasmerang up`, the union of every mode's. */
-export type UpOptions = DockerUpOptions & IstioUpOptions & LocalUpOptions;
+export type UpOptions =
+  & DockerUpOptions
+  & IstioUpOptions
+  & LocalUpOptions
+  & EnvoyUpOptions;
 
 /** Runs `up` for `modeText`. */
 export async function up(
@@ -20,5 +25,7 @@ export async function up(
       return await upDocker(options);
     case "istio":
       return await upIstio(options);
+    case "envoy":
+      return await upEnvoy(options);
   }
 }

@@ -3,30 +3,50 @@
  *
  * @module
  */
-import { isRunning, readState, removeState, stateFile } from "./state.ts";
+import {
+  type DetachedMode,
+  isRunning,
+  type LocalState,
+  readState,
+  removeState,
+  stateFile,
+} from "./state.ts";
 
 /** Stops the detached example, if one runs; says what it did either way. */
 export async function downLocal(): Promise<void> {
-  const state = readState();
+  await downDetached("local");
+}
+
+/**
+ * Stops the detached example of `mode` (SIGTERM, then SIGKILL after 10 s),
+ * calls `after` with its state so the mode can make sure of its own
+ * processes, and removes the state. Idempotent.
+ */
+export async function downDetached(
+  mode: DetachedMode,
+  after?: (state: LocalState) => Promise<void>,
+): Promise<void> {
+  const state = readState(mode);
   if (state === undefined) {
     console.log(
-      `nothing to stop: no local example is running (no ${stateFile()})`,
+      `nothing to stop: no ${mode} example is running (no ${stateFile(mode)})`,
     );
     return;
   }
-  if (!isRunning(state.pid)) {
-    removeState();
-    console.log(
-      `the local example (pid ${state.pid}) was not running; removed its state`,
-    );
-    return;
+  const running = isRunning(state.pid, mode);
+  if (running) {
+    Deno.kill(state.pid, "SIGTERM");
+    const deadline = Date.now() + 10_000;
+    while (isRunning(state.pid, mode) && Date.now() < deadline) {
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    if (isRunning(state.pid, mode)) Deno.kill(state.pid, "SIGKILL");
   }
-  Deno.kill(state.pid, "SIGTERM");
-  const deadline = Date.now() + 10_000;
-  while (isRunning(state.pid) && Date.now() < deadline) {
-    await new Promise((done) => setTimeout(done, 50));
-  }
-  if (isRunning(state.pid)) Deno.kill(state.pid, "SIGKILL");
-  removeState();
-  console.log(`stopped the local example (pid ${state.pid}, ${state.listen})`);
+  await after?.(state);
+  removeState(undefined, mode);
+  console.log(
+    running
+      ? `stopped the ${mode} example (pid ${state.pid}, ${state.listen})`
+      : `the ${mode} example (pid ${state.pid}) was not running; removed its state`,
+  );
 }

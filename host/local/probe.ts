@@ -128,6 +128,8 @@ export interface LocalProbeOptions {
   config: FilterConfig;
   /** How long to wait for a banner (default 5 s). */
   timeoutMs?: number;
+  /** What to start and how, for the error when nothing answers. */
+  startHint?: string;
 }
 
 /**
@@ -146,7 +148,10 @@ export async function probeLocal(
       const seen = await readBanner(source, options.target, options.timeoutMs);
       if (seen.code === "ECONNREFUSED") {
         throw new UserError(
-          `nothing answers at ${target}: start the local example with 'wasmerang up local --detach'`,
+          `nothing answers at ${target}: start ${
+            options.startHint ??
+              "the local example with 'wasmerang up local --detach'"
+          }`,
           2,
         );
       }

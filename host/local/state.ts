@@ -20,7 +20,14 @@ export interface LocalState {
   /** Where the detached process writes its access log and filter logs. */
   logFile: string;
   startedAt: string;
+  /** `envoy` mode: Envoy's admin address, `host:port`. */
+  admin?: string;
+  /** `envoy` mode: the Envoy process the detached process supervises. */
+  envoyPid?: number;
 }
+
+/** The environments that run detached: the state and log files are named after them. */
+export type DetachedMode = "local" | "envoy";
 
 /** The directory holding the state and log files. */
 export function stateDir(): string {
@@ -40,19 +47,21 @@ export function stateDir(): string {
 }
 
 /** The state file's path. */
-export function stateFile(): string {
-  return join(stateDir(), "local.json");
+export function stateFile(mode: DetachedMode = "local"): string {
+  return join(stateDir(), `${mode}.json`);
 }
 
 /** The detached process's log file. */
-export function logFile(): string {
-  return join(stateDir(), "local.log");
+export function logFile(mode: DetachedMode = "local"): string {
+  return join(stateDir(), `${mode}.log`);
 }
 
 /** The recorded state, or undefined when there is none (or it is unreadable). */
-export function readState(): LocalState | undefined {
+export function readState(
+  mode: DetachedMode = "local",
+): LocalState | undefined {
   try {
-    const state = JSON.parse(Deno.readTextFileSync(stateFile()));
+    const state = JSON.parse(Deno.readTextFileSync(stateFile(mode)));
     return typeof state?.pid === "number" && typeof state?.listen === "string"
       ? state
       : undefined;
@@ -62,32 +71,41 @@ export function readState(): LocalState | undefined {
 }
 
 /** Records the state (atomically). */
-export function writeState(state: LocalState): void {
+export function writeState(
+  state: LocalState,
+  mode: DetachedMode = "local",
+): void {
   Deno.mkdirSync(stateDir(), { recursive: true });
-  const temporary = `${stateFile()}.${Deno.pid}.tmp`;
+  const temporary = `${stateFile(mode)}.${Deno.pid}.tmp`;
   Deno.writeTextFileSync(temporary, JSON.stringify(state, null, 2) + "\n");
-  Deno.renameSync(temporary, stateFile());
+  Deno.renameSync(temporary, stateFile(mode));
 }
 
 /** Removes the state file, if it belongs to `pid` (or unconditionally without one). */
-export function removeState(pid?: number): void {
-  const state = readState();
+export function removeState(
+  pid?: number,
+  mode: DetachedMode = "local",
+): void {
+  const state = readState(mode);
   if (pid !== undefined && state !== undefined && state.pid !== pid) return;
   try {
-    Deno.removeSync(stateFile());
+    Deno.removeSync(stateFile(mode));
   } catch {
     // Already gone.
   }
 }
 
 /**
- * Whether `pid` is a running wasmerang local example. On Linux its command
+ * Whether `pid` is a running wasmerang example of `mode`. On Linux its command
  * line must say so (a reused pid is not ours); elsewhere any live process counts.
  */
-export function isRunning(pid: number): boolean {
+export function isRunning(
+  pid: number,
+  mode: DetachedMode = "local",
+): boolean {
   try {
     const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
-    return cmdline.includes("up") && cmdline.includes("local");
+    return cmdline.includes("up") && cmdline.includes(mode);
   } catch (error) {
     if (Deno.build.os === "linux") return false;
     if (!(error instanceof Deno.errors.NotFound)) return false;

@@ -17,15 +17,13 @@ import {
   type LocalPlane,
   startLocalPlane,
 } from "./plane.ts";
+import { isRunning, readState } from "./state.ts";
 import {
-  isRunning,
-  type LocalState,
-  logFile,
-  readState,
-  removeState,
-  stateFile,
-  writeState,
-} from "./state.ts";
+  detachSelf,
+  isDetachedChild,
+  runDetachedChild,
+  untilSignal,
+} from "./detach.ts";
 
 /** Options of `wasmerang up local`. */
 export interface LocalUpOptions {
@@ -36,9 +34,6 @@ export interface LocalUpOptions {
   wasm?: string;
   detach?: boolean;
 }
-
-/** Set in the environment of the background process `--detach` starts. */
-const DETACHED_ENV = "WASMERANG_DETACHED";
 
 /** Starts the local example as the options say. */
 export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
@@ -65,9 +60,7 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
     );
   }
   if (options.detach) return await detach(options);
-  if (Deno.env.get(DETACHED_ENV) === "1") {
-    return await runDetachedChild(options);
-  }
+  if (isDetachedChild()) return await runDetachedLocal(options);
 
   const wasm = await loadFilter(options.wasm);
   const out = new LineWriter(Deno.stdout);
@@ -102,47 +95,10 @@ export function describe(plane: LocalPlane): string {
   ].join("\n");
 }
 
-/** Resolves on SIGINT or SIGTERM (and stops listening for them). */
-function untilSignal(): Promise<void> {
-  return new Promise((done) => {
-    const signals: Deno.Signal[] = Deno.build.os === "windows"
-      ? ["SIGINT"]
-      : ["SIGINT", "SIGTERM"];
-    const handler = () => {
-      for (const signal of signals) Deno.removeSignalListener(signal, handler);
-      done();
-    };
-    for (const signal of signals) Deno.addSignalListener(signal, handler);
-  });
-}
-
-/** The background process: logs to the log file, records the state once listening. */
-async function runDetachedChild(options: LocalUpOptions): Promise<void> {
-  const log = await Deno.open(logFile(), { create: true, append: true });
-  const lines = new LineWriter(log);
-  const write = (line: string) => lines.write(line);
-  // Lines that must be on disk before anyone reads the log.
-  const writeNow = (line: string) => {
-    lines.write(line);
-    lines.flush();
-  };
-  // Nobody sees this process's stderr: anything unexpected goes to the log.
-  globalThis.addEventListener(
-    "error",
-    (event) => writeNow(`error: ${event.message}`),
-  );
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    writeNow(
-      `error: ${
-        event.reason instanceof Error
-          ? event.reason.message
-          : String(event.reason)
-      }`,
-    );
-  });
-  let plane: LocalPlane;
-  try {
-    plane = await startLocalPlane({
+/** The background process: the plane, logging to the log file. */
+async function runDetachedLocal(options: LocalUpOptions): Promise<void> {
+  await runDetachedChild("local", async (write) => {
+    const plane = await startLocalPlane({
       listen: parseHostPort(
         options.listen ?? LOCAL_DEFAULTS.listen,
         "--listen",
@@ -157,111 +113,38 @@ async function runDetachedChild(options: LocalUpOptions): Promise<void> {
       onFilterLog: (entry) => write(`[wasm ${entry.level}] ${entry.message}`),
       egressThreads: true,
     });
-  } catch (error) {
-    writeNow(`error: ${(error as Error).message}`);
-    log.close();
-    throw error;
-  }
-  const at = (address: { host: string; port: number }) =>
-    formatHostPort(address.host, address.port);
-  const state: LocalState = {
-    pid: Deno.pid,
-    listen: at(plane.listen),
-    egress: Object.fromEntries(
-      plane.egress.map((server) => [server.name, at(server.address)]),
-    ),
-    config: options.config ?? LOCAL_DEFAULTS.config,
-    logFile: logFile(),
-    startedAt: new Date().toISOString(),
-  };
-  writeState(state);
-  writeNow(`started: ${describe(plane).replaceAll("\n", "; ")}`);
-  await untilSignal();
-  await plane.close();
-  removeState(Deno.pid);
-  writeNow("stopped");
-  log.close();
+    const at = (address: { host: string; port: number }) =>
+      formatHostPort(address.host, address.port);
+    return {
+      state: {
+        listen: at(plane.listen),
+        egress: Object.fromEntries(
+          plane.egress.map((server) => [server.name, at(server.address)]),
+        ),
+        config: options.config ?? LOCAL_DEFAULTS.config,
+      },
+      summary: describe(plane).replaceAll("\n", "; "),
+      close: () => plane.close(),
+    };
+  });
 }
 
 /** Starts this same command in the background and waits until it listens. */
 async function detach(options: LocalUpOptions): Promise<void> {
-  const args = ["up", "local"];
+  const args: string[] = [];
   for (const flag of ["listen", "egress1", "egress2", "config"] as const) {
     if (options[flag] !== undefined) args.push(`--${flag}`, options[flag]!);
   }
   if (options.wasm !== undefined) args.push("--wasm", resolve(options.wasm));
   await loadFilter(options.wasm); // a bad --wasm is reported here, not in the background
-  Deno.mkdirSync(resolve(stateFile(), ".."), { recursive: true });
-  removeState();
-  const before = logSize();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...selfInvocation(), ...args],
-    env: { [DETACHED_ENV]: "1" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  let exited: Deno.CommandStatus | undefined;
-  child.status.then((status) => (exited = status));
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const state = readState();
-    if (state?.pid === child.pid) {
-      child.unref();
-      console.log(`local example running in the background (pid ${state.pid})`);
-      console.log(`proxy   ${state.listen}`);
-      for (const [name, address] of Object.entries(state.egress)) {
-        console.log(`${name.padEnd(7)} ${address}`);
-      }
-      console.log(`log     ${state.logFile}`);
-      hint(
-        "Probe it: wasmerang probe local   ·   stop it: wasmerang down local",
-      );
-      return;
-    }
-    if (exited !== undefined) {
-      const reason = lastError(before) ?? `it exited with code ${exited.code}`;
-      throw new UserError(`the local example did not start: ${reason}`);
-    }
-    await new Promise((done) => setTimeout(done, 50));
+  const state = await detachSelf("local", args);
+  console.log(`local example running in the background (pid ${state.pid})`);
+  console.log(`proxy   ${state.listen}`);
+  for (const [name, address] of Object.entries(state.egress)) {
+    console.log(`${name.padEnd(7)} ${address}`);
   }
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    // Already gone.
-  }
-  throw new UserError(
-    `the local example did not start within 20 s (see ${logFile()})`,
+  console.log(`log     ${state.logFile}`);
+  hint(
+    "Probe it: wasmerang probe local   ·   stop it: wasmerang down local",
   );
-}
-
-/** How to run this program again: `deno run -A <main module>`, or the compiled binary itself. */
-function selfInvocation(): string[] {
-  const executable = Deno.execPath().split(/[\\/]/).pop() ?? "";
-  return /^deno(\.exe)?$/.test(executable)
-    ? ["run", "-A", Deno.mainModule]
-    : [];
-}
-
-function logSize(): number {
-  try {
-    return Deno.statSync(logFile()).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** The child's `error:` line written after `offset`, if any. */
-function lastError(offset: number): string | undefined {
-  try {
-    const text = new TextDecoder().decode(
-      Deno.readFileSync(logFile()).subarray(offset),
-    );
-    const line = text.split("\n").reverse().find((entry) =>
-      entry.startsWith("error: ")
-    );
-    return line?.slice("error: ".length);
-  } catch {
-    return undefined;
-  }
 }

