@@ -23,6 +23,7 @@
  */
 import { isAbsolute, join } from "node:path";
 import { embeddedFilter } from "./filter_module.ts";
+import { envoyErrorLines } from "./envoy/process.ts";
 
 /** What Envoy said about one configuration. */
 export interface EnvoyVerdict {
@@ -66,22 +67,6 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** `[2026-…][123][error][wasm] [source/…:1157] message` → level and message. */
-const LOG_LINE = /^\[[^\]]*\]\[\d+\]\[(\w+)\]\[[\w-]+\] (?:\[[^\]]*\] )?(.*)$/;
-
-/** The error and critical lines of Envoy's output, the filter's own words first. */
-export function envoyErrorLines(output: string): string[] {
-  const lines: string[] = [];
-  for (const raw of output.split("\n")) {
-    const match = LOG_LINE.exec(raw.trim());
-    if (!match || (match[1] !== "error" && match[1] !== "critical")) continue;
-    // A plugin's proxy_log line reads "wasm log <plugin> <root_id>: <text>".
-    const message = match[2].replace(/^wasm log [^ ]* [^ ]*: /, "");
-    if (!lines.includes(message)) lines.push(message);
-  }
-  return lines;
 }
 
 /**
@@ -135,7 +120,7 @@ export async function validateWithEnvoy(
     const { code, stdout, stderr } = await child.output();
     const decoder = new TextDecoder();
     const output = decoder.decode(stderr) + "\n" + decoder.decode(stdout);
-    const errors = envoyErrorLines(output).map((line) =>
+    const errors = envoyErrorLines(output.split("\n")).map((line) =>
       line.replaceAll(configPath, "the configuration")
     );
     if (code !== 0 && errors.length === 0) {
@@ -227,17 +212,4 @@ export function envoyFilterWasmPatches(
       : 9000;
     return [{ filter: value, namespace, port, index }];
   });
-}
-
-/**
- * The Envoy binary to validate with: `$WASMERANG_ENVOY`, else `envoy` on
- * PATH; undefined when there is none.
- */
-export async function findEnvoy(): Promise<string | undefined> {
-  const configured = Deno.env.get("WASMERANG_ENVOY");
-  if (configured) return configured;
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (dir && await exists(join(dir, "envoy"))) return join(dir, "envoy");
-  }
-  return undefined;
 }

