@@ -118,6 +118,10 @@ function program(): Command {
       "--http-override",
       "istio: also route port 80 through tcp_proxy when up writes the folder",
     )
+    .option(
+      "--api <api>",
+      "istio: wasmplugin (default) or envoyfilter, when up writes the folder",
+    )
     .action(async (mode, options) => await up(mode, options));
 
   cli.command("probe")
@@ -196,6 +200,10 @@ function program(): Command {
     .option(
       "--http-override",
       "istio: also route port 80 (HTTP to Istio) through tcp_proxy",
+    )
+    .option(
+      "--api <api>",
+      "istio: install the filter with a WasmPlugin (wasmplugin, the default) or an EnvoyFilter (envoyfilter)",
     )
     .action(async (mode, options) => await scaffold(mode, options));
 

@@ -76,6 +76,7 @@ export { renderIstioFiles } from "./lib/istio/files.ts";
 export {
   DEFAULT_SETTINGS as DEFAULT_ISTIO_SETTINGS,
   filterConfiguration as istioFilterConfiguration,
+  type IstioApi,
   type IstioSettings,
   wasmTypedConfig as istioWasmTypedConfig,
 } from "./lib/istio/manifests.ts";

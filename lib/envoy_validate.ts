@@ -6,8 +6,7 @@
  *
  * A wasm module path that does not exist on this machine (the Docker example's
  * `/etc/envoy/wasmerang.wasm`) is replaced by the embedded filter, and the
- * verdict says so. An Istio EnvoyFilter's wasm patch is validated by placing it
- * in a listener before tcp_proxy, as Istio does in the sidecar.
+ * verdict says so.
  *
  * @example
  * ```ts
@@ -37,12 +36,13 @@ export interface EnvoyVerdict {
 
 const VALIDATE_TIMEOUT_MS = 30_000;
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** A plain object (not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Every `vm_config.code.local` object (snake or camel case) in a value. */
-function localCodeSources(value: unknown): Record<string, unknown>[] {
+export function localCodeSources(value: unknown): Record<string, unknown>[] {
   const found: Record<string, unknown>[] = [];
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) return node.forEach(visit);
@@ -130,86 +130,4 @@ export async function validateWithEnvoy(
   } finally {
     await Deno.remove(workDir, { recursive: true });
   }
-}
-
-/**
- * A bootstrap holding one EnvoyFilter wasm patch the way Istio places it in a
- * client sidecar's outbound listener: the patch, then tcp_proxy towards
- * `outbound|<port>||egress1.<namespace>.svc.cluster.local`, with both egress
- * clusters defined (on loopback: validation connects nowhere).
- */
-export function sidecarBootstrap(
-  wasmFilter: unknown,
-  namespace: string,
-  port: number,
-): Record<string, unknown> {
-  const cluster = (egress: string) =>
-    `outbound|${port}||${egress}.${namespace}.svc.cluster.local`;
-  const staticCluster = (name: string) => ({
-    name,
-    type: "STATIC",
-    connect_timeout: "1s",
-    load_assignment: {
-      cluster_name: name,
-      endpoints: [{
-        lb_endpoints: [{
-          endpoint: {
-            address: {
-              socket_address: { address: "127.0.0.1", port_value: port },
-            },
-          },
-        }],
-      }],
-    },
-  });
-  return {
-    static_resources: {
-      listeners: [{
-        name: `0.0.0.0_${port}`,
-        address: { socket_address: { address: "127.0.0.1", port_value: port } },
-        filter_chains: [{
-          filters: [wasmFilter, {
-            name: "envoy.filters.network.tcp_proxy",
-            typed_config: {
-              "@type":
-                "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
-              stat_prefix: cluster("egress1"),
-              cluster: cluster("egress1"),
-            },
-          }],
-        }],
-      }],
-      clusters: [
-        staticCluster(cluster("egress1")),
-        staticCluster(cluster("egress2")),
-      ],
-    },
-  };
-}
-
-/**
- * The wasm network-filter patches of an EnvoyFilter manifest, each with the
- * namespace and listener port Istio would apply it to.
- */
-export function envoyFilterWasmPatches(
-  manifest: unknown,
-): { filter: unknown; namespace: string; port: number; index: number }[] {
-  if (!isObject(manifest) || manifest.kind !== "EnvoyFilter") return [];
-  const metadata = isObject(manifest.metadata) ? manifest.metadata : {};
-  const namespace = typeof metadata.namespace === "string"
-    ? metadata.namespace
-    : "default";
-  const spec = isObject(manifest.spec) ? manifest.spec : {};
-  const patches = Array.isArray(spec.configPatches) ? spec.configPatches : [];
-  return patches.flatMap((patch, index) => {
-    if (!isObject(patch) || patch.applyTo !== "NETWORK_FILTER") return [];
-    const value = isObject(patch.patch) ? patch.patch.value : undefined;
-    if (!isObject(value) || localCodeSources(value).length === 0) return [];
-    const match = isObject(patch.match) ? patch.match : {};
-    const listener = isObject(match.listener) ? match.listener : {};
-    const port = typeof listener.portNumber === "number"
-      ? listener.portNumber
-      : 9000;
-    return [{ filter: value, namespace, port, index }];
-  });
 }

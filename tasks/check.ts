@@ -15,13 +15,9 @@ import {
   ENVOY_API_SOURCE,
   renderIssues,
 } from "../lib/envoy_check.ts";
-import {
-  envoyFilterWasmPatches,
-  type EnvoyVerdict,
-  sidecarBootstrap,
-  validateWithEnvoy,
-} from "../lib/envoy_validate.ts";
+import { type EnvoyVerdict, validateWithEnvoy } from "../lib/envoy_validate.ts";
 import { findEnvoy } from "../lib/envoy_binary.ts";
+import { sidecarBootstrap, sidecarWasmFilters } from "../lib/istio/sidecar.ts";
 import { UserError } from "../lib/errors.ts";
 import {
   type ManifestIssue,
@@ -69,14 +65,14 @@ async function envoyVerdicts(
   }
   const verdicts: EnvoyVerdict[] = [];
   for (const document of parseAllDocuments(text)) {
-    for (const patch of envoyFilterWasmPatches(document.toJS())) {
+    for (const wasm of sidecarWasmFilters(document.toJS())) {
       const verdict = await validateWithEnvoy(
         envoy,
-        sidecarBootstrap(patch.filter, patch.namespace, patch.port),
+        sidecarBootstrap(wasm.filter, wasm.namespace, wasm.port),
         baseDir,
       );
       verdict.notes.unshift(
-        `configPatches[${patch.index}] placed before tcp_proxy in a sidecar listener for port ${patch.port}`,
+        `${wasm.source} placed before tcp_proxy in a sidecar listener for port ${wasm.port}`,
       );
       verdicts.push(verdict);
     }

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { runCli } from "../lib/docker/testing.ts";
+import { embeddedFilter } from "../lib/filter_module.ts";
+import { renderIstioFiles } from "../lib/istio/files.ts";
+import { DEFAULT_SETTINGS } from "../lib/istio/manifests.ts";
 
 const EXAMPLE =
   new URL("../examples/envoy-docker/envoy.yaml", import.meta.url).pathname;
@@ -77,7 +80,7 @@ Deno.test("check sends Kubernetes manifests to their schemas, the EnvoyFilter's 
     name,
   ) => name.endsWith(".yaml"))
     .map((name) => `${istio}${name}`);
-  assert.ok(files.some((file) => file.endsWith("envoyfilter.yaml")));
+  assert.ok(files.some((file) => file.endsWith("wasmplugin.yaml")));
   const good = await runCli(["check", "--proto-only", ...files]);
   assert.equal(good.code, 0, good.stdout + good.stderr);
   assert.equal(
@@ -87,18 +90,44 @@ Deno.test("check sends Kubernetes manifests to their schemas, the EnvoyFilter's 
     files.length,
   );
 
-  const original = await Deno.readTextFile(`${istio}envoyfilter.yaml`);
+  const original = renderIstioFiles(
+    { ...DEFAULT_SETTINGS, api: "envoyfilter" },
+    embeddedFilter(),
+  ).get("envoyfilter.yaml")!;
   const broken = original.replace(
     "envoy.wasm.runtime.v8",
     "envoy.wasm.runtime.v9",
   );
   assert.notEqual(broken, original);
-  const file = `${await Deno.makeTempDir()}/envoyfilter.yaml`;
-  await Deno.writeTextFile(file, broken);
-  const bad = await runCli(["check", "--proto-only", file]);
-  assert.equal(bad.code, 1);
-  assert.match(
-    bad.stdout,
-    /: error: EnvoyFilter [a-z-]+: spec\.configPatches\[0\]\.patch\.value\.typed_config\.config\.vm_config\.runtime: unknown Wasm runtime "envoy\.wasm\.runtime\.v9"/,
-  );
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/envoyfilter.yaml`, broken);
+    const bad = await runCli([
+      "check",
+      "--proto-only",
+      `${dir}/envoyfilter.yaml`,
+    ]);
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stdout,
+      /: error: EnvoyFilter [a-z-]+: spec\.configPatches\[0\]\.patch\.value\.typed_config\.config\.vm_config\.runtime: unknown Wasm runtime "envoy\.wasm\.runtime\.v9"/,
+    );
+
+    // A WasmPlugin whose pluginConfig the filter would refuse.
+    const plugin = (await Deno.readTextFile(`${istio}wasmplugin.yaml`))
+      .replace("mode: istio", "mode: mesh");
+    await Deno.writeTextFile(`${dir}/wasmplugin.yaml`, plugin);
+    const refused = await runCli([
+      "check",
+      "--proto-only",
+      `${dir}/wasmplugin.yaml`,
+    ]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stdout,
+      /: error: WasmPlugin wasmerang: spec\.pluginConfig: the filter would refuse \{"mode":"mesh","namespace":"default"\}/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -17,7 +17,9 @@ import {
   envoyFilter,
   httpOverride,
   PROBE_PORT,
+  wasmPlugin,
 } from "../istio/manifests.ts";
+import { sidecarWasmFilters } from "../istio/sidecar.ts";
 import { formatHostPort } from "../../host/local/address.ts";
 import { type EnvoyPlane, startEnvoyPlane } from "./plane.ts";
 import { filterLogMessage } from "./process.ts";
@@ -182,10 +184,13 @@ Deno.test({
 
 Deno.test({
   name:
-    "Envoy: the HTTP override's two patches (wasm filter, replacing tcp_proxy) as Istio would apply them",
+    "Envoy: the HTTP override's two EnvoyFilter patches (wasm filter, replacing tcp_proxy) as Istio would apply them",
   ignore: envoy === undefined,
   async fn() {
-    const [insert, replace] = httpOverride(DEFAULT_SETTINGS).spec!
+    const [insert, replace] = httpOverride({
+      ...DEFAULT_SETTINGS,
+      api: "envoyfilter",
+    }).spec!
       .configPatches!;
     assertEquals(
       [insert.patch!.operation, replace.patch!.operation],
@@ -208,6 +213,45 @@ Deno.test({
         assertEquals(perCluster.size, 2);
       },
     );
+  },
+});
+
+Deno.test({
+  name:
+    "Envoy: the filter Istio builds from the generated WasmPlugin (pluginConfig as Istio's JSON string) routes to Istio's cluster names",
+  ignore: envoy === undefined,
+  async fn() {
+    const settings = { ...DEFAULT_SETTINGS, namespace: "mesh" };
+    const [built] = sidecarWasmFilters(wasmPlugin(settings, "0".repeat(64)));
+    const wasmFilter = built.filter as Record<string, unknown>;
+    const config = (wasmFilter as {
+      typed_config: { config: { configuration: { value: string } } };
+    }).typed_config.config.configuration.value;
+    assertEquals(config, '{"mode":"istio","namespace":"mesh"}');
+    await withPlane({ config, wasmFilter }, async (plane) => {
+      const sources = randomSources(30);
+      bothParities(sources);
+      const perCluster = await routesEverySource(plane, sources);
+      const port = plane.listen.port;
+      assertEquals([...perCluster.keys()].sort(), [
+        `outbound|${port}||egress1.mesh.svc.cluster.local`,
+        `outbound|${port}||egress2.mesh.svc.cluster.local`,
+      ]);
+    });
+    // With the HTTP override, the WasmPlugin's filter and the override's one
+    // REPLACE patch make the port-80 chain.
+    const [replace] = httpOverride({ ...settings, httpOverride: true }).spec!
+      .configPatches!;
+    assertEquals(replace.patch!.operation, "REPLACE");
+    await withPlane({
+      config,
+      wasmFilter,
+      tcpProxyFilter: replace.patch!.value as Record<string, unknown>,
+    }, async (plane) => {
+      const sources = randomSources(10);
+      bothParities(sources);
+      assertEquals((await routesEverySource(plane, sources)).size, 2);
+    });
   },
 });
 

@@ -30,9 +30,12 @@ Deno.test("the CLI wires scaffold istio and up istio --dry-run with their option
       "--cluster-name",
       "lab",
       "--http-override",
+      "--api",
+      "envoyfilter",
     );
     assert.equal(scaffolded.code, 0, scaffolded.output);
     assert.deepEqual(await readScaffoldSettings(dir), {
+      api: "envoyfilter",
       namespace: "demo",
       clusterName: "lab",
       httpOverride: true,
@@ -50,6 +53,28 @@ Deno.test("the CLI wires scaffold istio and up istio --dry-run with their option
     assert.match(
       plan.output,
       /-n demo rollout status deployment\/wasmerang-client/,
+    );
+    assert.match(
+      plan.output,
+      /# the filter is installed with an EnvoyFilter \(envoyfilter\.yaml\)/,
+    );
+    assert.match(
+      plan.output,
+      /-f \S+envoyfilter\.yaml -f \S+http-override\.yaml/,
+    );
+
+    const badApi = await cli(
+      "scaffold",
+      "istio",
+      "--dir",
+      dir,
+      "--api",
+      "mesh",
+    );
+    assert.equal(badApi.code, 2);
+    assert.match(
+      badApi.output,
+      /invalid --api "mesh": use wasmplugin or envoyfilter/,
     );
 
     const bad = await cli("probe", "istio", "--dir", dir, "--port", "http");

@@ -19,6 +19,7 @@ import {
   type IstioSettings,
   kindConfig,
   PROBE_PORT,
+  wasmPlugin,
 } from "./manifests.ts";
 import {
   CLIENT_FILE,
@@ -30,6 +31,7 @@ import {
   NETWORK_POLICY_FILE,
   README_FILE,
   SIDECAR_FILE,
+  WASM_PLUGIN_FILE,
 } from "./layout.ts";
 import { istioReadme } from "./readme.ts";
 
@@ -105,22 +107,39 @@ export function renderIstioFiles(
       clientSidecar(settings),
     ),
   );
-  files.set(
-    ENVOY_FILTER_FILE,
-    yamlFile(
-      "Inserts the wasm filter before tcp_proxy in the client sidecar's outbound\n" +
-        `listener for port ${PROBE_PORT}. If this match finds nothing, Istio says nothing:\n` +
-        `check with \`istioctl proxy-config listener <client-pod> --port ${PROBE_PORT} -o yaml\`.`,
-      envoyFilter(settings),
-    ),
-  );
+  if (settings.api === "wasmplugin") {
+    files.set(
+      WASM_PLUGIN_FILE,
+      yamlFile(
+        "Installs the wasm filter in the client sidecars' outbound listeners for port\n" +
+          `${PROBE_PORT}: Istio puts a NETWORK plugin before tcp_proxy itself. Istio hands\n` +
+          "pluginConfig to the filter as one JSON string. sha256 is checked by Istio only\n" +
+          "for http(s):// and oci:// URLs; for this file:// URL the client pods roll when\n" +
+          "the module changes (their wasmerang/filter-sha256 annotation). Check what Istio\n" +
+          `made of it: \`istioctl proxy-config listener <client-pod> --port ${PROBE_PORT} -o yaml\`.`,
+        wasmPlugin(settings, sha256Hex(wasm)),
+      ),
+    );
+  } else {
+    files.set(
+      ENVOY_FILTER_FILE,
+      yamlFile(
+        "Inserts the wasm filter before tcp_proxy in the client sidecar's outbound\n" +
+          `listener for port ${PROBE_PORT}. If this match finds nothing, Istio says nothing:\n` +
+          `check with \`istioctl proxy-config listener <client-pod> --port ${PROBE_PORT} -o yaml\`.`,
+        envoyFilter(settings),
+      ),
+    );
+  }
   if (settings.httpOverride) {
     files.set(
       HTTP_OVERRIDE_FILE,
       yamlFile(
         "HTTP-to-TCP override: port 80 is HTTP to Istio, so its outbound listener ends\n" +
           "in the HTTP connection manager, which has no tcp_proxy for the filter to steer.\n" +
-          "These patches put the wasm filter in front and replace the HTTP connection\n" +
+          (settings.api === "envoyfilter"
+            ? "These patches put the wasm filter in front and replace the HTTP connection\n"
+            : "The WasmPlugin puts the wasm filter in front; this patch replaces the HTTP connection\n") +
           `manager by a tcp_proxy to the "egress" Service, for the client sidecars only.`,
         httpOverride(settings),
       ),

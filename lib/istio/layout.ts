@@ -10,6 +10,8 @@ export const EGRESS_FILE = "egress.yaml";
 export const SIDECAR_FILE = "sidecar.yaml";
 /** The EnvoyFilter inserting the wasm filter. */
 export const ENVOY_FILTER_FILE = "envoyfilter.yaml";
+/** The WasmPlugin installing the wasm filter. */
+export const WASM_PLUGIN_FILE = "wasmplugin.yaml";
 /** The port-80 override (only with `--http-override`). */
 export const HTTP_OVERRIDE_FILE = "http-override.yaml";
 /** The client's NetworkPolicy. */
@@ -25,7 +27,15 @@ export const APPLY_ORDER = [
   EGRESS_FILE,
   SIDECAR_FILE,
   ENVOY_FILTER_FILE,
+  WASM_PLUGIN_FILE,
   HTTP_OVERRIDE_FILE,
   NETWORK_POLICY_FILE,
   CLIENT_FILE,
+] as const;
+
+/** Files that only some settings write; a folder should hold only its own. */
+export const OPTIONAL_FILES = [
+  ENVOY_FILTER_FILE,
+  WASM_PLUGIN_FILE,
+  HTTP_OVERRIDE_FILE,
 ] as const;

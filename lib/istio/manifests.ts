@@ -25,9 +25,11 @@ import {
   NetworkPolicy,
   Service,
   Sidecar,
+  WasmPlugin,
 } from "./models.ts";
 import { UserError } from "../errors.ts";
 import { ROOT_ID } from "../routing.ts";
+import { istioPluginConfigString } from "./sidecar.ts";
 
 /** The kind node image (Kubernetes v1.36.1, kind v0.32.0). */
 export const KIND_NODE_IMAGE = "kindest/node:v1.36.1";
@@ -74,8 +76,19 @@ export const FILTER_HASH_ANNOTATION = "wasmerang/filter-sha256";
 
 const EGRESS_COMPONENT = { "app.kubernetes.io/component": "egress" } as const;
 
+/**
+ * How the filter is installed in the client sidecars: Istio's `WasmPlugin`
+ * API (`type: NETWORK`, Istio 1.20+) or an `EnvoyFilter` patch.
+ */
+export type IstioApi = "wasmplugin" | "envoyfilter";
+
+/** The installation APIs `scaffold istio --api` accepts. */
+export const ISTIO_APIS: readonly IstioApi[] = ["wasmplugin", "envoyfilter"];
+
 /** What the scaffold is parameterized by. */
 export interface IstioSettings {
+  /** How the filter is installed (default `wasmplugin`). */
+  api: IstioApi;
   /** Namespace of every object (labelled for sidecar injection by `up`). */
   namespace: string;
   /** The kind cluster's name; kubectl's context is `kind-<name>`. */
@@ -86,6 +99,7 @@ export interface IstioSettings {
 
 /** The settings used when no option is given. */
 export const DEFAULT_SETTINGS: Readonly<IstioSettings> = Object.freeze({
+  api: "wasmplugin",
   namespace: "default",
   clusterName: "wasmerang",
   httpOverride: false,
@@ -95,6 +109,12 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Checks names given on the command line (usage errors, exit 2). */
 export function checkSettings(settings: IstioSettings): IstioSettings {
+  if (!ISTIO_APIS.includes(settings.api)) {
+    throw new UserError(
+      `invalid --api "${settings.api}": use ${ISTIO_APIS.join(" or ")}`,
+      2,
+    );
+  }
   if (!DNS_LABEL.test(settings.namespace) || settings.namespace.length > 63) {
     throw new UserError(
       `invalid namespace "${settings.namespace}": use lowercase letters, digits and "-" (at most 63)`,
@@ -125,13 +145,29 @@ export function serviceHost(name: string, namespace: string): string {
 }
 
 /**
- * The plugin configuration the EnvoyFilter passes to the filter: `istio` in the
- * default namespace, else the JSON form naming the namespace. The probe parses
- * the same string with `parseFilterConfig` to know what to expect.
+ * The WasmPlugin's `pluginConfig`: the filter's JSON configuration as a YAML
+ * object (Istio's `google.protobuf.Struct`).
+ */
+export function pluginConfig(
+  settings: Pick<IstioSettings, "namespace">,
+): Record<string, unknown> {
+  return { mode: "istio", namespace: settings.namespace };
+}
+
+/**
+ * The plugin configuration the filter receives in the sidecar. EnvoyFilter:
+ * `istio` in the default namespace, else the JSON form naming the namespace;
+ * WasmPlugin: what Istio makes of the `pluginConfig`. The probe parses the
+ * same string with `parseFilterConfig` to know what to expect.
  */
 export function filterConfiguration(
-  settings: Pick<IstioSettings, "namespace">,
+  settings:
+    & Pick<IstioSettings, "namespace">
+    & Partial<Pick<IstioSettings, "api">>,
 ): string {
+  if (settings.api === "wasmplugin") {
+    return istioPluginConfigString(pluginConfig(settings));
+  }
   return settings.namespace === "default"
     ? "istio"
     : JSON.stringify({ mode: "istio", namespace: settings.namespace });
@@ -201,7 +237,7 @@ export function wasmTypedConfig(
       root_id: ROOT_ID,
       configuration: {
         "@type": "type.googleapis.com/google.protobuf.StringValue",
-        value: filterConfiguration(settings),
+        value: filterConfiguration({ ...settings, api: "envoyfilter" }),
       },
       vm_config: {
         vm_id: ROOT_ID,
@@ -272,11 +308,60 @@ export function envoyFilter(settings: IstioSettings): EnvoyFilter {
   });
 }
 
+/** The WasmPlugin's name. */
+export const WASM_PLUGIN_NAME = "wasmerang";
+
+/** Among plugins of one phase, Istio runs the higher priority first. */
+export const WASM_PLUGIN_PRIORITY = 10;
+
+/** The ports whose outbound listeners get the filter. */
+export function filteredPorts(settings: IstioSettings): number[] {
+  return settings.httpOverride ? [PROBE_PORT, HTTP_PORT] : [PROBE_PORT];
+}
+
+/**
+ * The WasmPlugin: a `NETWORK` plugin for the client pods' outbound (CLIENT)
+ * listeners on the probe port, loaded from the ConfigMap mounted into the
+ * sidecar. Istio places every network plugin before the terminal filter
+ * (tcp_proxy); with no phase it goes last among them, after Istio's own
+ * authorization, so a connection that RBAC denies is never routed.
+ * `FAIL_CLOSE`: if the module cannot load, connections fail instead of
+ * silently reaching the balanced `egress` Service.
+ */
+export function wasmPlugin(
+  settings: IstioSettings,
+  sha256: string,
+): WasmPlugin {
+  return new WasmPlugin({
+    metadata: {
+      name: WASM_PLUGIN_NAME,
+      namespace: settings.namespace,
+      labels: PART_OF_LABEL,
+    },
+    spec: {
+      selector: { matchLabels: { app: CLIENT_NAME } },
+      type: "NETWORK",
+      url: `file://${WASM_PATH}`,
+      sha256,
+      pluginName: ROOT_ID,
+      pluginConfig: pluginConfig(settings),
+      phase: "UNSPECIFIED_PHASE",
+      priority: WASM_PLUGIN_PRIORITY,
+      failStrategy: "FAIL_CLOSE",
+      match: [{
+        mode: "CLIENT",
+        ports: filteredPorts(settings).map((number) => ({ number })),
+      }],
+    },
+  });
+}
+
 /**
  * The HTTP-to-TCP override: port 80 is HTTP to Istio, so its outbound listener
  * ends in the HTTP connection manager and has no tcp_proxy for the filter to
- * steer. Two patches, in order: insert the wasm filter before the HCM, then
- * replace the HCM by a tcp_proxy whose default cluster is the `egress` Service.
+ * steer. The patches, in order: insert the wasm filter before the HCM (with
+ * the EnvoyFilter API; a WasmPlugin puts it there itself), then replace the
+ * HCM by a tcp_proxy whose default cluster is the `egress` Service.
  */
 export function httpOverride(settings: IstioSettings): EnvoyFilter {
   const match = {
@@ -298,11 +383,16 @@ export function httpOverride(settings: IstioSettings): EnvoyFilter {
       workloadSelector: { labels: { app: CLIENT_NAME } },
       priority: ENVOY_FILTER_PRIORITY,
       configPatches: [
-        {
-          applyTo: "NETWORK_FILTER",
-          match,
-          patch: { operation: "INSERT_BEFORE", value: wasmFilter(settings) },
-        },
+        ...(settings.api === "envoyfilter"
+          ? [{
+            applyTo: "NETWORK_FILTER" as const,
+            match,
+            patch: {
+              operation: "INSERT_BEFORE" as const,
+              value: wasmFilter(settings),
+            },
+          }]
+          : []),
         {
           applyTo: "NETWORK_FILTER",
           match,

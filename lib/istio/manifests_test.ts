@@ -5,7 +5,8 @@ import { UserError } from "../errors.ts";
 import { embeddedFilter } from "../filter_module.ts";
 import { checkEnvoyMessage } from "../envoy_check.ts";
 import { decideCluster, parseFilterConfig, ROOT_ID } from "../routing.ts";
-import { renderIstioFiles } from "./files.ts";
+import { renderIstioFiles, sha256Hex } from "./files.ts";
+import { istioPluginConfigString } from "./sidecar.ts";
 import {
   CLIENT_NAME,
   clientDeployment,
@@ -25,6 +26,7 @@ import {
   WASM_KEY,
   WASM_MOUNT_DIR,
   WASM_PATH,
+  wasmPlugin,
   wasmTypedConfig,
 } from "./manifests.ts";
 import {
@@ -34,14 +36,26 @@ import {
 } from "./validate.ts";
 
 const settings: IstioSettings = { ...DEFAULT_SETTINGS };
+const viaEnvoyFilter: IstioSettings = {
+  ...DEFAULT_SETTINGS,
+  api: "envoyfilter",
+};
 const demo: IstioSettings = {
+  api: "envoyfilter",
   namespace: "demo",
   clusterName: "lab",
   httpOverride: true,
 };
 
-Deno.test("every generated manifest validates, with and without the HTTP override", () => {
-  for (const variant of [settings, demo]) {
+Deno.test("every generated manifest validates: both APIs, with and without the HTTP override", () => {
+  for (
+    const variant of [
+      settings,
+      viaEnvoyFilter,
+      demo,
+      { ...demo, api: "wasmplugin" as const },
+    ]
+  ) {
     const files = renderIstioFiles(variant, embeddedFilter());
     const issues = validateIstioFiles(files);
     assert.equal(
@@ -54,6 +68,8 @@ Deno.test("every generated manifest validates, with and without the HTTP overrid
     );
     assert.equal(yamlFiles.length, variant.httpOverride ? 8 : 7);
     assert.equal(files.has("http-override.yaml"), variant.httpOverride);
+    assert.equal(files.has("wasmplugin.yaml"), variant.api === "wasmplugin");
+    assert.equal(files.has("envoyfilter.yaml"), variant.api === "envoyfilter");
   }
 });
 
@@ -75,7 +91,9 @@ Deno.test("a broken manifest is rejected with the file, the object and the path"
     renderManifestIssues(validateYamlFile("networkpolicy.yaml", policy)),
     /^networkpolicy\.yaml: NetworkPolicy wasmerang-client: spec\.policyTypes\[0\]: must be equal to one of the allowed values/,
   );
-  const filter = files.get("envoyfilter.yaml")!.replace(
+  const filter = renderIstioFiles(viaEnvoyFilter, embeddedFilter()).get(
+    "envoyfilter.yaml",
+  )!.replace(
     "applyTo: NETWORK_FILTER",
     "applyTo: NETWORK_FILTERS",
   );
@@ -115,7 +133,7 @@ Deno.test("the EnvoyFilter's wasm typed_config passes Envoy's protos, and a brok
     [],
   );
 
-  const files = renderIstioFiles(settings, embeddedFilter());
+  const files = renderIstioFiles(viaEnvoyFilter, embeddedFilter());
   const broken = files.get("envoyfilter.yaml")!
     .replace("envoy.wasm.runtime.v8", "envoy.wasm.runtime.v9")
     .replace("vm_id: wasmerang", "vmid: wasmerang");
@@ -232,7 +250,11 @@ Deno.test("routing: the front service selects both egresses; Sidecar and policy 
     decideCluster("10.244.0.7", "10.96.12.34:80", config),
     "outbound|80||egress2.demo.svc.cluster.local",
   );
-  assert.equal(filterConfiguration(settings), "istio");
+  assert.equal(filterConfiguration(viaEnvoyFilter), "istio");
+  assert.equal(
+    filterConfiguration(settings),
+    '{"mode":"istio","namespace":"default"}',
+  );
 });
 
 Deno.test("the HTTP override inserts the filter, then replaces the HTTP connection manager", () => {
@@ -302,5 +324,95 @@ Deno.test("the files are YAML a kubectl user can read: one header comment, plain
   assert.match(
     files.get("README.md")!,
     /--namespace demo --cluster-name lab --http-override/,
+  );
+});
+
+Deno.test("the WasmPlugin: NETWORK, client outbound on the probe port, the mounted module with its sha256, fail closed", () => {
+  const wasm = embeddedFilter();
+  const plugin = wasmPlugin(settings, sha256Hex(wasm)).toJSON() as Record<
+    string,
+    any
+  >;
+  assert.equal(plugin.apiVersion, "extensions.istio.io/v1alpha1");
+  assert.equal(plugin.kind, "WasmPlugin");
+  assert.equal(plugin.spec.type, "NETWORK");
+  assert.equal(plugin.spec.url, `file://${WASM_PATH}`);
+  assert.equal(plugin.spec.sha256, sha256Hex(wasm));
+  assert.equal(plugin.spec.pluginName, ROOT_ID);
+  assert.equal(plugin.spec.failStrategy, "FAIL_CLOSE");
+  assert.deepEqual(plugin.spec.match, [{
+    mode: "CLIENT",
+    ports: [{ number: 9000 }],
+  }]);
+  assert.deepEqual(plugin.spec.selector.matchLabels, { app: CLIENT_NAME });
+  const withOverride = wasmPlugin(demo, "x").toJSON() as Record<string, any>;
+  assert.deepEqual(withOverride.spec.match[0].ports, [{ number: 9000 }, {
+    number: 80,
+  }]);
+  assert.deepEqual(withOverride.spec.pluginConfig, {
+    mode: "istio",
+    namespace: "demo",
+  });
+  // With the WasmPlugin placing the filter, the HTTP override only replaces the HCM.
+  const override = httpOverride({ ...demo, api: "wasmplugin" })
+    .toJSON() as Record<
+      string,
+      any
+    >;
+  assert.deepEqual(
+    override.spec.configPatches.map((patch: any) => patch.patch.operation),
+    ["REPLACE"],
+  );
+});
+
+Deno.test("Istio hands pluginConfig to the filter as compact JSON with sorted keys, which the filter accepts", () => {
+  assert.equal(
+    istioPluginConfigString({ namespace: "demo", mode: "istio", port: 9000 }),
+    '{"mode":"istio","namespace":"demo","port":9000}',
+  );
+  assert.equal(
+    istioPluginConfigString({ clusters: ["b", "a"], mode: "istio" }),
+    '{"clusters":["b","a"],"mode":"istio"}',
+  );
+  const config = parseFilterConfig(filterConfiguration(demo));
+  assert.equal(config.mode, "istio");
+  assert.equal(config.namespace, "demo");
+});
+
+Deno.test("a WasmPlugin the filter would refuse is caught: HTTP type, another root id, a pluginConfig it rejects", () => {
+  const text = renderIstioFiles(settings, embeddedFilter()).get(
+    "wasmplugin.yaml",
+  )!;
+  const check = (from: string, to: string) => {
+    const broken = text.replace(from, to);
+    assert.notEqual(broken, text);
+    return renderManifestIssues(validateYamlFile("wasmplugin.yaml", broken));
+  };
+  assert.equal(
+    renderManifestIssues(validateYamlFile("wasmplugin.yaml", text)),
+    "",
+  );
+  assert.match(
+    check("type: NETWORK", "type: HTTP"),
+    /wasmplugin\.yaml: WasmPlugin wasmerang: spec\.type: is "HTTP": an HTTP plugin never sees a TCP connection; set type: NETWORK/,
+  );
+  assert.match(
+    check("pluginName: wasmerang", "pluginName: other"),
+    /spec\.pluginName: warning: is "other", but the wasmerang filter registers the root id "wasmerang"/,
+  );
+  assert.match(
+    check("mode: istio", "mode: mesh"),
+    /spec\.pluginConfig: the filter would refuse \{"mode":"mesh","namespace":"default"\}: invalid configuration/,
+  );
+  assert.match(
+    check(
+      "namespace: default\n  phase",
+      "namespace: default\n    colour: blue\n  phase",
+    ),
+    /unknown key "colour"/,
+  );
+  assert.match(
+    check("failStrategy: FAIL_CLOSE", "failStrategy: FAIL_SOMETIMES"),
+    /spec\.failStrategy: must be equal to one of the allowed values/,
   );
 });

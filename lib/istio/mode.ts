@@ -19,13 +19,17 @@ import { hint } from "../ui.ts";
 import { renderIstioFiles } from "./files.ts";
 import {
   CONFIGMAP_FILE,
+  ENVOY_FILTER_FILE,
   HTTP_OVERRIDE_FILE,
   KIND_CONFIG_FILE,
+  OPTIONAL_FILES,
+  WASM_PLUGIN_FILE,
 } from "./layout.ts";
 import {
   checkSettings,
   DEFAULT_SETTINGS,
   HTTP_PORT,
+  type IstioApi,
   type IstioSettings,
 } from "./manifests.ts";
 import {
@@ -51,6 +55,8 @@ export const DEFAULT_ISTIO_DIR = "istio-k8s";
 export interface IstioScaffoldOptions {
   /** Where to write (default `istio-k8s`). */
   dir?: string;
+  /** How the filter is installed: `wasmplugin` (default) or `envoyfilter`. */
+  api?: string;
   /** Namespace of every object (default `default`). */
   namespace?: string;
   /** The kind cluster's name (default `wasmerang`). */
@@ -64,9 +70,15 @@ export interface IstioScaffoldOptions {
 }
 
 function settingsFrom(
-  options: { namespace?: string; clusterName?: string; httpOverride?: boolean },
+  options: {
+    api?: string;
+    namespace?: string;
+    clusterName?: string;
+    httpOverride?: boolean;
+  },
 ): IstioSettings {
   return checkSettings({
+    api: (options.api ?? DEFAULT_SETTINGS.api) as IstioApi,
     namespace: options.namespace ?? DEFAULT_SETTINGS.namespace,
     clusterName: options.clusterName ?? DEFAULT_SETTINGS.clusterName,
     httpOverride: options.httpOverride ?? DEFAULT_SETTINGS.httpOverride,
@@ -103,14 +115,19 @@ async function writeIstioScaffold(
       }`,
     );
   }
-  const stale = !settings.httpOverride &&
-    await exists(join(dir, HTTP_OVERRIDE_FILE));
-  if (stale && !options.force) {
+  const stale: string[] = [];
+  for (const name of OPTIONAL_FILES) {
+    if (!files.has(name) && await exists(join(dir, name))) stale.push(name);
+  }
+  if (stale.length > 0 && !options.force) {
+    const keep = stale.includes(HTTP_OVERRIDE_FILE)
+      ? "--http-override"
+      : `--api ${settings.api === "wasmplugin" ? "envoyfilter" : "wasmplugin"}`;
     throw new UserError(
       `refusing to leave ${
-        join(dir, HTTP_OVERRIDE_FILE)
-      } from an earlier --http-override: ` +
-        "`up` would apply it (pass --force to remove it, or --http-override to keep it)",
+        join(dir, stale[0])
+      } from an earlier scaffold with other options: ` +
+        `\`up\` would apply it (pass --force to remove it, or ${keep} to keep it)`,
     );
   }
   const written = await writeScaffold(
@@ -118,9 +135,9 @@ async function writeIstioScaffold(
     [...files].map(([path, content]) => ({ path, content })),
     { force: options.force, command: "wasmerang scaffold istio" },
   );
-  if (stale) await Deno.remove(join(dir, HTTP_OVERRIDE_FILE));
+  for (const name of stale) await Deno.remove(join(dir, name));
   console.log(renderWritten(dir, written));
-  if (stale) console.log(`removed   ${join(dir, HTTP_OVERRIDE_FILE)}`);
+  for (const name of stale) console.log(`removed   ${join(dir, name)}`);
   console.log(
     `✓ ${
       files.size - 1
@@ -156,8 +173,8 @@ async function readText(path: string): Promise<string | undefined> {
 
 /**
  * The settings a scaffolded folder was written with: the cluster name from
- * its kind config, the namespace from its ConfigMap, the HTTP override from
- * the presence of its file. `undefined` when `dir` holds no Istio example.
+ * its kind config, the namespace from its ConfigMap, the HTTP override and
+ * the installation API from the presence of their files. `undefined` when `dir` holds no Istio example.
  */
 export async function readScaffoldSettings(
   dir: string,
@@ -172,6 +189,9 @@ export async function readScaffoldSettings(
       ?.namespace ??
       DEFAULT_SETTINGS.namespace;
   return checkSettings({
+    api: await exists(join(dir, ENVOY_FILTER_FILE))
+      ? "envoyfilter"
+      : "wasmplugin",
     clusterName,
     namespace,
     httpOverride: await exists(join(dir, HTTP_OVERRIDE_FILE)),
@@ -192,6 +212,8 @@ export interface IstioUpOptions {
   clusterName?: string;
   /** Used when `up` scaffolds the folder. */
   httpOverride?: boolean;
+  /** Used when `up` scaffolds the folder. */
+  api?: string;
 }
 
 /** Validates every manifest in the folder before anything is applied. */
@@ -258,6 +280,9 @@ export async function upIstio(options: IstioUpOptions = {}): Promise<void> {
       ...(scaffoldFirst
         ? [`# write the example first: wasmerang scaffold istio --dir ${dir}`]
         : []),
+      settings.api === "wasmplugin"
+        ? `# the filter is installed with a WasmPlugin (${WASM_PLUGIN_FILE})`
+        : `# the filter is installed with an EnvoyFilter (${ENVOY_FILTER_FILE})`,
       renderPlan(upPlan(settings, dir, state)),
     ];
     console.log(lines.join("\n"));
@@ -302,6 +327,7 @@ async function targetSettings(
     namespace: options.namespace ?? fromDir?.namespace,
     clusterName: options.clusterName ?? fromDir?.clusterName,
     httpOverride: fromDir?.httpOverride,
+    api: fromDir?.api,
   });
 }
 

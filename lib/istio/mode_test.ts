@@ -55,7 +55,7 @@ Deno.test("scaffold istio writes the rendered files, validated, and is idempoten
     assert.match(output, /created\s+\S+client\.yaml/);
     assert.match(output, /✓ 7 manifests validated/);
     const again = await quietly(() => scaffoldIstio({ dir }));
-    assert.match(again.output, /unchanged\s+\S+envoyfilter\.yaml/);
+    assert.match(again.output, /unchanged\s+\S+wasmplugin\.yaml/);
     assert.doesNotMatch(again.output, /created|replaced/);
     assert.deepEqual(await readScaffoldSettings(dir), { ...DEFAULT_SETTINGS });
   } finally {
@@ -68,7 +68,7 @@ Deno.test("scaffold istio refuses to overwrite an edited file unless --force, an
   try {
     await quietly(() => scaffoldIstio({ dir }));
     await Deno.writeTextFile(join(dir, "client.yaml"), "# my edit\n");
-    const before = await Deno.readTextFile(join(dir, "envoyfilter.yaml"));
+    const before = await Deno.readTextFile(join(dir, "wasmplugin.yaml"));
     await assert.rejects(
       quietly(() => scaffoldIstio({ dir, namespace: "demo" })),
       (error: unknown) =>
@@ -80,7 +80,7 @@ Deno.test("scaffold istio refuses to overwrite an edited file unless --force, an
       "# my edit\n",
     );
     assert.equal(
-      await Deno.readTextFile(join(dir, "envoyfilter.yaml")),
+      await Deno.readTextFile(join(dir, "wasmplugin.yaml")),
       before,
       "nothing half-applied",
     );
@@ -94,6 +94,7 @@ Deno.test("scaffold istio refuses to overwrite an edited file unless --force, an
       })
     );
     assert.deepEqual(await readScaffoldSettings(dir), {
+      api: "wasmplugin",
       namespace: "demo",
       clusterName: "lab",
       httpOverride: true,
@@ -114,6 +115,21 @@ Deno.test("scaffold istio refuses to overwrite an edited file unless --force, an
       scaffoldIstio({ dir, namespace: "demo", clusterName: "lab", force: true })
     );
     assert.ok(!(await listDir(dir)).includes("http-override.yaml"));
+
+    // Switching the API would leave the other variant's file: refused, then replaced with --force.
+    const switched = { dir, namespace: "demo", clusterName: "lab" };
+    await assert.rejects(
+      quietly(() => scaffoldIstio({ ...switched, api: "envoyfilter" })),
+      /refusing to leave .*wasmplugin\.yaml .*--api wasmplugin to keep it/,
+    );
+    await quietly(() =>
+      scaffoldIstio({ ...switched, api: "envoyfilter", force: true })
+    );
+    const names = await listDir(dir);
+    assert.ok(
+      names.includes("envoyfilter.yaml") && !names.includes("wasmplugin.yaml"),
+    );
+    assert.equal((await readScaffoldSettings(dir))?.api, "envoyfilter");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -172,6 +188,10 @@ Deno.test("up istio --dry-run prints the whole plan for a new cluster and writes
     );
     assert.equal(
       lines[3],
+      "# the filter is installed with a WasmPlugin (wasmplugin.yaml)",
+    );
+    assert.equal(
+      lines[4],
       `kind create cluster --name wasmerang --config ${dir}/kind-cluster.yaml --wait 120s`,
     );
     assert.ok(

@@ -19,13 +19,19 @@ import {
   kubeContext,
   PART_OF_SELECTOR,
 } from "./manifests.ts";
-import { APPLY_ORDER, HTTP_OVERRIDE_FILE, KIND_CONFIG_FILE } from "./layout.ts";
+import {
+  APPLY_ORDER,
+  ENVOY_FILTER_FILE,
+  HTTP_OVERRIDE_FILE,
+  KIND_CONFIG_FILE,
+  WASM_PLUGIN_FILE,
+} from "./layout.ts";
 
 /** What `up` and `down` need to know about the cluster before acting. */
 export interface ClusterState {
   /** `kind get clusters` lists the cluster. */
   clusterExists: boolean;
-  /** The Istio CRDs (EnvoyFilter, Sidecar) are installed. */
+  /** The Istio CRDs (EnvoyFilter, WasmPlugin, Sidecar) are installed. */
   istioCrds: boolean;
   /** istio-system/istiod has an available replica. */
   istiodReady: boolean;
@@ -68,7 +74,9 @@ function kubectl(settings: IstioSettings, ...args: string[]): string[] {
 /** The manifest files `up` applies, in order, the ConfigMap first. */
 export function manifestFiles(settings: IstioSettings): string[] {
   return APPLY_ORDER.filter((file) =>
-    file !== HTTP_OVERRIDE_FILE || settings.httpOverride
+    (file !== HTTP_OVERRIDE_FILE || settings.httpOverride) &&
+    (file !== ENVOY_FILTER_FILE || settings.api === "envoyfilter") &&
+    (file !== WASM_PLUGIN_FILE || settings.api === "wasmplugin")
   );
 }
 
@@ -155,8 +163,11 @@ export function upPlan(
       timeoutMs: 120_000,
     },
     {
-      title:
-        "Apply egress services, Sidecar, EnvoyFilter, NetworkPolicy and client",
+      title: `Apply egress services, Sidecar, ${
+        settings.api === "wasmplugin" ? "WasmPlugin" : "EnvoyFilter"
+      }${
+        settings.httpOverride ? ", HTTP override" : ""
+      }, NetworkPolicy and client`,
       argv: apply(...rest),
       timeoutMs: 120_000,
     },
@@ -213,13 +224,13 @@ export function downPlan(
   }
   return [
     {
-      title: "Delete the Istio objects (EnvoyFilters, Sidecar)",
+      title: "Delete the Istio objects (WasmPlugins, EnvoyFilters, Sidecar)",
       argv: kubectl(
         settings,
         "delete",
         "-n",
         ns,
-        "envoyfilters.networking.istio.io,sidecars.networking.istio.io",
+        "wasmplugins.extensions.istio.io,envoyfilters.networking.istio.io,sidecars.networking.istio.io",
         "-l",
         PART_OF_SELECTOR,
         "--ignore-not-found",

@@ -33,7 +33,7 @@ Deno.test("up --dry-run on a fresh cluster: every command, exactly", () => {
       `# skipped (namespace default exists): ${K} create namespace default`,
       `${K} label namespace default istio-injection=enabled --overwrite`,
       `${APPLY} -f istio-k8s/filter-configmap.yaml`,
-      `${APPLY} -f istio-k8s/egress.yaml -f istio-k8s/sidecar.yaml -f istio-k8s/envoyfilter.yaml ` +
+      `${APPLY} -f istio-k8s/egress.yaml -f istio-k8s/sidecar.yaml -f istio-k8s/wasmplugin.yaml ` +
       "-f istio-k8s/networkpolicy.yaml -f istio-k8s/client.yaml",
       `${K} -n default rollout status deployment/egress1 --timeout=300s`,
       `${K} -n default rollout status deployment/egress2 --timeout=300s`,
@@ -58,7 +58,7 @@ Deno.test("up --dry-run on a running cluster: cluster, Istio, namespace and labe
   );
   assert.deepEqual(running, [
     "Apply the filter ConfigMap",
-    "Apply egress services, Sidecar, EnvoyFilter, NetworkPolicy and client",
+    "Apply egress services, Sidecar, WasmPlugin, NetworkPolicy and client",
     "Wait for deployment egress1",
     "Wait for deployment egress2",
     "Wait for deployment wasmerang-client",
@@ -71,6 +71,7 @@ Deno.test("up --dry-run on a running cluster: cluster, Istio, namespace and labe
 
 Deno.test("up plan: a cluster without Istio installs it; a new namespace is created; the override is applied", () => {
   const lab: IstioSettings = {
+    api: "envoyfilter",
     namespace: "demo",
     clusterName: "lab",
     httpOverride: true,
@@ -110,7 +111,7 @@ Deno.test("down plan: delete by label, or the whole cluster; nothing to do when 
   assert.equal(
     renderPlan(steps),
     [
-      `${K} delete -n default envoyfilters.networking.istio.io,sidecars.networking.istio.io ` +
+      `${K} delete -n default wasmplugins.extensions.istio.io,envoyfilters.networking.istio.io,sidecars.networking.istio.io ` +
       "-l app.kubernetes.io/part-of=wasmerang --ignore-not-found",
       `${K} delete -n default deployments.apps,services,configmaps,networkpolicies.networking.k8s.io ` +
       "-l app.kubernetes.io/part-of=wasmerang --ignore-not-found",
@@ -128,6 +129,7 @@ Deno.test("down plan: delete by label, or the whole cluster; nothing to do when 
   );
   // A namespace up created (it carries the part-of label) goes as a whole.
   const lab: IstioSettings = {
+    api: "envoyfilter",
     namespace: "demo",
     clusterName: "lab",
     httpOverride: false,

@@ -18,6 +18,7 @@ import {
   PROBE_PORT,
   routingSummary,
   WASM_PATH,
+  WASM_PLUGIN_NAME,
 } from "./manifests.ts";
 import {
   CLIENT_FILE,
@@ -28,6 +29,7 @@ import {
   KIND_CONFIG_FILE,
   NETWORK_POLICY_FILE,
   SIDECAR_FILE,
+  WASM_PLUGIN_FILE,
 } from "./layout.ts";
 import { FRESH_CLUSTER, renderPlan, upPlan } from "./plan.ts";
 
@@ -44,7 +46,10 @@ export function istioReadme(
       ? ""
       : ` --cluster-name ${settings.clusterName}`,
     settings.httpOverride ? " --http-override" : "",
+    settings.api === "envoyfilter" ? " --api envoyfilter" : "",
   ].join("");
+  const viaPlugin = settings.api === "wasmplugin";
+  const other = viaPlugin ? "envoyfilter" : "wasmplugin";
   const manual = renderPlan(upPlan(settings, ".", FRESH_CLUSTER));
   const lines = [
     "# wasmerang on Istio (kind)",
@@ -61,10 +66,14 @@ export function istioReadme(
     `| \`${CONFIGMAP_FILE}\` | the filter module (${wasmBytes} bytes) as ConfigMap binaryData |`,
     `| \`${EGRESS_FILE}\` | egress1 and egress2 (\`${BUSYBOX_IMAGE}\` running \`tcpsvd\`), their Services, and the Service \`${FRONT_SERVICE}\` that selects both |`,
     `| \`${SIDECAR_FILE}\` | the client's Sidecar: its CDS holds the three services and istio-system |`,
-    `| \`${ENVOY_FILTER_FILE}\` | EnvoyFilter: \`envoy.filters.network.wasm\` INSERT_BEFORE \`envoy.filters.network.tcp_proxy\`, SIDECAR_OUTBOUND, port ${PROBE_PORT}, client pods only |`,
+    viaPlugin
+      ? `| \`${WASM_PLUGIN_FILE}\` | WasmPlugin \`${WASM_PLUGIN_NAME}\`: \`type: NETWORK\`, \`url: file://${WASM_PATH}\`, mode CLIENT, port ${PROBE_PORT}, client pods only, \`failStrategy: FAIL_CLOSE\` |`
+      : `| \`${ENVOY_FILTER_FILE}\` | EnvoyFilter: \`envoy.filters.network.wasm\` INSERT_BEFORE \`envoy.filters.network.tcp_proxy\`, SIDECAR_OUTBOUND, port ${PROBE_PORT}, client pods only |`,
     ...(settings.httpOverride
       ? [
-        `| \`${HTTP_OVERRIDE_FILE}\` | port ${HTTP_PORT}: the wasm filter, and tcp_proxy instead of the HTTP connection manager |`,
+        viaPlugin
+          ? `| \`${HTTP_OVERRIDE_FILE}\` | port ${HTTP_PORT}: tcp_proxy instead of the HTTP connection manager (the WasmPlugin adds the filter there too) |`
+          : `| \`${HTTP_OVERRIDE_FILE}\` | port ${HTTP_PORT}: the wasm filter, and tcp_proxy instead of the HTTP connection manager |`,
       ]
       : []),
     `| \`${NETWORK_POLICY_FILE}\` | the client may reach DNS, the egress pods and istiod only |`,
@@ -73,9 +82,44 @@ export function istioReadme(
     "## How it routes",
     "",
     ...routingSummary(settings),
-    `The EnvoyFilter hands the filter the plugin configuration \`${
-      filterConfiguration(settings)
-    }\`.`,
+    viaPlugin
+      ? `Istio turns the WasmPlugin's \`pluginConfig\` into the plugin configuration \`${
+        filterConfiguration(settings)
+      }\` (one JSON string, keys sorted) and the filter reads it as its JSON configuration.`
+      : `The EnvoyFilter hands the filter the plugin configuration \`${
+        filterConfiguration(settings)
+      }\`.`,
+    "",
+    "## WasmPlugin or EnvoyFilter",
+    "",
+    `This folder uses the **${
+      viaPlugin ? "WasmPlugin" : "EnvoyFilter"
+    }** variant; \`wasmerang scaffold istio --api ${other} --force\` writes the other one.`,
+    "",
+    "| | WasmPlugin (default) | EnvoyFilter |",
+    "| --- | --- | --- |",
+    "| Istio version | 1.20+ (\`type: NETWORK\`) | any Istio whose Envoy is 1.28+ |",
+    "| ordering | Istio places a NETWORK plugin before the terminal filter (tcp_proxy) in every listener its `match` selects; `phase`/`priority` order it among other plugins | you name the anchor: INSERT_BEFORE `envoy.filters.network.tcp_proxy`; a wrong name or port matches nothing |",
+    "| failure | `failStrategy: FAIL_CLOSE`: a module that cannot load fails the connections (FAIL_OPEN would send them, unrouted, to the balanced `egress` Service) | the listener with a plugin that fails to load is rejected |",
+    "| delivery | `url`: `file://` (this example, from the ConfigMap), `oci://` or `https://` (fetched and checked against `sha256` by the sidecar's agent) | `vm_config.code`: a local file (this example) or a remote data source |",
+    "| configuration | `pluginConfig` (YAML), handed to the filter as one JSON string | `configuration` (a StringValue you write) |",
+    "| stability | a supported API; Istio's own documentation recommends it over EnvoyFilter | depends on Envoy's filter names and Istio's listener layout, which can change between releases |",
+    "",
+    "The WasmPlugin is the default because it is Istio's supported extension API and keeps",
+    "working when Istio rearranges its listeners. Pick the EnvoyFilter for an Istio older than",
+    "1.20, or to put the filter at an exact place in a chain Istio does not model.",
+    "",
+    "**The OCI route** (for a cluster that can reach a registry): build an image holding only the",
+    "module and point the WasmPlugin at it; the sidecar's agent pulls it and checks `sha256`.",
+    "",
+    "```sh",
+    "docker run -d --restart=always -p 127.0.0.1:5001:5000 --network kind --name kind-registry registry:2",
+    "printf 'FROM scratch\\nCOPY wasmerang.wasm ./plugin.wasm\\n' > Dockerfile",
+    "docker build -t localhost:5001/wasmerang:v1 . && docker push localhost:5001/wasmerang:v1",
+    "# then, in wasmplugin.yaml: url: oci://kind-registry:5000/wasmerang:v1  (and the module's sha256)",
+    "```",
+    "",
+    "(the kind nodes must be told the registry is plain HTTP: see kind's local-registry guide.)",
     "",
     "## Run it",
     "",
@@ -117,10 +161,10 @@ export function istioReadme(
     "## Caveats",
     "",
     `- **Port ${HTTP_PORT} is HTTP to Istio.** A Service port named \`http\` (or sniffed as HTTP) gets an`,
-    "  outbound listener that ends in the HTTP connection manager, not tcp_proxy: the EnvoyFilter",
-    "  finds no tcp_proxy there and the filter never runs. The example uses a port named",
+    "  outbound listener that ends in the HTTP connection manager, not tcp_proxy: there is no",
+    "  tcp_proxy for the filter to steer. The example uses a port named",
     `  \`tcp-echo\` (appProtocol \`tcp\`). \`--http-override\` adds \`${HTTP_OVERRIDE_FILE}\`, which`,
-    `  inserts the filter on port ${HTTP_PORT} and replaces the HTTP connection manager by a tcp_proxy`,
+    `  puts the filter on port ${HTTP_PORT} and replaces the HTTP connection manager by a tcp_proxy`,
     "  (for the client pods only), as the seed project did: HTTP features such as retries and",
     "  header routing are then gone for that port.",
     "- **An EnvoyFilter that matches nothing fails silently.** Istio applies no patch and reports",

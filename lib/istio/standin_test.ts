@@ -119,7 +119,7 @@ Deno.test("up, probe and down istio against stand-in kind, kubectl and istioctl"
         "kubectl --context kind-wasmerang label namespace default istio-injection=enabled --overwrite",
         `kubectl --context kind-wasmerang apply --server-side --force-conflicts --field-manager=wasmerang --validate=strict -f ${dir}/filter-configmap.yaml`,
         `kubectl --context kind-wasmerang apply --server-side --force-conflicts --field-manager=wasmerang --validate=strict -f ${dir}/egress.yaml ` +
-        `-f ${dir}/sidecar.yaml -f ${dir}/envoyfilter.yaml -f ${dir}/networkpolicy.yaml -f ${dir}/client.yaml`,
+        `-f ${dir}/sidecar.yaml -f ${dir}/wasmplugin.yaml -f ${dir}/networkpolicy.yaml -f ${dir}/client.yaml`,
         "kubectl --context kind-wasmerang -n default rollout status deployment/egress1 --timeout=300s",
         "kubectl --context kind-wasmerang -n default rollout status deployment/egress2 --timeout=300s",
         "kubectl --context kind-wasmerang -n default rollout status deployment/wasmerang-client --timeout=300s",
@@ -190,7 +190,7 @@ Deno.test("up, probe and down istio against stand-in kind, kubectl and istioctl"
         !/ get /.test(line) && line !== "kind get clusters"
       ),
       [
-        "kubectl --context kind-wasmerang delete -n default envoyfilters.networking.istio.io,sidecars.networking.istio.io " +
+        "kubectl --context kind-wasmerang delete -n default wasmplugins.extensions.istio.io,envoyfilters.networking.istio.io,sidecars.networking.istio.io " +
         "-l app.kubernetes.io/part-of=wasmerang --ignore-not-found",
         "kubectl --context kind-wasmerang delete -n default deployments.apps,services,configmaps,networkpolicies.networking.k8s.io " +
         "-l app.kubernetes.io/part-of=wasmerang --ignore-not-found",

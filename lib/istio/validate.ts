@@ -16,8 +16,11 @@ import {
   NetworkPolicy,
   Service,
   Sidecar,
+  WasmPlugin,
 } from "./models.ts";
 import { CONFIGMAP_LIMIT } from "./manifests.ts";
+import { istioPluginConfigString } from "./sidecar.ts";
+import { parseFilterConfig, ROOT_ID } from "../routing.ts";
 import { KIND_CONFIG_FILE } from "./layout.ts";
 
 /** One problem in one file. */
@@ -46,6 +49,8 @@ const MODELS: Record<string, ModelClass> = {
   "networking.istio.io/v1alpha3/EnvoyFilter":
     EnvoyFilter as unknown as ModelClass,
   "networking.istio.io/v1/Sidecar": Sidecar as unknown as ModelClass,
+  "extensions.istio.io/v1alpha1/WasmPlugin":
+    WasmPlugin as unknown as ModelClass,
 };
 
 type Segment = string | number;
@@ -150,7 +155,55 @@ export function validateManifest(
   if (kind === "EnvoyFilter") {
     issues.push(...checkEnvoyPatches(manifest, file, object));
   }
+  if (kind === "WasmPlugin" && issues.length === 0) {
+    checkWasmPlugin(manifest, issue);
+  }
   return issues;
+}
+
+/**
+ * What the schema cannot say about a WasmPlugin for this filter: it must be a
+ * NETWORK plugin, its pluginName is the root id the filter registers, and its
+ * pluginConfig, as the JSON string Istio hands the filter, is a configuration
+ * the filter accepts.
+ */
+function checkWasmPlugin(
+  manifest: Record<string, unknown>,
+  issue: (
+    path: string,
+    message: string,
+    severity?: "error" | "warning",
+  ) => void,
+): void {
+  const spec = isObject(manifest.spec) ? manifest.spec : {};
+  if (spec.type !== "NETWORK") {
+    issue(
+      "spec.type",
+      `is ${
+        spec.type === undefined ? "unset (HTTP)" : `"${spec.type}"`
+      }: an HTTP plugin never sees a TCP connection; set type: NETWORK`,
+    );
+  }
+  if (spec.pluginName !== ROOT_ID) {
+    issue(
+      "spec.pluginName",
+      `is ${
+        spec.pluginName === undefined ? "unset" : `"${spec.pluginName}"`
+      }, but the wasmerang filter registers the root id "${ROOT_ID}": Envoy would not find its root context`,
+      "warning",
+    );
+  }
+  if (spec.pluginConfig !== undefined) {
+    const text = istioPluginConfigString(spec.pluginConfig);
+    try {
+      parseFilterConfig(text);
+    } catch (error) {
+      issue(
+        "spec.pluginConfig",
+        `the filter would refuse ${text}: ${(error as Error).message}`,
+      );
+    }
+  }
 }
 
 /** Every `typed_config` in the patches, through Envoy's protos. */
