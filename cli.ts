@@ -2,8 +2,8 @@
  * The `wasmerang` command: argument parsing and dispatch to tasks/, nothing else.
  * User mistakes print one line and exit non-zero; usage errors exit 2.
  */
-import { Command, CommanderError } from "commander";
-import { UserError } from "./lib/errors.ts";
+import { Command } from "commander";
+import { reportFailure } from "./lib/cli_errors.ts";
 import { build } from "./tasks/build.ts";
 import { route } from "./tasks/route.ts";
 import { check } from "./tasks/check.ts";
@@ -210,25 +210,14 @@ function program(): Command {
 /** Runs the CLI with `args` and returns the process exit code. */
 export async function main(args: string[]): Promise<number> {
   try {
+    if (args.length === 0) {
+      program().outputHelp();
+      return 0;
+    }
     await program().parseAsync(args, { from: "user" });
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.exitCode === 0 || error.code === "commander.helpDisplayed") {
-        return 0;
-      }
-      const message = error.message.replace(/^error: /, "").replace(
-        /\s*\n\s*/g,
-        " ",
-      );
-      console.error(`wasmerang: ${message} (see 'wasmerang --help')`);
-      return 2;
-    }
-    if (error instanceof UserError) {
-      console.error(`wasmerang: ${error.message}`);
-      return error.exitCode;
-    }
-    throw error;
+    return reportFailure(error);
   }
 }
 

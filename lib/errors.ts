@@ -13,3 +13,12 @@ export class UserError extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/** A usage mistake (a value that does not parse, flags that clash): exit 2, before anything starts. */
+export class UsageError extends UserError {
+  /** A one-line `message` naming the option and the form it takes. */
+  constructor(message: string) {
+    super(message, 2);
+    this.name = "UsageError";
+  }
+}
