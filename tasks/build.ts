@@ -1,7 +1,8 @@
 /** `wasmerang build`: compile filter/ to a proxy-wasm module and describe it. */
 import { writeFileAtomically } from "../lib/atomic_write.ts";
 import { UserError } from "../lib/errors.ts";
-import { abiVersion, compileFilter, missingExports } from "../lib/compiler.ts";
+import { compileFilter } from "../lib/compiler.ts";
+import { abiVersion, missingExports } from "../lib/module_check.ts";
 import { ROOT_ID } from "../lib/routing.ts";
 import { ProxyWasmVm, WasmLoadError } from "../host/mod.ts";
 import { writeEmbeddedFilter } from "../lib/filter_embed.ts";

@@ -9,6 +9,7 @@ import { LineWriter } from "./line_writer.ts";
 import { resolve } from "node:path";
 import { UserError } from "../../lib/errors.ts";
 import { loadFilter } from "../../lib/filter_module.ts";
+import { loadShippableFilter } from "../../lib/module_check.ts";
 import { hint } from "../../lib/ui.ts";
 import { formatHostPort, parseHostPort } from "./address.ts";
 import {
@@ -69,7 +70,7 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
     return await runDetachedChild(options);
   }
 
-  const wasm = await loadFilter(options.wasm);
+  const wasm = await loadShippableFilter(options.wasm, config);
   const out = new LineWriter(Deno.stdout);
   const plane = await startLocalPlane({
     listen,
@@ -190,7 +191,11 @@ async function detach(options: LocalUpOptions): Promise<void> {
     if (options[flag] !== undefined) args.push(`--${flag}`, options[flag]!);
   }
   if (options.wasm !== undefined) args.push("--wasm", resolve(options.wasm));
-  await loadFilter(options.wasm); // a bad --wasm is reported here, not in the background
+  // A bad --wasm is reported here, not in the background.
+  await loadShippableFilter(
+    options.wasm,
+    options.config ?? LOCAL_DEFAULTS.config,
+  );
   Deno.mkdirSync(resolve(stateFile(), ".."), { recursive: true });
   removeState();
   const before = logSize();

@@ -15,6 +15,9 @@ import {
   NETWORK_NAME,
 } from "./network.ts";
 
+/** The plugin configuration envoy.yaml gives the filter. */
+export const DOCKER_CONFIGURATION = "standalone";
+
 /** The access log line, the same fields the local mode prints. */
 export const ENVOY_ACCESS_LOG_FORMAT: string =
   "[%START_TIME%] cluster=%UPSTREAM_CLUSTER% src=%DOWNSTREAM_REMOTE_ADDRESS% " +
@@ -126,7 +129,7 @@ static_resources:
                     "@type": type.googleapis.com/google.protobuf.StringValue
                     # "standalone": even sources -> egress1, odd -> egress2. JSON works too:
                     # {"clusters": ["egress1", "egress2"]}
-                    value: standalone
+                    value: ${DOCKER_CONFIGURATION}
                   vm_config:
                     vm_id: ${ROOT_ID}
                     runtime: envoy.wasm.runtime.v8

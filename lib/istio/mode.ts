@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { parse } from "yaml";
 import { UserError } from "../errors.ts";
-import { loadFilter } from "../filter_module.ts";
+import { loadShippableFilter } from "../module_check.ts";
 import {
   checkTools,
   missingFor,
@@ -25,6 +25,7 @@ import {
 import {
   checkSettings,
   DEFAULT_SETTINGS,
+  filterConfiguration,
   HTTP_PORT,
   type IstioSettings,
 } from "./manifests.ts";
@@ -92,7 +93,11 @@ async function writeIstioScaffold(
 ): Promise<void> {
   const dir = options.dir ?? DEFAULT_ISTIO_DIR;
   const settings = settingsFrom(options);
-  const files = renderIstioFiles(settings, await loadFilter(options.wasm));
+  const wasm = await loadShippableFilter(
+    options.wasm,
+    filterConfiguration(settings),
+  );
+  const files = renderIstioFiles(settings, wasm);
   const errors = validateIstioFiles(files).filter((issue) =>
     issue.severity === "error"
   );
@@ -241,6 +246,8 @@ export async function upIstio(options: IstioUpOptions = {}): Promise<void> {
     );
   }
   settings ??= settingsFrom(options);
+  // A module that would not run is refused before the plan, in a dry run too.
+  await loadShippableFilter(options.wasm, filterConfiguration(settings));
   if (options.dryRun) {
     const missing = missingFor("istio", await checkTools(MODE_NEEDS.istio));
     const state = missing.length === 0
