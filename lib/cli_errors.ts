@@ -83,6 +83,13 @@ export function describeFailure(error: unknown): FailureReport {
       /\s*\n\s*/g,
       " ",
     );
+    const invalid =
+      /^option '(-[\w-]+)[^']*' argument '(.*)' is invalid\. (.*)$/
+        .exec(message);
+    if (invalid) {
+      const [, flag, value, reason] = invalid;
+      return line(`${flag} "${value}": ${reason}`, 2);
+    }
     return line(`${message} (see 'wasmerang --help')`, 2);
   }
   if (error instanceof UserError) return line(error.message, error.exitCode);

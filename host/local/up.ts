@@ -7,11 +7,12 @@
  */
 import { LineWriter } from "./line_writer.ts";
 import { resolve } from "node:path";
-import { UserError } from "../../lib/errors.ts";
+import { UsageError, UserError } from "../../lib/errors.ts";
+import { isIP } from "node:net";
 import { loadFilter } from "../../lib/filter_module.ts";
 import { loadShippableFilter } from "../../lib/module_check.ts";
 import { hint } from "../../lib/ui.ts";
-import { formatHostPort, parseHostPort } from "./address.ts";
+import { formatHostPort, type HostPort, parseHostPort } from "./address.ts";
 import {
   LOCAL_DEFAULTS,
   localConfig,
@@ -55,6 +56,17 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
     options.egress2 ?? LOCAL_DEFAULTS.egress2,
     "--egress2",
   );
+  requireDistinctPorts({
+    "--listen": listen,
+    "--egress1": egress1,
+    "--egress2": egress2,
+  });
+  if (isIP(listen.host) === 6) {
+    throw new UsageError(
+      `--listen ${options.listen}: the probe connects from IPv4 loopback sources (127.0.0.0/8), ` +
+        "so the proxy must listen on IPv4, e.g. 127.0.0.1:10000",
+    );
+  }
   const config = options.config ?? LOCAL_DEFAULTS.config;
   localConfig(config);
   const running = readState();
@@ -89,6 +101,25 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
   await plane.close();
   out.flush();
   console.error("stopped");
+}
+
+/** Refuses two flags that name the same port on overlapping addresses (0 asks for any free port). */
+function requireDistinctPorts(addresses: Record<string, HostPort>): void {
+  const wildcard = (host: string) => host === "0.0.0.0" || host === "::";
+  const entries = Object.entries(addresses);
+  for (const [i, [flag, address]] of entries.entries()) {
+    for (const [other, earlier] of entries.slice(0, i)) {
+      const overlap = address.host === earlier.host || wildcard(address.host) ||
+        wildcard(earlier.host);
+      if (address.port !== 0 && address.port === earlier.port && overlap) {
+        throw new UsageError(
+          `${other} and ${flag} both name ${
+            formatHostPort(address.host, address.port)
+          }: give each its own port`,
+        );
+      }
+    }
+  }
 }
 
 /** One line per part: where the proxy and each egress listen. */
