@@ -20,7 +20,7 @@ export function seconds(value: string): number {
   const number = Number(value);
   if (value.trim() === "" || !Number.isFinite(number) || number <= 0) {
     throw new InvalidArgumentError(
-      `"${value}" is not a number of seconds greater than 0, e.g. 90`,
+      "not a number of seconds greater than 0, e.g. 90",
     );
   }
   return number;
@@ -35,7 +35,7 @@ export function wholeNumber(
     const number = Number(value);
     if (!/^\s*\d+\s*$/.test(value) || number < min || number > max) {
       throw new InvalidArgumentError(
-        `"${value}" is not a whole number from ${min} to ${max}`,
+        `not a whole number from ${min} to ${max}`,
       );
     }
     return number;
