@@ -134,7 +134,11 @@ async function writeIstioScaffold(
 }
 
 /** Like `requirePrerequisites`, for the few tools one command needs. */
-async function requireTools(names: ToolName[], command: string): Promise<void> {
+async function requireTools(
+  names: ToolName[],
+  command: string,
+  exitCode = 1,
+): Promise<void> {
   const missing = (await checkTools(names)).filter((status) => !status.found);
   if (missing.length === 0) return;
   throw new UserError(
@@ -143,6 +147,7 @@ async function requireTools(names: ToolName[], command: string): Promise<void> {
     }, missing: ` +
       missing.map((status) => `${status.name}: ${status.hint}`).join("; ") +
       "; see 'wasmerang doctor istio'",
+    exitCode,
   );
 }
 
@@ -340,7 +345,8 @@ export async function probeIstioReport(
       `note: port ${HTTP_PORT} reaches the filter only with --http-override (scaffold istio --http-override)`,
     );
   }
-  await requireTools(["kubectl"], "probe istio");
+  // Without kubectl nothing can be reached: exit 2, as probe docker without Docker.
+  await requireTools(["kubectl"], "probe istio", 2);
   return await probeIstio(settings, { count, port });
 }
 
