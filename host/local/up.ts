@@ -95,7 +95,9 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
   });
   console.error(describe(plane));
   hint(
-    "Probe it from another terminal: wasmerang probe local   ·   stop: Ctrl-C",
+    `Probe it from another terminal: ${
+      probeCommand(plane, config)
+    }   ·   stop: Ctrl-C`,
   );
   await untilSignal();
   await plane.close();
@@ -120,6 +122,20 @@ function requireDistinctPorts(addresses: Record<string, HostPort>): void {
       }
     }
   }
+}
+
+/**
+ * The probe command for a foreground example: it records no state, so the
+ * probe is told where the proxy listens and which configuration it runs.
+ */
+export function probeCommand(plane: LocalPlane, config: string): string {
+  const parts = ["wasmerang probe local"];
+  const listen = formatHostPort(plane.listen.host, plane.listen.port);
+  if (listen !== LOCAL_DEFAULTS.listen) parts.push(`--to ${listen}`);
+  if (config !== LOCAL_DEFAULTS.config) {
+    parts.push(`--config '${config.replaceAll("'", `'\\''`)}'`);
+  }
+  return parts.join(" ");
 }
 
 /** One line per part: where the proxy and each egress listen. */
