@@ -18,6 +18,8 @@ export interface CompileResult {
   wasm?: Uint8Array<ArrayBuffer>;
   /** The compiler's own diagnostics (errors and warnings), as it printed them. */
   diagnostics: string;
+  /** Why the compiler stopped without diagnostics of its own (a missing entry, a crash). */
+  stopped?: string;
 }
 
 /**
@@ -34,7 +36,7 @@ export async function compileFilter(
   try {
     Deno.statSync(entry);
   } catch {
-    return { diagnostics: `no such entry file: ${entry}` };
+    return { diagnostics: "", stopped: `no such entry file: ${entry}` };
   }
   const args = [
     entry,
@@ -73,8 +75,9 @@ export async function compileFilter(
   const text = diagnostics.toString()
     .split(/\n(?=\S)/)
     .filter((entry) => !entry.startsWith("INFO"))
-    .join("\n").trim() + crashed;
+    .join("\n").trim();
   const wasm = outputs["filter.wasm"];
+  if (crashed) return { diagnostics: text, stopped: crashed };
   return failed || !wasm
     ? { diagnostics: text }
     : { wasm: new Uint8Array(wasm), diagnostics: text };

@@ -253,6 +253,10 @@ Deno.test("usage mistakes are exit 2, one line, before anything starts", async (
     [["down", "docker", "--dir", " "], /--dir " ": the path is empty/],
     [["build", "--out", ""], /--out "": the path is empty/],
     [
+      ["build", "--entry", "README.md"],
+      /--entry README.md: an AssemblyScript entry file ends in .ts/,
+    ],
+    [
       ["probe", "istio", "--count", "abc"],
       /--count "abc": not a whole number from 1 to 1000/,
     ],
