@@ -6,6 +6,7 @@
  * @module
  */
 import { LineWriter } from "./line_writer.ts";
+import { RotatingLog } from "./rotating_log.ts";
 import { resolve } from "node:path";
 import { UsageError, UserError } from "../../lib/errors.ts";
 import { isIP } from "node:net";
@@ -166,7 +167,7 @@ function untilSignal(): Promise<void> {
 
 /** The background process: logs to the log file, records the state once listening. */
 async function runDetachedChild(options: LocalUpOptions): Promise<void> {
-  const log = await Deno.open(logFile(), { create: true, append: true });
+  const log = new RotatingLog(logFile());
   const lines = new LineWriter(log);
   const write = (line: string) => lines.write(line);
   // Lines that must be on disk before anyone reads the log.
