@@ -1,6 +1,6 @@
 /** `wasmerang build`: compile filter/ to a proxy-wasm module and describe it. */
 import { writeFileAtomically } from "../lib/atomic_write.ts";
-import { UsageError, UserError } from "../lib/errors.ts";
+import { fileErrorReason, UsageError, UserError } from "../lib/errors.ts";
 import { compileFilter, type CompileResult } from "../lib/compiler.ts";
 import { step } from "../lib/ui.ts";
 import { abiVersion, missingExports } from "../lib/module_check.ts";
@@ -113,6 +113,10 @@ async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
   try {
     await writeFileAtomically(path, bytes);
   } catch (error) {
-    throw new UserError(`cannot write ${path}: ${(error as Error).message}`);
+    throw new UserError(
+      `cannot write ${path}: ${
+        fileErrorReason(error)
+      } (choose an --out in a folder you can write)`,
+    );
   }
 }

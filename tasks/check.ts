@@ -14,7 +14,7 @@ import {
   ENVOY_API_SOURCE,
   renderIssues,
 } from "../lib/envoy_check.ts";
-import { UserError } from "../lib/errors.ts";
+import { fileErrorReason, UserError } from "../lib/errors.ts";
 import {
   type ManifestIssue,
   validateKindConfig,
@@ -84,10 +84,7 @@ export async function check(
     try {
       text = await Deno.readTextFile(file);
     } catch (error) {
-      const reason = error instanceof Deno.errors.NotFound
-        ? "no such file"
-        : (error as Error).message;
-      throw new UserError(`cannot read ${file}: ${reason}`, 2);
+      throw new UserError(`cannot read ${file}: ${fileErrorReason(error)}`, 2);
     }
     reports.push(checkFileText(file, text));
   }
