@@ -283,3 +283,29 @@ Deno.test("usage mistakes are exit 2, one line, before anything starts", async (
     assert.match(await oneLineFailure(args, 2, {}, true), pattern);
   }));
 });
+
+Deno.test("build shows its progress, then one line after the compiler stops; no abort noise", async () => {
+  await withTemp(async (dir) => {
+    const entry = join(dir, "index.ts");
+    await Deno.writeTextFile(entry, "export function f(): i32 { return 1; }\n");
+    const result = await run([
+      "build",
+      "--entry",
+      entry,
+      "--out",
+      join(dir, "out.wasm"),
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    const lines = result.stderr.trim().split("\n");
+    assert.match(
+      lines[0],
+      /^• Compiling .*index\.ts \(AssemblyScript, optimized\) …$/,
+    );
+    assert.match(
+      lines.at(-1)!,
+      /^wasmerang: the filter did not compile: the compiler stopped: .*must import @solo-io\/proxy-runtime/,
+    );
+    assert.doesNotMatch(result.stderr, /abort\(|Uncaught|^\s+at /m);
+    assert.deepEqual(await entries(dir), ["index.ts"]);
+  });
+});
