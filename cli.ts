@@ -3,7 +3,7 @@
  * User mistakes print one line and exit non-zero; usage errors exit 2.
  */
 import { Command } from "commander";
-import { reportFailure } from "./lib/cli_errors.ts";
+import { catchStrayFailures, reportFailure } from "./lib/cli_errors.ts";
 import { path, seconds, wholeNumber } from "./lib/cli_options.ts";
 import { build } from "./tasks/build.ts";
 import { route } from "./tasks/route.ts";
@@ -242,5 +242,6 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  catchStrayFailures();
   Deno.exit(await main(Deno.args));
 }

@@ -128,3 +128,22 @@ export function reportFailure(error: unknown): number {
   for (const text of report.lines) console.error(text);
   return report.exitCode;
 }
+
+/**
+ * Routes a failure that escapes every `await` (an unhandled rejection, an
+ * uncaught error in a callback) through {@link reportFailure}, so that it is
+ * reported like any other and never as the compiler's `abort(...)` noise.
+ * The process exits after the other listeners of the event have run.
+ */
+export function catchStrayFailures(): void {
+  const stray = (event: Event, error: unknown) => {
+    event.preventDefault();
+    const code = reportFailure(error);
+    setTimeout(() => Deno.exit(code), 0);
+  };
+  globalThis.addEventListener(
+    "unhandledrejection",
+    (event) => stray(event, event.reason),
+  );
+  globalThis.addEventListener("error", (event) => stray(event, event.error));
+}

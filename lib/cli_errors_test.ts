@@ -65,3 +65,27 @@ Deno.test("anything else is a bug: said so, then its trace", () => {
   assert.match(report.lines[0], /this is a bug in wasmerang/);
   assert.match(report.lines[1], /TypeError: x is undefined\n\s+at /);
 });
+
+Deno.test("a failure that escapes every await is reported once, without the compiler's abort noise", async () => {
+  const script = `
+    import asc from "assemblyscript/cli/asc";
+    import { catchStrayFailures } from "./lib/cli_errors.ts";
+    import { UserError } from "./lib/errors.ts";
+    await asc.ready;
+    catchStrayFailures();
+    Promise.reject(new UserError("late and expected", 2));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  `;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", script],
+    cwd: new URL("../", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr).split("\n").filter(
+    (line) => line !== "" && !line.startsWith("Blocking waiting"),
+  );
+  assert.equal(output.code, 2, stderr.join("\n"));
+  assert.deepEqual(stderr, ["wasmerang: late and expected"]);
+});
