@@ -2,8 +2,9 @@
  * The `wasmerang` command: argument parsing and dispatch to tasks/, nothing else.
  * User mistakes print one line and exit non-zero; usage errors exit 2.
  */
-import { Command, CommanderError } from "commander";
-import { UserError } from "./lib/errors.ts";
+import { Command } from "commander";
+import { catchStrayFailures, reportFailure } from "./lib/cli_errors.ts";
+import { path, seconds, wholeNumber } from "./lib/cli_options.ts";
 import { build } from "./tasks/build.ts";
 import { route } from "./tasks/route.ts";
 import { check } from "./tasks/check.ts";
@@ -28,12 +29,14 @@ function program(): Command {
     .option(
       "--out <path>",
       "where to write the module",
+      path,
       "filter/build/wasmerang.wasm",
     )
     .option("--debug", "build without optimization, with debug info")
     .option(
       "--entry <path>",
       "the filter's entry file (default: the project's filter/assembly/index.ts)",
+      path,
     )
     .option("--embed", "also refresh the module embedded in the tool")
     .action(async (options) => await build(options));
@@ -56,7 +59,11 @@ function program(): Command {
       "destination address of each connection",
       "10.96.0.1:443",
     )
-    .option("--wasm <path>", "use this module instead of the embedded one")
+    .option(
+      "--wasm <path>",
+      "use this module instead of the embedded one",
+      path,
+    )
     .option("--json", "print one JSON array")
     .option("--verbose", "print the filter's log lines")
     .action(async (sources, options) => await route(sources, options));
@@ -95,16 +102,21 @@ function program(): Command {
     .option(
       "--dir <dir>",
       "the example folder (docker: envoy-docker, istio: istio-k8s)",
+      path,
     )
     .option(
       "--dry-run",
       "print the exact commands and files; run and write nothing",
     )
-    .option("--wasm <path>", "run this module instead of the embedded filter")
+    .option(
+      "--wasm <path>",
+      "run this module instead of the embedded filter",
+      path,
+    )
     .option(
       "--ready-timeout <seconds>",
       "docker: how long to wait for Envoy's /ready (default 90)",
-      Number,
+      seconds,
     )
     .option(
       "--namespace <ns>",
@@ -136,14 +148,17 @@ function program(): Command {
     .option(
       "--dir <dir>",
       "the example folder (docker: envoy-docker; istio: istio-k8s, for its namespace and cluster)",
+      path,
     )
     .option(
       "--count <n>",
       "local, envoy: connections per source (default 1); istio: from the client pods (default 8)",
+      wholeNumber(1, 1000),
     )
     .option(
       "--port <port>",
       "istio: 9000 (default), or 80 with the HTTP override",
+      wholeNumber(1, 65535),
     )
     .option("--namespace <ns>", "istio: the example's namespace")
     .option("--cluster-name <name>", "istio: the kind cluster")
@@ -165,7 +180,7 @@ function program(): Command {
   cli.command("down")
     .description("tear an example down, leaving nothing behind")
     .argument("<mode>", "local, docker, istio or envoy")
-    .option("--dir <dir>", "the example folder (docker: envoy-docker)")
+    .option("--dir <dir>", "the example folder (docker: envoy-docker)", path)
     .option("--dry-run", "print the exact commands; run nothing")
     .option("--cluster", "istio: delete the whole kind cluster")
     .option("--namespace <ns>", "istio: the example's namespace")
@@ -178,6 +193,7 @@ function program(): Command {
     .option(
       "--dir <dir>",
       "where to write (docker: envoy-docker, istio: istio-k8s)",
+      path,
     )
     .option("--force", "replace files that differ")
     .option(
@@ -188,7 +204,11 @@ function program(): Command {
       "--subnet <cidr>",
       "docker: the compose network's subnet (default 172.21.0.0/16)",
     )
-    .option("--wasm <path>", "ship this module instead of the embedded filter")
+    .option(
+      "--wasm <path>",
+      "ship this module instead of the embedded filter",
+      path,
+    )
     .option(
       "--namespace <ns>",
       "istio: namespace of every object (default default)",
@@ -237,28 +257,18 @@ function program(): Command {
 /** Runs the CLI with `args` and returns the process exit code. */
 export async function main(args: string[]): Promise<number> {
   try {
+    if (args.length === 0) {
+      program().outputHelp();
+      return 0;
+    }
     await program().parseAsync(args, { from: "user" });
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.exitCode === 0 || error.code === "commander.helpDisplayed") {
-        return 0;
-      }
-      const message = error.message.replace(/^error: /, "").replace(
-        /\s*\n\s*/g,
-        " ",
-      );
-      console.error(`wasmerang: ${message} (see 'wasmerang --help')`);
-      return 2;
-    }
-    if (error instanceof UserError) {
-      console.error(`wasmerang: ${error.message}`);
-      return error.exitCode;
-    }
-    throw error;
+    return reportFailure(error);
   }
 }
 
 if (import.meta.main) {
+  catchStrayFailures();
   Deno.exit(await main(Deno.args));
 }

@@ -68,7 +68,7 @@ Deno.test("route prints one line per source, and no override for an unparseable 
   assert.equal(code, 0);
   assert.deepEqual(stdout.trim().split("\n"), [
     "10.0.0.2  → egress1",
-    "not-an-ip → (no override)",
+    "not-an-ip → (no override: source is not an IP address)",
   ]);
 });
 

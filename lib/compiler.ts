@@ -18,6 +18,8 @@ export interface CompileResult {
   wasm?: Uint8Array<ArrayBuffer>;
   /** The compiler's own diagnostics (errors and warnings), as it printed them. */
   diagnostics: string;
+  /** Why the compiler stopped without diagnostics of its own (a missing entry, a crash). */
+  stopped?: string;
 }
 
 /**
@@ -34,7 +36,7 @@ export async function compileFilter(
   try {
     Deno.statSync(entry);
   } catch {
-    return { diagnostics: `no such entry file: ${entry}` };
+    return { diagnostics: "", stopped: `no such entry file: ${entry}` };
   }
   const args = [
     entry,
@@ -73,43 +75,16 @@ export async function compileFilter(
   const text = diagnostics.toString()
     .split(/\n(?=\S)/)
     .filter((entry) => !entry.startsWith("INFO"))
-    .join("\n").trim() + crashed;
+    .join("\n").trim();
   const wasm = outputs["filter.wasm"];
+  if (crashed) return { diagnostics: text, stopped: crashed };
   return failed || !wasm
     ? { diagnostics: text }
     : { wasm: new Uint8Array(wasm), diagnostics: text };
 }
 
-/** Exports Envoy needs from a network filter, each with the names that satisfy it. */
-export const REQUIRED_EXPORTS: Record<string, string[]> = {
-  "ABI version marker": [
-    "proxy_abi_version_0_1_0",
-    "proxy_abi_version_0_2_0",
-    "proxy_abi_version_0_2_1",
-  ],
-  "allocator": ["malloc", "proxy_on_memory_allocate"],
-  "context create": ["proxy_on_context_create"],
-  "vm start": ["proxy_on_vm_start"],
-  "configure": ["proxy_on_configure"],
-  "new connection": ["proxy_on_new_connection"],
-  "done": ["proxy_on_done"],
-  "delete": ["proxy_on_delete"],
-};
-
-/** The proxy-wasm ABI version a module declares, such as "0.2.0", if any. */
-export function abiVersion(module: WebAssembly.Module): string | undefined {
-  const marker = WebAssembly.Module.exports(module)
-    .map((entry) => entry.name.match(/^proxy_abi_version_(\d+)_(\d+)_(\d+)$/))
-    .find((match) => match !== null);
-  return marker ? marker.slice(1).join(".") : undefined;
-}
-
-/** Descriptions of the required exports a module lacks (empty when it has them all). */
-export function missingExports(module: WebAssembly.Module): string[] {
-  const names = new Set(
-    WebAssembly.Module.exports(module).map((entry) => entry.name),
-  );
-  return Object.entries(REQUIRED_EXPORTS)
-    .filter(([, accepted]) => !accepted.some((name) => names.has(name)))
-    .map(([what, accepted]) => `${what} (${accepted.join(" or ")})`);
-}
+export {
+  abiVersion,
+  missingExports,
+  REQUIRED_EXPORTS,
+} from "./module_check.ts";

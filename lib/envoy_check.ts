@@ -926,6 +926,7 @@ function lintBootstrap(
     }
     for (const { chain, at } of chains) {
       const filters = asArray(get(chain, "filters"));
+      lintSilentFilter(checker, filters, at);
       filters.forEach((filter, f) => {
         const typed = get(filter, "typed_config", "typedConfig");
         const type = urlName(typed);
@@ -956,6 +957,52 @@ function lintBootstrap(
           }
         }
       });
+    }
+  });
+}
+
+const WASM_NETWORK = "envoy.extensions.filters.network.wasm.v3.Wasm";
+const TCP_PROXY = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
+
+/**
+ * Warnings for a chain where the wasm filter would load and silently do
+ * nothing: tcp_proxy with weighted_clusters ignores the filter state, and a
+ * root_id other than the filter's leaves its root context uncreated.
+ */
+function lintSilentFilter(
+  checker: Checker,
+  filters: unknown[],
+  at: Segment[],
+): void {
+  const typed = (filter: unknown) => get(filter, "typed_config", "typedConfig");
+  const wasm = filters.findIndex((filter) =>
+    urlName(typed(filter)) === WASM_NETWORK
+  );
+  if (wasm < 0) return;
+  const config = get(typed(filters[wasm]), "config");
+  const rootId = get(config, "root_id", "rootId") ?? "";
+  if (rootId !== ROOT_ID) {
+    checker.warn(
+      [...at, "filters", wasm, "typed_config", "config", "root_id"],
+      `root_id is ${
+        JSON.stringify(rootId)
+      }, not "${ROOT_ID}", the root id the wasmerang filter registers: ` +
+        "with it the wasmerang filter does nothing (fine for another filter)",
+    );
+  }
+  filters.forEach((filter, f) => {
+    if (urlName(typed(filter)) !== TCP_PROXY) return;
+    const weighted = get(
+      typed(filter),
+      "weighted_clusters",
+      "weightedClusters",
+    );
+    if (weighted !== undefined) {
+      checker.warn(
+        [...at, "filters", f, "typed_config", "weighted_clusters"],
+        "tcp_proxy with weighted_clusters ignores the filter state envoy.tcp_proxy.cluster: " +
+          "the wasm filter's choice has no effect (use cluster)",
+      );
     }
   });
 }

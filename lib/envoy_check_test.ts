@@ -317,3 +317,29 @@ Deno.test("formatPath and renderIssues", () => {
     "envoy.yaml:3:5: error: a.b: bad",
   );
 });
+
+Deno.test("check warns when the filter would load and silently do nothing", () => {
+  const base = envoyYaml();
+  assert.deepEqual(checkEnvoyBootstrap(base), []);
+  const otherRoot = checkEnvoyBootstrap(
+    base.replace("root_id: wasmerang", "root_id: mine"),
+  );
+  assert.deepEqual(errors(otherRoot), []);
+  assert.deepEqual(
+    otherRoot.map((issue) => [issue.path, issue.severity]),
+    [[`${WASM_FILTER}.config.root_id`, "warning"]],
+  );
+  assert.match(otherRoot[0].message, /root_id is "mine", not "wasmerang"/);
+  const weighted = checkEnvoyBootstrap(base.replace(
+    /( +)cluster: egress1\n/,
+    (_, indent) =>
+      `${indent}weighted_clusters:\n${indent}  clusters:\n` +
+      `${indent}  - { name: egress1, weight: 1 }\n${indent}  - { name: egress2, weight: 1 }\n`,
+  ));
+  assert.deepEqual(errors(weighted), []);
+  assert.deepEqual(
+    weighted.map((issue) => issue.path),
+    [`${TCP_PROXY}.weighted_clusters`],
+  );
+  assert.match(weighted[0].message, /ignores the filter state/);
+});

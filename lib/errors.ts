@@ -13,3 +13,23 @@ export class UserError extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/** A usage mistake (a value that does not parse, flags that clash): exit 2, before anything starts. */
+export class UsageError extends UserError {
+  /** A one-line `message` naming the option and the form it takes. */
+  constructor(message: string) {
+    super(message, 2);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * The reason in a file-system error, without Deno's operation and path:
+ * `Is a directory (os error 21): readfile '/tmp'` becomes `is a directory`.
+ */
+export function fileErrorReason(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "no such file";
+  const message = error instanceof Error ? error.message : String(error);
+  const reason = /^(.+?) \(os error \d+\)/.exec(message)?.[1] ?? message;
+  return reason.charAt(0).toLowerCase() + reason.slice(1);
+}

@@ -3,7 +3,7 @@
  * instead. The embedded bytes come from `wasmerang build --embed`; a test keeps
  * them identical to what filter/ builds to today.
  */
-import { UserError } from "./errors.ts";
+import { fileErrorReason, UserError } from "./errors.ts";
 import { FILTER_WASM_BASE64 } from "./filter_wasm.generated.ts";
 
 let embedded: Uint8Array<ArrayBuffer> | undefined;
@@ -34,11 +34,11 @@ export async function loadFilter(
   try {
     bytes = await Deno.readFile(path);
   } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : (error as Error).message;
+    const fix = error instanceof Deno.errors.NotFound
+      ? `build one with 'wasmerang build --out ${path}'`
+      : "give the path of a .wasm file you can read";
     throw new UserError(
-      `cannot read ${path}: ${reason} (build one with 'wasmerang build --out ${path}')`,
+      `cannot read ${path}: ${fileErrorReason(error)} (${fix})`,
     );
   }
   if (!WebAssembly.validate(bytes)) {

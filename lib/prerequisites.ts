@@ -227,10 +227,14 @@ export function missingFor(
 }
 
 /**
- * Stops with a one-line {@link UserError} (exit 1) naming the first missing
- * tool `mode` needs and its install hint. Call it before writing anything.
+ * Stops with a one-line {@link UserError} (exit 1, or `exitCode`) naming the
+ * first missing tool `mode` needs and its install hint. Call it before
+ * writing anything.
  */
-export async function requirePrerequisites(mode: ToolMode): Promise<void> {
+export async function requirePrerequisites(
+  mode: ToolMode,
+  exitCode = 1,
+): Promise<void> {
   const missing = missingFor(mode, await checkTools(MODE_NEEDS[mode]));
   if (missing.length === 0) return;
   const [first, ...rest] = missing;
@@ -240,6 +244,7 @@ export async function requirePrerequisites(mode: ToolMode): Promise<void> {
   throw new UserError(
     `${mode} mode needs ${first.name}, which is missing (${first.problem}): ${first.hint}${also}; ` +
       `see 'wasmerang doctor ${mode}'`,
+    exitCode,
   );
 }
 
@@ -255,14 +260,18 @@ export function renderDoctor(statuses: ToolStatus[], mode?: ToolMode): string {
       : "missing",
     status.neededBy.join(", "),
   ]);
-  const lines = [table(["", "tool", "version", "needed by"], rows)];
+  const lines = rows.length > 0
+    ? [table(["", "tool", "version", "needed by"], rows)]
+    : [];
   const missing = statuses.filter((status) => !status.found);
   for (const status of missing) {
     lines.push(`✗ ${status.name}: ${status.problem}\n  → ${status.hint}`);
   }
-  lines.push(
-    "local mode needs nothing else: `wasmerang up local` runs the filter in the built-in host.",
-  );
+  if (mode === undefined || mode === "local") {
+    lines.push(
+      "local mode needs nothing else: `wasmerang up local` runs the filter in the built-in host.",
+    );
+  }
   if (mode && mode !== "local") {
     const lacking = missingFor(mode, statuses);
     lines.push(

@@ -38,6 +38,23 @@ export const DEFAULT_CONFIG: Readonly<FilterConfig> = Object.freeze({
 
 const CONFIG_KEYS = ["mode", "clusters", "namespace", "domain", "port"];
 
+/** Longest configuration the filter accepts, in characters (larger ones are refused unread). */
+export const MAX_CONFIG_LENGTH = 65536;
+
+/** Deepest nesting of arrays and objects, the configuration object included, the filter reads. */
+export const MAX_CONFIG_DEPTH = 32;
+
+/** How many arrays and objects are nested in `value` (0 for a string, number, …), counted up to `limit`. */
+function nesting(value: unknown, limit = MAX_CONFIG_DEPTH): number {
+  if (typeof value !== "object" || value === null) return 0;
+  if (limit <= 1) return 1;
+  let deepest = 0;
+  for (const child of Object.values(value)) {
+    deepest = Math.max(deepest, nesting(child, limit - 1));
+  }
+  return 1 + deepest;
+}
+
 /**
  * Parses the plugin configuration exactly as the filter does: empty,
  * `standalone`, `istio` (bare or as a JSON string), or a JSON object with any of
@@ -51,6 +68,11 @@ const CONFIG_KEYS = ["mode", "clusters", "namespace", "domain", "port"];
  * ```
  */
 export function parseFilterConfig(text: string): FilterConfig {
+  if (text.length > MAX_CONFIG_LENGTH) {
+    throw new Error(
+      `invalid configuration: longer than ${MAX_CONFIG_LENGTH} characters`,
+    );
+  }
   const trimmed = text.trim();
   if (
     trimmed === "" || trimmed === "standalone" || trimmed === '"standalone"'
@@ -84,6 +106,11 @@ export function parseFilterConfig(text: string): FilterConfig {
     const value = object[key];
     if (!CONFIG_KEYS.includes(key)) {
       throw new Error(`invalid configuration: unknown key "${key}"`);
+    }
+    if (1 + nesting(value) > MAX_CONFIG_DEPTH) {
+      throw new Error(
+        `invalid configuration: nested deeper than ${MAX_CONFIG_DEPTH} levels`,
+      );
     }
     if (key === "mode") {
       if (value !== "standalone" && value !== "istio") {

@@ -1,10 +1,19 @@
 /** `wasmerang build`: compile filter/ to a proxy-wasm module and describe it. */
 import { writeFileAtomically } from "../lib/atomic_write.ts";
-import { UserError } from "../lib/errors.ts";
-import { abiVersion, compileFilter, missingExports } from "../lib/compiler.ts";
+import { fileErrorReason, UsageError, UserError } from "../lib/errors.ts";
+import { compileFilter, type CompileResult } from "../lib/compiler.ts";
+import { step } from "../lib/ui.ts";
+import { abiVersion, missingExports } from "../lib/module_check.ts";
 import { ROOT_ID } from "../lib/routing.ts";
 import { ProxyWasmVm, WasmLoadError } from "../host/mod.ts";
 import { writeEmbeddedFilter } from "../lib/filter_embed.ts";
+
+/** A compilation that produced no module; carries what the compiler said. */
+class NotCompiled extends Error {
+  constructor(readonly result: CompileResult) {
+    super("the filter did not compile");
+  }
+}
 
 /** Options of `wasmerang build`. */
 export interface BuildOptions {
@@ -16,14 +25,38 @@ export interface BuildOptions {
 
 /** Compiles, checks and writes the filter, then prints its path, size, sha256, ABI and root id. */
 export async function build(options: BuildOptions): Promise<void> {
-  const result = await compileFilter({
-    debug: options.debug,
-    entry: options.entry,
+  if (options.entry !== undefined && !options.entry.endsWith(".ts")) {
+    throw new UsageError(
+      `--entry ${options.entry}: an AssemblyScript entry file ends in .ts, e.g. filter/assembly/index.ts`,
+    );
+  }
+  const source = options.entry ?? "filter/assembly/index.ts";
+  const result = await step(
+    `Compiling ${source} (AssemblyScript, ${
+      options.debug ? "debug" : "optimized"
+    })`,
+    async () => {
+      const compiled = await compileFilter({
+        debug: options.debug,
+        entry: options.entry,
+      });
+      if (!compiled.wasm) throw new NotCompiled(compiled);
+      return compiled;
+    },
+  ).catch((error) => {
+    if (!(error instanceof NotCompiled)) throw error;
+    return error.result;
   });
   if (!result.wasm) {
-    console.error(result.diagnostics);
+    if (result.diagnostics) console.error(result.diagnostics);
+    if (result.stopped) {
+      throw new UserError(
+        `the filter did not compile: ${result.stopped}`,
+      );
+    }
+    const errors = result.diagnostics.match(/^ERROR /gm)?.length ?? 0;
     throw new UserError(
-      "the filter did not compile: fix the errors above and run 'wasmerang build' again",
+      `the filter did not compile: ${errors} error(s) in ${source} and what it imports, shown above`,
     );
   }
   const module = new WebAssembly.Module(result.wasm);
@@ -80,6 +113,10 @@ async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
   try {
     await writeFileAtomically(path, bytes);
   } catch (error) {
-    throw new UserError(`cannot write ${path}: ${(error as Error).message}`);
+    throw new UserError(
+      `cannot write ${path}: ${
+        fileErrorReason(error)
+      } (choose an --out in a folder you can write)`,
+    );
   }
 }

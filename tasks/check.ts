@@ -18,7 +18,7 @@ import {
 import { type EnvoyVerdict, validateWithEnvoy } from "../lib/envoy_validate.ts";
 import { findEnvoy } from "../lib/envoy_binary.ts";
 import { sidecarBootstrap, sidecarWasmFilters } from "../lib/istio/sidecar.ts";
-import { UserError } from "../lib/errors.ts";
+import { fileErrorReason, UserError } from "../lib/errors.ts";
 import {
   type ManifestIssue,
   validateKindConfig,
@@ -176,10 +176,7 @@ export async function check(
     try {
       text = await Deno.readTextFile(file);
     } catch (error) {
-      const reason = error instanceof Deno.errors.NotFound
-        ? "no such file"
-        : (error as Error).message;
-      throw new UserError(`cannot read ${file}: ${reason}`, 2);
+      throw new UserError(`cannot read ${file}: ${fileErrorReason(error)}`, 2);
     }
     const report = checkFileText(file, text);
     if (envoy) {

@@ -24,7 +24,10 @@ export async function doctor(
   options: DoctorOptions = {},
 ): Promise<void> {
   const mode = modeText === undefined ? undefined : parseMode(modeText);
-  const statuses: ToolStatus[] = await checkTools(TOOLS);
+  // With a mode, only what that mode needs is checked and listed.
+  const statuses: ToolStatus[] = await checkTools(
+    mode === undefined ? TOOLS : MODE_NEEDS[mode],
+  );
   if (options.json) {
     console.log(
       JSON.stringify({ mode: mode ?? null, tools: statuses }, null, 2),

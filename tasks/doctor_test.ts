@@ -13,10 +13,8 @@ Deno.test("doctor docker with a PATH that lacks docker: exit 1, each missing too
     run.stdout,
     /✗ docker compose: docker not found on PATH\n {2}→ install the Compose v2 plugin/,
   );
-  assert.match(
-    run.stdout,
-    /✗ kind: kind not found on PATH\n {2}→ go install sigs.k8s.io\/kind@v0.32.0/,
-  );
+  // Only what docker mode needs is listed.
+  assert.doesNotMatch(run.stdout, /kind|kubectl|istioctl|local mode/);
   assert.match(
     run.stdout,
     /✗ docker mode cannot run: missing docker, docker compose, docker engine\./,
@@ -47,7 +45,6 @@ Deno.test("doctor istio with every tool present: versions, exit 0; JSON form", a
     ) => [tool.name, tool.found, tool.version]),
     [
       ["docker", true, "27.3.1"],
-      ["docker compose", true, "2.29.7"],
       ["docker engine", true, "27.3.1"],
       ["kind", true, "0.32.0"],
       ["kubectl", true, "1.36.1"],
@@ -78,4 +75,13 @@ Deno.test("doctor rejects an unknown mode as a usage error", async () => {
   const run = await runCli(["doctor", "kubernetes"]);
   assert.equal(run.code, 2);
   assert.match(run.stderr, /unknown mode "kubernetes"/);
+});
+
+Deno.test("doctor local lists no tools: local mode needs none", async () => {
+  const empty = await Deno.makeTempDir();
+  const run = await runCli(["doctor", "local"], { path: empty });
+  assert.equal(run.code, 0, run.stderr);
+  assert.doesNotMatch(run.stdout, /docker|kind|kubectl|istioctl/);
+  assert.match(run.stdout, /local mode needs nothing else/);
+  await Deno.remove(empty);
 });

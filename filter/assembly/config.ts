@@ -28,8 +28,18 @@ export class RouteConfig {
   }
 }
 
+/** Longest configuration accepted, in characters: anything larger is refused, not parsed. */
+const MAX_CONFIG_LENGTH: i32 = 65536;
+/** Deepest nesting of arrays and objects the reader follows (a valid configuration needs 2). */
+const MAX_DEPTH: i32 = 32;
+
 export function parseConfig(raw: string): RouteConfig {
   const config = new RouteConfig();
+  if (raw.length > MAX_CONFIG_LENGTH) {
+    config.error = "invalid configuration: longer than " +
+      MAX_CONFIG_LENGTH.toString() + " characters";
+    return config;
+  }
   const text = raw.trim();
   if (text == "" || text == "standalone" || text == '"standalone"') {
     return config;
@@ -53,12 +63,24 @@ class JsonReader {
   text: string;
   at: i32 = 0;
   failed: bool = false;
+  /** Arrays and objects open around the reader's position (the config object is 1). */
+  depth: i32 = 1;
+  tooDeep: bool = false;
 
   constructor(text: string) {
     this.text = text;
   }
 
   readConfigObject(config: RouteConfig): string {
+    const problem = this.readObjectFields(config);
+    if (this.tooDeep) {
+      return "invalid configuration: nested deeper than " +
+        MAX_DEPTH.toString() + " levels";
+    }
+    return problem;
+  }
+
+  readObjectFields(config: RouteConfig): string {
     const notJson = "invalid configuration: not valid JSON";
     if (!this.take(0x7b)) return notJson; // {
     if (this.take(0x7d)) return this.atEnd() ? "" : notJson; // }
@@ -183,6 +205,7 @@ class JsonReader {
     this.at++;
     const names = new Array<string>(0);
     if (this.take(0x5d)) return names;
+    this.depth++;
     let allStrings = true;
     do {
       if (this.peek() == 0x22) names.push(this.readString());
@@ -192,6 +215,7 @@ class JsonReader {
       }
       if (this.failed) return null;
     } while (this.take(0x2c));
+    this.depth--;
     if (!this.take(0x5d)) this.failed = true;
     if (!allStrings) return null;
     return names;
@@ -217,27 +241,20 @@ class JsonReader {
     return <i32> value;
   }
 
-  /** Skips one JSON value of any kind, marking the reader failed on malformed input. */
+  /** Skips one JSON value of any kind, marking the reader failed on malformed or too deep input. */
   skipValue(): void {
     const c = this.peek();
     if (c == 0x22) {
       this.readString();
     } else if (c == 0x5b || c == 0x7b) {
-      const close = c == 0x5b ? 0x5d : 0x7d;
-      this.at++;
-      if (this.take(close)) return;
-      do {
-        if (c == 0x7b) {
-          this.readString();
-          if (this.failed || !this.take(0x3a)) {
-            this.failed = true;
-            return;
-          }
-        }
-        this.skipValue();
-        if (this.failed) return;
-      } while (this.take(0x2c));
-      if (!this.take(close)) this.failed = true;
+      if (this.depth >= MAX_DEPTH) {
+        this.tooDeep = true;
+        this.failed = true;
+        return;
+      }
+      this.depth++;
+      this.skipContainer(c);
+      this.depth--;
     } else {
       // A number or a literal: a run of the characters they are made of.
       const start = this.at;
@@ -254,5 +271,24 @@ class JsonReader {
       const numeric = word.length > 0 && !isNaN(parseFloat(word));
       if (!literal && !numeric) this.failed = true;
     }
+  }
+
+  /** Skips an array or object whose opening character `c` is next. */
+  skipContainer(c: i32): void {
+    const close = c == 0x5b ? 0x5d : 0x7d;
+    this.at++;
+    if (this.take(close)) return;
+    do {
+      if (c == 0x7b) {
+        this.readString();
+        if (this.failed || !this.take(0x3a)) {
+          this.failed = true;
+          return;
+        }
+      }
+      this.skipValue();
+      if (this.failed) return;
+    } while (this.take(0x2c));
+    if (!this.take(close)) this.failed = true;
   }
 }

@@ -125,7 +125,11 @@ Deno.test("bad input to up and probe local: one line, no stack trace, non-zero e
         2,
         /--from 10\.0\.0\.1: the local probe binds loopback sources only/,
       ],
-      [["probe", "local", "--count", "zero"], 2, /--count zero/],
+      [
+        ["probe", "local", "--count", "zero"],
+        2,
+        /--count "zero": not a whole number/,
+      ],
       [
         ["up", "local", "--wasm", "/nonexistent.wasm", ...FREE],
         1,

@@ -8,6 +8,7 @@
  */
 import { resolve } from "node:path";
 import { UserError } from "../../lib/errors.ts";
+import { RotatingLog } from "./rotating_log.ts";
 import { LineWriter } from "./line_writer.ts";
 import {
   type DetachedMode,
@@ -60,7 +61,7 @@ export async function runDetachedChild(
   mode: DetachedMode,
   start: (write: (line: string) => void) => Promise<DetachedExample>,
 ): Promise<void> {
-  const log = await Deno.open(logFile(mode), { create: true, append: true });
+  const log = new RotatingLog(logFile(mode));
   const lines = new LineWriter(log);
   const write = (line: string) => lines.write(line);
   // Lines that must be on disk before anyone reads the log.

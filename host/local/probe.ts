@@ -198,6 +198,19 @@ export async function probeLocalCommand(
     options.to ?? state?.listen ?? LOCAL_DEFAULTS.listen,
     "--to",
   );
+  // 0.0.0.0 is what a proxy listening on every address records; it is reached locally.
+  const local = target.host === "0.0.0.0" ||
+    (isLoopback(target.host) && target.host !== "::1");
+  if (!local) {
+    throw new UserError(
+      `--to ${
+        formatHostPort(target.host, target.port)
+      } is not on IPv4 loopback: ` +
+        "the local probe connects from 127.0.0.0/8 sources, so it reaches a proxy on 127.x.y.z only " +
+        "(probe docker or probe istio reach the other examples)",
+      2,
+    );
+  }
   const count = options.count === undefined ? 1 : Number(options.count);
   if (!Number.isInteger(count) || count < 1 || count > 1000) {
     throw new UserError(

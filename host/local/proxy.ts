@@ -147,6 +147,15 @@ class Proxy implements LocalProxy {
       down.destroy();
       return;
     }
+    if (!down.remoteAddress || down.remotePort === undefined) {
+      // Reset before its peer address could be read: routing it would mean a made-up source.
+      down.destroy();
+      this.#note(
+        "warn",
+        "a connection was reset before its peer address could be read: dropped, not routed",
+      );
+      return;
+    }
     this.#sockets.add(down);
     down.on("close", () => this.#sockets.delete(down));
     const connection = new ProxiedConnection(

@@ -7,10 +7,12 @@
  */
 import { LineWriter } from "./line_writer.ts";
 import { resolve } from "node:path";
-import { UserError } from "../../lib/errors.ts";
+import { UsageError, UserError } from "../../lib/errors.ts";
+import { isIP } from "node:net";
 import { loadFilter } from "../../lib/filter_module.ts";
+import { loadShippableFilter } from "../../lib/module_check.ts";
 import { hint } from "../../lib/ui.ts";
-import { formatHostPort, parseHostPort } from "./address.ts";
+import { formatHostPort, type HostPort, parseHostPort } from "./address.ts";
 import {
   LOCAL_DEFAULTS,
   localConfig,
@@ -49,6 +51,17 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
     options.egress2 ?? LOCAL_DEFAULTS.egress2,
     "--egress2",
   );
+  requireDistinctPorts({
+    "--listen": listen,
+    "--egress1": egress1,
+    "--egress2": egress2,
+  });
+  if (isIP(listen.host) === 6) {
+    throw new UsageError(
+      `--listen ${options.listen}: the probe connects from IPv4 loopback sources (127.0.0.0/8), ` +
+        "so the proxy must listen on IPv4, e.g. 127.0.0.1:10000",
+    );
+  }
   const config = options.config ?? LOCAL_DEFAULTS.config;
   localConfig(config);
   const running = readState();
@@ -62,7 +75,7 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
   if (options.detach) return await detach(options);
   if (isDetachedChild()) return await runDetachedLocal(options);
 
-  const wasm = await loadFilter(options.wasm);
+  const wasm = await loadShippableFilter(options.wasm, config);
   const out = new LineWriter(Deno.stdout);
   const plane = await startLocalPlane({
     listen,
@@ -75,12 +88,47 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
   });
   console.error(describe(plane));
   hint(
-    "Probe it from another terminal: wasmerang probe local   ·   stop: Ctrl-C",
+    `Probe it from another terminal: ${
+      probeCommand(plane, config)
+    }   ·   stop: Ctrl-C`,
   );
   await untilSignal();
   await plane.close();
   out.flush();
   console.error("stopped");
+}
+
+/** Refuses two flags that name the same port on overlapping addresses (0 asks for any free port). */
+function requireDistinctPorts(addresses: Record<string, HostPort>): void {
+  const wildcard = (host: string) => host === "0.0.0.0" || host === "::";
+  const entries = Object.entries(addresses);
+  for (const [i, [flag, address]] of entries.entries()) {
+    for (const [other, earlier] of entries.slice(0, i)) {
+      const overlap = address.host === earlier.host || wildcard(address.host) ||
+        wildcard(earlier.host);
+      if (address.port !== 0 && address.port === earlier.port && overlap) {
+        throw new UsageError(
+          `${other} and ${flag} both name ${
+            formatHostPort(address.host, address.port)
+          }: give each its own port`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The probe command for a foreground example: it records no state, so the
+ * probe is told where the proxy listens and which configuration it runs.
+ */
+export function probeCommand(plane: LocalPlane, config: string): string {
+  const parts = ["wasmerang probe local"];
+  const listen = formatHostPort(plane.listen.host, plane.listen.port);
+  if (listen !== LOCAL_DEFAULTS.listen) parts.push(`--to ${listen}`);
+  if (config !== LOCAL_DEFAULTS.config) {
+    parts.push(`--config '${config.replaceAll("'", `'\\''`)}'`);
+  }
+  return parts.join(" ");
 }
 
 /** One line per part: where the proxy and each egress listen. */
@@ -136,7 +184,11 @@ async function detach(options: LocalUpOptions): Promise<void> {
     if (options[flag] !== undefined) args.push(`--${flag}`, options[flag]!);
   }
   if (options.wasm !== undefined) args.push("--wasm", resolve(options.wasm));
-  await loadFilter(options.wasm); // a bad --wasm is reported here, not in the background
+  // A bad --wasm is reported here, not in the background.
+  await loadShippableFilter(
+    options.wasm,
+    options.config ?? LOCAL_DEFAULTS.config,
+  );
   const state = await detachSelf("local", args);
   console.log(`local example running in the background (pid ${state.pid})`);
   console.log(`proxy   ${state.listen}`);

@@ -145,7 +145,8 @@ export async function probeDocker(
   const dir = options.dir ?? DEFAULT_DIR;
   const example = await readDockerExample(dir);
   const sources = parseSources(options.from, example.network);
-  await requirePrerequisites("docker");
+  // Without Docker nothing can be running: the same exit 2 as "Envoy is not ready".
+  await requirePrerequisites("docker", 2);
   const ready = await envoyReady(3000);
   if (!ready) {
     throw new UserError(

@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import { checkEnvoyBootstrap } from "../envoy_check.ts";
 import { UserError } from "../errors.ts";
-import { loadFilter } from "../filter_module.ts";
+import { loadShippableFilter } from "../module_check.ts";
 import {
   renderWritten,
   type ScaffoldFile,
@@ -19,7 +19,13 @@ import {
   DEFAULT_SUBNET,
   dockerNetwork,
 } from "./network.ts";
-import { composeYaml, envoyYaml, readme, WASM_FILE } from "./templates.ts";
+import {
+  composeYaml,
+  DOCKER_CONFIGURATION,
+  envoyYaml,
+  readme,
+  WASM_FILE,
+} from "./templates.ts";
 
 /** Options of the Docker scaffold. */
 export interface DockerScaffoldOptions {
@@ -96,7 +102,7 @@ export async function scaffoldDocker(
 ): Promise<void> {
   const dir = options.dir ?? DEFAULT_DIR;
   const files = dockerScaffoldFiles({
-    wasm: await loadFilter(options.wasm),
+    wasm: await loadShippableFilter(options.wasm, DOCKER_CONFIGURATION),
     envoyImage: options.envoyImage,
     subnet: options.subnet,
   });

@@ -16,6 +16,9 @@ import {
   NETWORK_NAME,
 } from "./network.ts";
 
+/** The plugin configuration envoy.yaml gives the filter. */
+export const DOCKER_CONFIGURATION = "standalone";
+
 /** The access log line, the same fields the local mode prints. */
 export { ENVOY_ACCESS_LOG_FORMAT } from "../envoy_bootstrap.ts";
 
@@ -91,7 +94,7 @@ export function envoyYaml(): string {
     checkCommand: "wasmerang check envoy.yaml",
     admin: { address: "0.0.0.0", port: ADMIN_PORT },
     listener: { address: "0.0.0.0", port: LISTENER_PORT },
-    configuration: "standalone",
+    configuration: DOCKER_CONFIGURATION,
     wasmFilename: WASM_IN_CONTAINER,
     clusters: ["egress1", "egress2"].map((name) => ({
       name,

@@ -8,13 +8,14 @@ import * as path from "node:path";
 import { lastLines, Plan, runCommand } from "../commands.ts";
 import { checkEnvoyBootstrap, renderIssues } from "../envoy_check.ts";
 import { UserError } from "../errors.ts";
-import { loadFilter } from "../filter_module.ts";
+import { loadShippableFilter } from "../module_check.ts";
 import { requirePrerequisites } from "../prerequisites.ts";
 import { planScaffold, writeScaffold } from "../scaffold_files.ts";
 import { hint } from "../ui.ts";
 import { composeCommand, envoyReady, READY_URL } from "./compose.ts";
 import { ADMIN_PORT, DEFAULT_DIR, LISTENER_PORT } from "./network.ts";
 import { dockerScaffoldFiles } from "./scaffold.ts";
+import { DOCKER_CONFIGURATION } from "./templates.ts";
 
 /** Options of `wasmerang up docker`. */
 export interface DockerUpOptions {
@@ -47,7 +48,7 @@ export async function waitForReady(
 export async function dockerUpPlan(options: DockerUpOptions): Promise<Plan> {
   const dir = options.dir ?? DEFAULT_DIR;
   const compose = composeCommand(dir);
-  const wasm = await loadFilter(options.wasm);
+  const wasm = await loadShippableFilter(options.wasm, DOCKER_CONFIGURATION);
   const files = dockerScaffoldFiles({ wasm });
   const planned = await planScaffold(dir, files);
   const missing = planned.filter((file) => file.status === "created");

@@ -8,7 +8,7 @@
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { requireEnvoy } from "../envoy_binary.ts";
-import { loadFilter } from "../filter_module.ts";
+import { loadShippableFilter } from "../module_check.ts";
 import { parseFilterConfig } from "../routing.ts";
 import type { ProbeReport } from "../probe_report.ts";
 import { hint } from "../ui.ts";
@@ -77,7 +77,10 @@ async function start(
       parseHostPort(options.egress2 ?? ENVOY_DEFAULTS.egress2, "--egress2"),
     ],
     config: options.config ?? ENVOY_DEFAULTS.config,
-    wasm: await loadFilter(options.wasm),
+    wasm: await loadShippableFilter(
+      options.wasm,
+      options.config ?? ENVOY_DEFAULTS.config,
+    ),
     dir: envoyDir(),
     onLog: (line) => show(line) && write(line),
     onAccess: write,
@@ -135,7 +138,10 @@ export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
   }
   if (options.detach) {
     await requireEnvoy(options.envoy); // reported here, not in the background
-    await loadFilter(options.wasm);
+    await loadShippableFilter(
+      options.wasm,
+      options.config ?? ENVOY_DEFAULTS.config,
+    );
     const args: string[] = [];
     for (
       const flag of ["listen", "admin", "egress1", "egress2", "config"] as const

@@ -79,7 +79,7 @@ Deno.test("the CLI wires scaffold istio and up istio --dry-run with their option
 
     const bad = await cli("probe", "istio", "--dir", dir, "--port", "http");
     assert.equal(bad.code, 2);
-    assert.match(bad.output, /invalid --port "http"/);
+    assert.match(bad.output, /--port "http": not a whole number/);
   } finally {
     await Deno.remove(join(dir, ".."), { recursive: true });
   }

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { parse } from "yaml";
 import { UserError } from "../errors.ts";
-import { loadFilter } from "../filter_module.ts";
+import { loadShippableFilter } from "../module_check.ts";
 import {
   checkTools,
   missingFor,
@@ -28,6 +28,7 @@ import {
 import {
   checkSettings,
   DEFAULT_SETTINGS,
+  filterConfiguration,
   HTTP_PORT,
   type IstioApi,
   type IstioSettings,
@@ -104,7 +105,11 @@ async function writeIstioScaffold(
 ): Promise<void> {
   const dir = options.dir ?? DEFAULT_ISTIO_DIR;
   const settings = settingsFrom(options);
-  const files = renderIstioFiles(settings, await loadFilter(options.wasm));
+  const wasm = await loadShippableFilter(
+    options.wasm,
+    filterConfiguration(settings),
+  );
+  const files = renderIstioFiles(settings, wasm);
   const errors = validateIstioFiles(files).filter((issue) =>
     issue.severity === "error"
   );
@@ -146,7 +151,11 @@ async function writeIstioScaffold(
 }
 
 /** Like `requirePrerequisites`, for the few tools one command needs. */
-async function requireTools(names: ToolName[], command: string): Promise<void> {
+async function requireTools(
+  names: ToolName[],
+  command: string,
+  exitCode = 1,
+): Promise<void> {
   const missing = (await checkTools(names)).filter((status) => !status.found);
   if (missing.length === 0) return;
   throw new UserError(
@@ -155,6 +164,7 @@ async function requireTools(names: ToolName[], command: string): Promise<void> {
     }, missing: ` +
       missing.map((status) => `${status.name}: ${status.hint}`).join("; ") +
       "; see 'wasmerang doctor istio'",
+    exitCode,
   );
 }
 
@@ -263,6 +273,8 @@ export async function upIstio(options: IstioUpOptions = {}): Promise<void> {
     );
   }
   settings ??= settingsFrom(options);
+  // A module that would not run is refused before the plan, in a dry run too.
+  await loadShippableFilter(options.wasm, filterConfiguration(settings));
   if (options.dryRun) {
     const missing = missingFor("istio", await checkTools(MODE_NEEDS.istio));
     const state = missing.length === 0
@@ -359,7 +371,8 @@ export async function probeIstioReport(
       `note: port ${HTTP_PORT} reaches the filter only with --http-override (scaffold istio --http-override)`,
     );
   }
-  await requireTools(["kubectl"], "probe istio");
+  // Without kubectl nothing can be reached: exit 2, as probe docker without Docker.
+  await requireTools(["kubectl"], "probe istio", 2);
   return await probeIstio(settings, { count, port });
 }
 
