@@ -1,17 +1,14 @@
 /**
  * The `wasmerang` command: argument parsing and dispatch to tasks/, nothing else.
  * User mistakes print one line and exit non-zero; usage errors exit 2.
+ *
+ * Each command loads its task module only when it runs (`import()` in its
+ * action), so that `route` or `--help` do not pay for the compiler, the
+ * Kubernetes models or the Envoy checker. The specifiers stay string literals:
+ * `deno compile` includes statically analyzable dynamic imports.
  */
 import { Command, CommanderError } from "commander";
 import { UserError } from "./lib/errors.ts";
-import { build } from "./tasks/build.ts";
-import { route } from "./tasks/route.ts";
-import { check } from "./tasks/check.ts";
-import { doctor } from "./tasks/doctor.ts";
-import { down } from "./tasks/down.ts";
-import { probe } from "./tasks/probe.ts";
-import { scaffold } from "./tasks/scaffold.ts";
-import { up } from "./tasks/up.ts";
 
 function program(): Command {
   const cli = new Command("wasmerang")
@@ -36,7 +33,10 @@ function program(): Command {
       "the filter's entry file (default: the project's filter/assembly/index.ts)",
     )
     .option("--embed", "also refresh the module embedded in the tool")
-    .action(async (options) => await build(options));
+    .action(async (options) => {
+      const { build } = await import("./tasks/build.ts");
+      await build(options);
+    });
 
   cli.command("route")
     .description(
@@ -59,7 +59,10 @@ function program(): Command {
     .option("--wasm <path>", "use this module instead of the embedded one")
     .option("--json", "print one JSON array")
     .option("--verbose", "print the filter's log lines")
-    .action(async (sources, options) => await route(sources, options));
+    .action(async (sources, options) => {
+      const { route } = await import("./tasks/route.ts");
+      await route(sources, options);
+    });
 
   cli.command("up")
     .description("launch a working example around the filter")
@@ -110,7 +113,10 @@ function program(): Command {
       "--http-override",
       "istio: also route port 80 through tcp_proxy when up writes the folder",
     )
-    .action(async (mode, options) => await up(mode, options));
+    .action(async (mode, options) => {
+      const { up } = await import("./tasks/up.ts");
+      await up(mode, options);
+    });
 
   cli.command("probe")
     .description(
@@ -144,7 +150,10 @@ function program(): Command {
       "local: the configuration to expect (default: the running example's)",
     )
     .option("--json", "print the report as JSON")
-    .action(async (mode, options) => await probe(mode, options));
+    .action(async (mode, options) => {
+      const { probe } = await import("./tasks/probe.ts");
+      await probe(mode, options);
+    });
 
   cli.command("down")
     .description("tear an example down, leaving nothing behind")
@@ -154,7 +163,10 @@ function program(): Command {
     .option("--cluster", "istio: delete the whole kind cluster")
     .option("--namespace <ns>", "istio: the example's namespace")
     .option("--cluster-name <name>", "istio: the kind cluster")
-    .action(async (mode, options) => await down(mode, options));
+    .action(async (mode, options) => {
+      const { down } = await import("./tasks/down.ts");
+      await down(mode, options);
+    });
 
   cli.command("scaffold")
     .description("write the example files `up` launches, to read and edit")
@@ -185,13 +197,19 @@ function program(): Command {
       "--http-override",
       "istio: also route port 80 (HTTP to Istio) through tcp_proxy",
     )
-    .action(async (mode, options) => await scaffold(mode, options));
+    .action(async (mode, options) => {
+      const { scaffold } = await import("./tasks/scaffold.ts");
+      await scaffold(mode, options);
+    });
 
   cli.command("check")
     .description("check Envoy config files against Envoy's own API protos")
     .argument("<file...>", "Envoy bootstrap files (YAML or JSON)")
     .option("--json", "print the issues as JSON")
-    .action(async (files, options) => await check(files, options));
+    .action(async (files, options) => {
+      const { check } = await import("./tasks/check.ts");
+      await check(files, options);
+    });
 
   cli.command("doctor")
     .description(
@@ -202,7 +220,10 @@ function program(): Command {
       "exit 1 when something this mode needs is missing: local, docker or istio",
     )
     .option("--json", "print the findings as JSON")
-    .action(async (mode, options) => await doctor(mode, options));
+    .action(async (mode, options) => {
+      const { doctor } = await import("./tasks/doctor.ts");
+      await doctor(mode, options);
+    });
 
   return cli;
 }
