@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { embeddedFilter } from "./lib/filter_module.ts";
 import { runCli } from "./testing/cli.ts";
 
-
 Deno.test("an unknown subcommand is one clear line and exit 2", async () => {
   const { code, stdout, stderr } = await runCli("biuld");
   assert.equal(code, 2);

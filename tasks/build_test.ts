@@ -1,9 +1,11 @@
 // `wasmerang build` on filters that must not become modules.
 import assert from "node:assert/strict";
 import { runCli } from "../testing/cli.ts";
+import { tempDir } from "../testing/temp.ts";
 
 async function buildEntry(source: string) {
-  const folder = await Deno.makeTempDir();
+  await using temp = await tempDir();
+  const folder = temp.path;
   await Deno.writeTextFile(`${folder}/index.ts`, source);
   const out = `${folder}/out.wasm`;
   const result = await runCli(
@@ -14,7 +16,6 @@ async function buildEntry(source: string) {
     out,
   );
   const written = await Deno.stat(out).then(() => true, () => false);
-  await Deno.remove(folder, { recursive: true });
   return { ...result, written };
 }
 
@@ -54,7 +55,8 @@ Deno.test("an entry without the SDK is a clear error, not a crash", async () => 
 });
 
 Deno.test("a filter registering another root id is built, and build says the root id is not ours", async () => {
-  const folder = await Deno.makeTempDir();
+  await using temp = await tempDir();
+  const folder = temp.path;
   const source = new URL("../filter/assembly/", import.meta.url);
   for await (const entry of Deno.readDir(source)) {
     const text = await Deno.readTextFile(new URL(entry.name, source));
@@ -80,5 +82,4 @@ Deno.test("a filter registering another root id is built, and build says the roo
     /root id +not "wasmerang": .*Missing root context factory for root id: wasmerang/,
   );
   assert.ok(WebAssembly.validate(await Deno.readFile(out)));
-  await Deno.remove(folder, { recursive: true });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { runCli } from "../lib/docker/testing.ts";
+import { tempDir } from "../testing/temp.ts";
 
 const EXAMPLE =
   new URL("../examples/envoy-docker/envoy.yaml", import.meta.url).pathname;
@@ -20,7 +21,8 @@ Deno.test("check rejects a broken copy with file, line and YAML path; exit 1", a
   )
     .replace("vm_id: wasmerang", "vmid: wasmerang");
   assert.notEqual(broken, original);
-  const dir = await Deno.makeTempDir();
+  await using dirTemp = await tempDir();
+  const dir = dirTemp.path;
   const file = `${dir}/envoy.yaml`;
   await Deno.writeTextFile(file, broken);
   const lines = broken.split("\n");
@@ -88,7 +90,8 @@ Deno.test("check sends Kubernetes manifests to their schemas, the EnvoyFilter's 
     "envoy.wasm.runtime.v9",
   );
   assert.notEqual(broken, original);
-  const file = `${await Deno.makeTempDir()}/envoyfilter.yaml`;
+  await using fileTemp = await tempDir();
+  const file = `${fileTemp.path}/envoyfilter.yaml`;
   await Deno.writeTextFile(file, broken);
   const bad = await runCli(["check", file]);
   assert.equal(bad.code, 1);
