@@ -4,8 +4,10 @@
  *
  * Each command loads its task module only when it runs (`import()` in its
  * action), so that `route` or `--help` do not pay for the compiler, the
- * Kubernetes models or the Envoy checker. The specifiers stay string literals:
- * `deno compile` includes statically analyzable dynamic imports.
+ * Kubernetes models or the Envoy checker. deno.json's `lazy-dynamic-imports`
+ * keeps `deno run` from loading them all ahead anyway. The specifiers stay
+ * string literals: `deno compile` includes statically analyzable dynamic
+ * imports in the binary.
  */
 import { Command, CommanderError } from "commander";
 import { UserError } from "./lib/errors.ts";
