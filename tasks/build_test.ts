@@ -3,6 +3,11 @@ import assert from "node:assert/strict";
 import { runCli } from "../testing/cli.ts";
 import { tempDir } from "../testing/temp.ts";
 
+/**
+ * Builds `source` as a filter entry. Unoptimized (`--debug`): what these tests
+ * check (diagnostics, exports, nothing written) does not depend on binaryen's
+ * passes, which take most of a release build's time.
+ */
 async function buildEntry(source: string) {
   await using temp = await tempDir();
   const folder = temp.path;
@@ -14,6 +19,7 @@ async function buildEntry(source: string) {
     `${folder}/index.ts`,
     "--out",
     out,
+    "--debug",
   );
   const written = await Deno.stat(out).then(() => true, () => false);
   return { ...result, written };
