@@ -1,18 +1,17 @@
 /**
  * The `wasmerang` command: argument parsing and dispatch to tasks/, nothing else.
  * User mistakes print one line and exit non-zero; usage errors exit 2.
+ *
+ * Each command loads its task module only when it runs (`import()` in its
+ * action), so that `route` or `--help` do not pay for the compiler, the
+ * Kubernetes models or the Envoy checker. deno.json's `lazy-dynamic-imports`
+ * keeps `deno run` from loading them all ahead anyway. The specifiers stay
+ * string literals: `deno compile` includes statically analyzable dynamic
+ * imports in the binary.
  */
 import { Command } from "commander";
 import { catchStrayFailures, reportFailure } from "./lib/cli_errors.ts";
 import { path, seconds, wholeNumber } from "./lib/cli_options.ts";
-import { build } from "./tasks/build.ts";
-import { route } from "./tasks/route.ts";
-import { check } from "./tasks/check.ts";
-import { doctor } from "./tasks/doctor.ts";
-import { down } from "./tasks/down.ts";
-import { probe } from "./tasks/probe.ts";
-import { scaffold } from "./tasks/scaffold.ts";
-import { up } from "./tasks/up.ts";
 
 function program(): Command {
   const cli = new Command("wasmerang")
@@ -39,7 +38,10 @@ function program(): Command {
       path,
     )
     .option("--embed", "also refresh the module embedded in the tool")
-    .action(async (options) => await build(options));
+    .action(async (options) => {
+      const { build } = await import("./tasks/build.ts");
+      await build(options);
+    });
 
   cli.command("route")
     .description(
@@ -66,7 +68,10 @@ function program(): Command {
     )
     .option("--json", "print one JSON array")
     .option("--verbose", "print the filter's log lines")
-    .action(async (sources, options) => await route(sources, options));
+    .action(async (sources, options) => {
+      const { route } = await import("./tasks/route.ts");
+      await route(sources, options);
+    });
 
   cli.command("up")
     .description("launch a working example around the filter")
@@ -134,7 +139,10 @@ function program(): Command {
       "--api <api>",
       "istio: wasmplugin (default) or envoyfilter, when up writes the folder",
     )
-    .action(async (mode, options) => await up(mode, options));
+    .action(async (mode, options) => {
+      const { up } = await import("./tasks/up.ts");
+      await up(mode, options);
+    });
 
   cli.command("probe")
     .description(
@@ -175,7 +183,10 @@ function program(): Command {
       "local: the configuration to expect (default: the running example's)",
     )
     .option("--json", "print the report as JSON")
-    .action(async (mode, options) => await probe(mode, options));
+    .action(async (mode, options) => {
+      const { probe } = await import("./tasks/probe.ts");
+      await probe(mode, options);
+    });
 
   cli.command("down")
     .description("tear an example down, leaving nothing behind")
@@ -185,7 +196,10 @@ function program(): Command {
     .option("--cluster", "istio: delete the whole kind cluster")
     .option("--namespace <ns>", "istio: the example's namespace")
     .option("--cluster-name <name>", "istio: the kind cluster")
-    .action(async (mode, options) => await down(mode, options));
+    .action(async (mode, options) => {
+      const { down } = await import("./tasks/down.ts");
+      await down(mode, options);
+    });
 
   cli.command("scaffold")
     .description("write the example files `up` launches, to read and edit")
@@ -225,7 +239,10 @@ function program(): Command {
       "--api <api>",
       "istio: install the filter with a WasmPlugin (wasmplugin, the default) or an EnvoyFilter (envoyfilter)",
     )
-    .action(async (mode, options) => await scaffold(mode, options));
+    .action(async (mode, options) => {
+      const { scaffold } = await import("./tasks/scaffold.ts");
+      await scaffold(mode, options);
+    });
 
   cli.command("check")
     .description(
@@ -238,7 +255,10 @@ function program(): Command {
       "the Envoy binary for `--mode validate` (default: $WASMERANG_ENVOY, then envoy on PATH)",
     )
     .option("--proto-only", "skip Envoy's own validator")
-    .action(async (files, options) => await check(files, options));
+    .action(async (files, options) => {
+      const { check } = await import("./tasks/check.ts");
+      await check(files, options);
+    });
 
   cli.command("doctor")
     .description(
@@ -249,7 +269,10 @@ function program(): Command {
       "exit 1 when something this mode needs is missing: local, docker, istio or envoy",
     )
     .option("--json", "print the findings as JSON")
-    .action(async (mode, options) => await doctor(mode, options));
+    .action(async (mode, options) => {
+      const { doctor } = await import("./tasks/doctor.ts");
+      await doctor(mode, options);
+    });
 
   return cli;
 }

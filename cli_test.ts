@@ -1,18 +1,7 @@
 // The CLI as a user meets it: a subprocess, its exit code and what it prints.
 import assert from "node:assert/strict";
-
-/** Runs `deno run -A cli.ts ...args` and returns exit code, stdout and stderr. */
-export async function runCli(...args: string[]) {
-  const command = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./cli.ts", import.meta.url).pathname, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  });
-  const { code, stdout, stderr } = await command.output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code, stdout: decode(stdout), stderr: decode(stderr) };
-}
+import { embeddedFilter } from "./lib/filter_module.ts";
+import { runCli } from "./testing/cli.ts";
 
 Deno.test("an unknown subcommand is one clear line and exit 2", async () => {
   const { code, stdout, stderr } = await runCli("biuld");
@@ -99,15 +88,25 @@ Deno.test("route --wasm with a missing file says so and how to build one", async
   );
 });
 
-Deno.test("build writes the module and describes it", async () => {
+// The one release build of filter/ in `deno task test`: it also keeps the
+// embedded module byte-identical to what filter/ builds to today.
+Deno.test("build writes the module, describes it, and it is the embedded module byte for byte", async () => {
   const out = await Deno.makeTempFile({ suffix: ".wasm" });
-  const { code, stdout } = await runCli("build", "--out", out);
-  assert.equal(code, 0);
-  const bytes = await Deno.readFile(out);
-  assert.ok(WebAssembly.validate(bytes));
-  assert.match(stdout, new RegExp(`size +${bytes.byteLength} bytes`));
-  assert.match(stdout, /sha256 +[0-9a-f]{64}/);
-  assert.match(stdout, /abi +proxy-wasm 0\.2\.0/);
-  assert.match(stdout, /root id +wasmerang/);
-  await Deno.remove(out);
+  try {
+    const { code, stdout, stderr } = await runCli("build", "--out", out);
+    assert.equal(code, 0, stderr);
+    const bytes = await Deno.readFile(out);
+    assert.ok(WebAssembly.validate(bytes));
+    assert.match(stdout, new RegExp(`size +${bytes.byteLength} bytes`));
+    assert.match(stdout, /sha256 +[0-9a-f]{64}/);
+    assert.match(stdout, /abi +proxy-wasm 0\.2\.0/);
+    assert.match(stdout, /root id +wasmerang/);
+    assert.deepEqual(
+      embeddedFilter(),
+      bytes,
+      "run `deno task embed` to refresh the embedded filter",
+    );
+  } finally {
+    await Deno.remove(out);
+  }
 });

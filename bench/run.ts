@@ -11,7 +11,8 @@
  *    with the same client, sources, count and concurrency.
  *    And a real Envoy (one worker), (e) with tcp_proxy alone and (e′) with the
  *    filter before it, with its CPU time per connection from /proc.
- * 3. Build: `wasmerang build` seconds, the .wasm size, `route` start-up.
+ * 3. Build: `wasmerang build` seconds, the .wasm size; CLI start-up of
+ *    `route` and `--help` beside `deno eval 0` (bench/startup.ts).
  *
  * Options: `--count N` (connections per target and round, default 10000),
  * `--rounds N` (rounds over all targets, default 5; figures are medians),
@@ -40,6 +41,7 @@ import {
 } from "./nginx.ts";
 import { cpuSeconds, startEnvoyTarget } from "./envoy.ts";
 import { findEnvoy } from "../lib/envoy_binary.ts";
+import { renderStartup, startupBench, type StartupFigure } from "./startup.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const TRANSFER_BYTES = 64 * 1024 * 1024;
@@ -554,8 +556,7 @@ async function freePorts(n: number): Promise<number[]> {
 interface BuildResult {
   buildSeconds: number;
   wasmBytes: number;
-  routeMedianMs: number;
-  routeRuns: number[];
+  startup: StartupFigure[];
 }
 
 async function buildBench(): Promise<BuildResult> {
@@ -576,32 +577,7 @@ async function buildBench(): Promise<BuildResult> {
       );
     }
     const wasmBytes = (await Deno.stat(out)).size;
-    const routeRuns: number[] = [];
-    for (let i = 0; i < 8; i++) {
-      const t0 = performance.now();
-      const route = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          join(ROOT, "cli.ts"),
-          "route",
-          "10.0.0.2",
-          "10.0.0.3",
-        ],
-        cwd: ROOT,
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      if (!route.success) throw new Error("wasmerang route failed");
-      if (i > 0) routeRuns.push(performance.now() - t0); // the first run warms the cache
-    }
-    const sorted = [...routeRuns].sort((x, y) => x - y);
-    return {
-      buildSeconds,
-      wasmBytes,
-      routeMedianMs: sorted[Math.floor(sorted.length / 2)],
-      routeRuns,
-    };
+    return { buildSeconds, wasmBytes, startup: await startupBench(10) };
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -826,7 +802,6 @@ function renderResults(input: {
     lines.push("- Not evaluated: nginx was not measured.");
   }
   const build = input.build;
-  const sortedRuns = [...build.routeRuns].sort((x, y) => x - y);
   lines.push(
     "",
     "## Build and start-up",
@@ -837,11 +812,7 @@ function renderResults(input: {
     `- .wasm size: ${n(build.wasmBytes)} bytes (${
       n(build.wasmBytes / 1024, 1)
     } KiB)`,
-    `- \`wasmerang route 10.0.0.2 10.0.0.3\` start-up to exit (deno run -A cli.ts, warm cache): median ${
-      n(build.routeMedianMs)
-    } ms of ${build.routeRuns.length} runs (${
-      sortedRuns.map((ms) => n(ms)).join(", ")
-    } ms)`,
+    ...renderStartup(build.startup),
     "",
   );
   return lines.join("\n");

@@ -5,9 +5,11 @@ import {
   renderWritten,
   writeScaffold,
 } from "./scaffold_files.ts";
+import { tempDir } from "../testing/temp.ts";
 
 Deno.test("writeScaffold creates, keeps, refuses before writing, and replaces only with force", async () => {
-  const dir = `${await Deno.makeTempDir()}/out`;
+  await using dirTemp = await tempDir();
+  const dir = `${dirTemp.path}/out`;
   const files = [
     { path: "a.txt", content: "a\n" },
     { path: "sub/b.bin", content: new Uint8Array([0, 1, 2]) },
@@ -54,7 +56,9 @@ Deno.test("writeScaffold creates, keeps, refuses before writing, and replaces on
 });
 
 Deno.test("a --dir that is a file is refused", async () => {
-  const file = await Deno.makeTempFile();
+  await using temp = await tempDir();
+  const file = `${temp.path}/file`;
+  await Deno.writeTextFile(file, "");
   await assert.rejects(
     () => writeScaffold(file, [{ path: "a", content: "" }]),
     /is not a directory/,

@@ -1,9 +1,16 @@
 // `wasmerang build` on filters that must not become modules.
 import assert from "node:assert/strict";
-import { runCli } from "../cli_test.ts";
+import { runCli } from "../testing/cli.ts";
+import { tempDir } from "../testing/temp.ts";
 
+/**
+ * Builds `source` as a filter entry. Unoptimized (`--debug`): what these tests
+ * check (diagnostics, exports, nothing written) does not depend on binaryen's
+ * passes, which take most of a release build's time.
+ */
 async function buildEntry(source: string) {
-  const folder = await Deno.makeTempDir();
+  await using temp = await tempDir();
+  const folder = temp.path;
   await Deno.writeTextFile(`${folder}/index.ts`, source);
   const out = `${folder}/out.wasm`;
   const result = await runCli(
@@ -12,9 +19,9 @@ async function buildEntry(source: string) {
     `${folder}/index.ts`,
     "--out",
     out,
+    "--debug",
   );
   const written = await Deno.stat(out).then(() => true, () => false);
-  await Deno.remove(folder, { recursive: true });
   return { ...result, written };
 }
 
@@ -54,7 +61,8 @@ Deno.test("an entry without the SDK is a clear error, not a crash", async () => 
 });
 
 Deno.test("a filter registering another root id is built, and build says the root id is not ours", async () => {
-  const folder = await Deno.makeTempDir();
+  await using temp = await tempDir();
+  const folder = temp.path;
   const source = new URL("../filter/assembly/", import.meta.url);
   for await (const entry of Deno.readDir(source)) {
     const text = await Deno.readTextFile(new URL(entry.name, source));
@@ -70,6 +78,9 @@ Deno.test("a filter registering another root id is built, and build says the roo
     `${folder}/index.ts`,
     "--out",
     out,
+    // Unoptimized: the root id check does not depend on binaryen's passes,
+    // which take most of a release build's time.
+    "--debug",
   );
   assert.equal(code, 0);
   assert.match(
@@ -77,5 +88,4 @@ Deno.test("a filter registering another root id is built, and build says the roo
     /root id +not "wasmerang": .*Missing root context factory for root id: wasmerang/,
   );
   assert.ok(WebAssembly.validate(await Deno.readFile(out)));
-  await Deno.remove(folder, { recursive: true });
 });

@@ -3,6 +3,7 @@ import { runCli } from "../lib/docker/testing.ts";
 import { embeddedFilter } from "../lib/filter_module.ts";
 import { renderIstioFiles } from "../lib/istio/files.ts";
 import { DEFAULT_SETTINGS } from "../lib/istio/manifests.ts";
+import { tempDir } from "../testing/temp.ts";
 
 const EXAMPLE =
   new URL("../examples/envoy-docker/envoy.yaml", import.meta.url).pathname;
@@ -23,7 +24,8 @@ Deno.test("check rejects a broken copy with file, line and YAML path; exit 1", a
   )
     .replace("vm_id: wasmerang", "vmid: wasmerang");
   assert.notEqual(broken, original);
-  const dir = await Deno.makeTempDir();
+  await using dirTemp = await tempDir();
+  const dir = dirTemp.path;
   const file = `${dir}/envoy.yaml`;
   await Deno.writeTextFile(file, broken);
   const lines = broken.split("\n");

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { fakeTools, runCli } from "../lib/docker/testing.ts";
 import { DOCKER_FILES } from "../lib/docker/scaffold.ts";
+import { tempDir } from "../testing/temp.ts";
 
 const EXAMPLE = new URL("../examples/envoy-docker/", import.meta.url);
 
@@ -18,7 +19,8 @@ async function exists(path: string): Promise<boolean> {
 }
 
 Deno.test("scaffold docker writes the example, is idempotent, and refuses to overwrite edits", async () => {
-  const dir = `${await Deno.makeTempDir()}/envoy-docker`;
+  await using dirTemp = await tempDir();
+  const dir = `${dirTemp.path}/envoy-docker`;
   const first = await runCli(["scaffold", "docker", "--dir", dir]);
   assert.equal(first.code, 0, first.stderr);
   assert.deepEqual(
@@ -79,7 +81,8 @@ Deno.test("scaffold docker writes the example, is idempotent, and refuses to ove
 });
 
 Deno.test("scaffold docker rejects a bad --subnet as a usage error, writing nothing", async () => {
-  const dir = `${await Deno.makeTempDir()}/x`;
+  await using dirTemp = await tempDir();
+  const dir = `${dirTemp.path}/x`;
   const run = await runCli([
     "scaffold",
     "docker",
@@ -94,8 +97,10 @@ Deno.test("scaffold docker rejects a bad --subnet as a usage error, writing noth
 });
 
 Deno.test("up docker --dry-run prints the whole plan and touches nothing", async () => {
-  const cwd = await Deno.makeTempDir();
-  const empty = await Deno.makeTempDir();
+  await using cwdTemp = await tempDir();
+  const cwd = cwdTemp.path;
+  await using emptyTemp = await tempDir();
+  const empty = emptyTemp.path;
   const run = await runCli(["up", "docker", "--dry-run"], { cwd, path: empty });
   assert.equal(run.code, 0, run.stderr);
   assert.equal(
@@ -139,8 +144,10 @@ Deno.test("up docker --dry-run prints the whole plan and touches nothing", async
 });
 
 Deno.test("up docker without docker stops at once with doctor's hint, before writing anything", async () => {
-  const cwd = await Deno.makeTempDir();
-  const empty = await Deno.makeTempDir();
+  await using cwdTemp = await tempDir();
+  const cwd = cwdTemp.path;
+  await using emptyTemp = await tempDir();
+  const empty = emptyTemp.path;
   const run = await runCli(["up", "docker"], { cwd, path: empty });
   assert.equal(run.code, 1);
   assert.equal(
@@ -151,7 +158,7 @@ Deno.test("up docker without docker stops at once with doctor's hint, before wri
   );
   assert.deepEqual([...Deno.readDirSync(cwd)], []);
 
-  const noEngine = await fakeTools(["docker"], { engine: false });
+  await using noEngine = await fakeTools(["docker"], { engine: false });
   const stopped = await runCli(["up", "docker"], { cwd, path: noEngine.dir });
   assert.equal(stopped.code, 1);
   assert.match(
@@ -163,8 +170,9 @@ Deno.test("up docker without docker stops at once with doctor's hint, before wri
 });
 
 Deno.test("up docker: a failing compose up is reported with its output", async () => {
-  const cwd = await Deno.makeTempDir();
-  const tools = await fakeTools(["docker"], {
+  await using cwdTemp = await tempDir();
+  const cwd = cwdTemp.path;
+  await using tools = await fakeTools(["docker"], {
     upCode: 1,
     upStderr:
       "Error response from daemon: Bind for 127.0.0.1:10000 failed: port is already allocated",
@@ -187,8 +195,9 @@ Deno.test("up docker: a failing compose up is reported with its output", async (
 });
 
 Deno.test("up docker: Envoy never ready ends with a timeout and its last log lines", async () => {
-  const cwd = await Deno.makeTempDir();
-  const tools = await fakeTools(["docker"], {
+  await using cwdTemp = await tempDir();
+  const cwd = cwdTemp.path;
+  await using tools = await fakeTools(["docker"], {
     logs:
       "envoy-1  | [critical][main] error initializing configuration: Unable to create Wasm network filter",
   });
@@ -230,8 +239,9 @@ Deno.test("up, probe and down docker against a stand-in docker and a stand-in En
     return; // port 9901 is taken on this machine; the dry-run and failure tests still cover up docker
   }
   try {
-    const cwd = await Deno.makeTempDir();
-    const tools = await fakeTools(["docker"]);
+    await using cwdTemp = await tempDir();
+    const cwd = cwdTemp.path;
+    await using tools = await fakeTools(["docker"]);
     await t.step("up", async () => {
       const run = await runCli(["up", "docker"], { cwd, path: tools.dir });
       assert.equal(run.code, 0, run.stderr);
@@ -347,7 +357,8 @@ Deno.test("up, probe and down docker against a stand-in docker and a stand-in En
 });
 
 Deno.test("probe docker without an example folder, and down --dry-run", async () => {
-  const cwd = await Deno.makeTempDir();
+  await using cwdTemp = await tempDir();
+  const cwd = cwdTemp.path;
   const probe = await runCli(["probe", "docker"], { cwd });
   assert.equal(probe.code, 2);
   assert.equal(
@@ -371,14 +382,15 @@ Deno.test("probe docker without an example folder, and down --dry-run", async ()
 });
 
 Deno.test("up docker refuses an edited envoy.yaml that Envoy would reject, before compose runs", async () => {
-  const cwd = await Deno.makeTempDir();
+  await using cwdTemp = await tempDir();
+  const cwd = cwdTemp.path;
   assert.equal((await runCli(["scaffold", "docker"], { cwd })).code, 0);
   const file = `${cwd}/envoy-docker/envoy.yaml`;
   await Deno.writeTextFile(
     file,
     (await Deno.readTextFile(file)).replace("type: STRICT_DNS", "type: STRICT"),
   );
-  const tools = await fakeTools(["docker"]);
+  await using tools = await fakeTools(["docker"]);
   const run = await runCli(["up", "docker"], { cwd, path: tools.dir });
   assert.equal(run.code, 1);
   assert.match(

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { fakeTools, runCli } from "../lib/docker/testing.ts";
+import { tempDir } from "../testing/temp.ts";
 
 Deno.test("doctor docker with a PATH that lacks docker: exit 1, each missing tool with its hint", async () => {
-  const empty = await Deno.makeTempDir();
+  await using emptyTemp = await tempDir();
+  const empty = emptyTemp.path;
   const run = await runCli(["doctor", "docker"], { path: empty });
   assert.equal(run.code, 1);
   assert.match(
@@ -26,14 +28,20 @@ Deno.test("doctor docker with a PATH that lacks docker: exit 1, each missing too
 });
 
 Deno.test("doctor without a mode only reports: exit 0 even with nothing installed", async () => {
-  const empty = await Deno.makeTempDir();
+  await using emptyTemp = await tempDir();
+  const empty = emptyTemp.path;
   const run = await runCli(["doctor"], { path: empty });
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /local mode needs nothing else/);
 });
 
 Deno.test("doctor istio with every tool present: versions, exit 0; JSON form", async () => {
-  const tools = await fakeTools(["docker", "kind", "kubectl", "istioctl"]);
+  await using tools = await fakeTools([
+    "docker",
+    "kind",
+    "kubectl",
+    "istioctl",
+  ]);
   const run = await runCli(["doctor", "istio", "--json"], { path: tools.dir });
   assert.equal(run.code, 0, run.stderr);
   const report = JSON.parse(run.stdout);
@@ -57,7 +65,10 @@ Deno.test("doctor istio with every tool present: versions, exit 0; JSON form", a
 });
 
 Deno.test("doctor docker with the CLI but no engine or compose plugin says what to do", async () => {
-  const tools = await fakeTools(["docker"], { engine: false, compose: false });
+  await using tools = await fakeTools(["docker"], {
+    engine: false,
+    compose: false,
+  });
   const run = await runCli(["doctor", "docker"], { path: tools.dir });
   assert.equal(run.code, 1);
   assert.match(

@@ -69,7 +69,10 @@ Deno.test("egress killed and restarted mid-run: the gap fails cleanly, later con
     };
     const clients = [0, 1, 2, 3].map(client);
 
-    await sleep(200);
+    // Wait for the run itself, not for a fixed time: a loaded machine is slow.
+    const countSince = (since: number) =>
+      seen.filter((r) => r.at > since).length;
+    await eventually(() => seen.length > 20, 20_000);
     const killedAt = performance.now();
     await egress2.close();
     const stillOpen = await Promise.all(
@@ -80,10 +83,10 @@ Deno.test("egress killed and restarted mid-run: the gap fails cleanly, later con
       [true, true, true],
       "conversations on the dead egress were closed",
     );
-    await sleep(300);
+    await eventually(() => countSince(killedAt) > 20, 20_000);
     restarted = await startEgress("egress2", egress2.address);
     const restartedAt = performance.now();
-    await sleep(300);
+    await eventually(() => countSince(restartedAt + 20) > 20, 20_000);
     running = false;
     await Promise.all(clients);
 

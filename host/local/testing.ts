@@ -7,6 +7,7 @@
  */
 import { connect } from "node:net";
 import { embeddedFilter } from "../../lib/filter_module.ts";
+import { decideCluster, DEFAULT_CONFIG } from "../../lib/routing.ts";
 import type { HostPort } from "./address.ts";
 import { type LocalPlane, startLocalPlane } from "./plane.ts";
 
@@ -97,4 +98,35 @@ export async function eventually(
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((done) => setTimeout(done, 10));
   }
+}
+
+/** 64 loopback sources, both parities. */
+export const SOURCES: string[] = Array.from(
+  { length: 64 },
+  (_, i) => `127.0.0.${10 + i}`,
+);
+
+/** The egress the filter's rule sends `source` to. */
+export function expectedEgress(source: string): string {
+  return decideCluster(`${source}:1`, "127.0.0.1:1", DEFAULT_CONFIG)!;
+}
+
+/** A plane that only counts its access-log lines (and keeps the odd ones out). */
+export async function countingPlane(): Promise<
+  { plane: LocalPlane; seen: { lines: number; failed: string[] } }
+> {
+  const seen = { lines: 0, failed: [] as string[] };
+  const plane = await startLocalPlane({
+    listen: ANY_PORT,
+    egress: [ANY_PORT, ANY_PORT],
+    config: "standalone",
+    wasm: embeddedFilter(),
+    onAccess: (line, record) => {
+      seen.lines++;
+      if (record.reason !== undefined && seen.failed.length < 10) {
+        seen.failed.push(line);
+      }
+    },
+  });
+  return { plane, seen };
 }

@@ -3,6 +3,7 @@ import { embeddedFilter } from "../filter_module.ts";
 import { writeScaffold } from "../scaffold_files.ts";
 import { composeCommand, httpStatus, readDockerExample } from "./compose.ts";
 import { dockerScaffoldFiles } from "./scaffold.ts";
+import { tempDir } from "../../testing/temp.ts";
 
 Deno.test("httpStatus: status of a real answer, undefined for nothing or silence", async () => {
   const server = Deno.serve(
@@ -45,7 +46,8 @@ Deno.test("httpStatus: status of a real answer, undefined for nothing or silence
 });
 
 Deno.test("readDockerExample reads the subnet, Envoy's address and the filter configuration back", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dirTemp = await tempDir();
+  const dir = dirTemp.path;
   const files = dockerScaffoldFiles({
     wasm: embeddedFilter(),
     subnet: "10.42.0.0/24",

@@ -7,6 +7,7 @@ import {
   probeCommand,
   probeScript,
 } from "./probe.ts";
+import { tempDir } from "../../testing/temp.ts";
 
 Deno.test("parseSources: defaults, lists, and addresses that cannot be probe sources", () => {
   const network = dockerNetwork();
@@ -110,7 +111,8 @@ Deno.test({
   ignore: busybox === undefined,
   fn: async () => {
     // busybox applets in a PATH of their own, as in the busybox image.
-    const bin = await Deno.makeTempDir();
+    await using binTemp = await tempDir();
+    const bin = binTemp.path;
     for (const applet of ["sh", "nc", "date", "mkfifo", "sleep", "rm"]) {
       await Deno.symlink(busybox!, `${bin}/${applet}`);
     }

@@ -58,11 +58,12 @@ function script(body: string): string {
 /**
  * Writes stand-in programs into a new directory and returns it (use it as
  * PATH) with the file where docker records its calls, one per line.
+ * `await using` removes the directory.
  */
 export async function fakeTools(
   tools: ("docker" | "kind" | "kubectl" | "istioctl")[],
   behaviour: FakeDockerBehaviour = {},
-): Promise<{ dir: string; calls: string }> {
+): Promise<{ dir: string; calls: string } & AsyncDisposable> {
   const dir = await Deno.makeTempDir({ prefix: "wasmerang-fake-tools-" });
   const calls = `${dir}/docker-calls.log`;
   const write = async (name: string, body: string) => {
@@ -126,5 +127,11 @@ exit 0`,
     );
   }
   if (tools.includes("istioctl")) await write("istioctl", 'echo "1.31.1"');
-  return { dir, calls };
+  return {
+    dir,
+    calls,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
 }

@@ -1,0 +1,13 @@
+// Fuzz the real filter through the host, long rounds (`deno task test:soak`;
+// host/testing/fuzz.ts says what is checked). The seed is in each test's name;
+// WASMERANG_FUZZ_SEED=<n> replays a run.
+import { FUZZ_SEED } from "../testing/fuzz_seed.ts";
+import { fuzzMemory, fuzzThroughHost } from "./testing/fuzz.ts";
+
+Deno.test(`fuzz: 5,000 random configurations, addresses and data through the host (seed ${FUZZ_SEED})`, async () => {
+  await fuzzThroughHost(FUZZ_SEED, 5_000);
+});
+
+Deno.test(`fuzz: 50,000 random connections on one VM keep its memory bounded (seed ${FUZZ_SEED})`, async () => {
+  await fuzzMemory(FUZZ_SEED, 50_000);
+});
