@@ -58,7 +58,7 @@ export { UserError } from "./lib/errors.ts";
 export * from "./host/mod.ts";
 
 // The local data plane: egress servers, the proxy running the filter, the probe.
-export * from "./host/local/mod.ts";
+export * from "./dataplane/mod.ts";
 
 /**
  * The Istio example: its manifests as data (`renderIstioFiles`), their
@@ -72,21 +72,21 @@ export * from "./host/local/mod.ts";
  * validateIstioFiles(files); // []
  * ```
  */
-export { renderIstioFiles } from "./lib/istio/files.ts";
+export { renderIstioFiles } from "./environments/istio/files.ts";
 export {
   DEFAULT_SETTINGS as DEFAULT_ISTIO_SETTINGS,
   filterConfiguration as istioFilterConfiguration,
   type IstioApi,
   type IstioSettings,
   wasmTypedConfig as istioWasmTypedConfig,
-} from "./lib/istio/manifests.ts";
+} from "./environments/istio/manifests.ts";
 export {
   type ManifestIssue,
   renderManifestIssues,
   validateIstioFiles,
   validateManifest,
   validateYamlFile,
-} from "./lib/istio/validate.ts";
+} from "./environments/istio/validate.ts";
 export {
   type ClusterState,
   downPlan as istioDownPlan,
@@ -96,12 +96,12 @@ export {
   renderPlan as renderIstioPlan,
   type Runner,
   upPlan as istioUpPlan,
-} from "./lib/istio/plan.ts";
+} from "./environments/istio/plan.ts";
 export {
   type IstioProbeOptions,
   type IstioProbeResult,
   probeIstio,
-} from "./lib/istio/probe.ts";
+} from "./environments/istio/probe.ts";
 export {
   downIstio,
   type IstioDownOptions,
@@ -112,7 +112,7 @@ export {
   probeIstioReport,
   scaffoldIstio,
   upIstio,
-} from "./lib/istio/mode.ts";
+} from "./environments/istio/mode.ts";
 
 /**
  * Envoy configuration checked against Envoy's own v3 API protos (from npm
@@ -135,7 +135,7 @@ export {
   ENVOY_API_SOURCE,
   renderIssues,
   type Segment,
-} from "./lib/envoy_check.ts";
+} from "./checker/envoy_check.ts";
 
 /**
  * The prerequisites of each mode (docker, docker compose, a running engine,
@@ -201,13 +201,13 @@ export {
   type DockerScaffoldOptions,
   scaffoldDocker,
   type ScaffoldDockerOptions,
-} from "./lib/docker/scaffold.ts";
+} from "./environments/docker/scaffold.ts";
 export {
   composeYaml,
   type DockerTemplateOptions,
   ENVOY_ACCESS_LOG_FORMAT,
   envoyYaml,
-} from "./lib/docker/templates.ts";
+} from "./environments/docker/templates.ts";
 export {
   DEFAULT_ENVOY_IMAGE,
   DEFAULT_SUBNET,
@@ -215,18 +215,21 @@ export {
   dockerNetwork,
   LISTENER_PORT as DOCKER_LISTENER_PORT,
   NETWORK_NAME as DOCKER_NETWORK_NAME,
-} from "./lib/docker/network.ts";
+} from "./environments/docker/network.ts";
 export {
   type DockerUpOptions,
   dockerUpPlan,
   upDocker,
-} from "./lib/docker/up.ts";
+} from "./environments/docker/up.ts";
 export {
   type DockerDownOptions,
   dockerDownPlan,
   downDocker,
-} from "./lib/docker/down.ts";
-export { type DockerProbeOptions, probeDocker } from "./lib/docker/probe.ts";
+} from "./environments/docker/down.ts";
+export {
+  type DockerProbeOptions,
+  probeDocker,
+} from "./environments/docker/probe.ts";
 
 // A native Envoy: finding it, the bootstrap shared with the Docker example, and the envoy environment.
 export {
@@ -236,12 +239,12 @@ export {
   hasV8,
   MIN_ENVOY,
   requireEnvoy,
-} from "./lib/envoy_binary.ts";
+} from "./lib/envoy/binary.ts";
 export {
   type BootstrapCluster,
   type BootstrapOptions,
   envoyBootstrap,
-} from "./lib/envoy_bootstrap.ts";
+} from "./lib/envoy/bootstrap.ts";
 export {
   CUSTOM_STAT_PREFIX,
   ENVOY_DEFAULTS,
@@ -249,7 +252,7 @@ export {
   type EnvoyPlaneOptions,
   filterCounters,
   startEnvoyPlane,
-} from "./lib/envoy/plane.ts";
+} from "./environments/envoy/plane.ts";
 export {
   envoyErrorLine,
   type EnvoyProcess,
@@ -263,4 +266,4 @@ export {
   type EnvoyUpOptions,
   probeEnvoy,
   upEnvoy,
-} from "./lib/envoy/mode.ts";
+} from "./environments/envoy/mode.ts";

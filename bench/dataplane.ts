@@ -7,8 +7,8 @@
  * @module
  */
 import { connect } from "node:net";
-import type { HostPort } from "../host/local/address.ts";
-import { readBanner } from "../host/local/probe.ts";
+import type { HostPort } from "../lib/address.ts";
+import { readBanner } from "../lib/loopback_probe.ts";
 
 /** Loopback sources `127.0.0.<first>` … `127.0.0.<first+count-1>`: both parities. */
 export function sourceSpread(count = 32, first = 10): string[] {

@@ -8,9 +8,9 @@
  */
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import type { HostPort } from "../host/local/address.ts";
-import type { EnvoyBinary } from "../lib/envoy_binary.ts";
-import { envoyBootstrap } from "../lib/envoy_bootstrap.ts";
+import type { HostPort } from "../lib/address.ts";
+import type { EnvoyBinary } from "../lib/envoy/binary.ts";
+import { envoyBootstrap } from "../lib/envoy/bootstrap.ts";
 import { embeddedFilter } from "../lib/filter_module.ts";
 import { startEnvoy } from "../lib/envoy/process.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { HostPort } from "../host/local/address.ts";
+import type { HostPort } from "../lib/address.ts";
 
 /** Where the Debian package puts the stream module. */
 const STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so";

@@ -14,11 +14,11 @@
  *
  * @module
  */
-import { LineWriter } from "../host/local/line_writer.ts";
+import { LineWriter } from "../lib/line_writer.ts";
 import { connect, createServer } from "node:net";
-import { type HostPort, parseHostPort } from "../host/local/address.ts";
-import { listen } from "../host/local/net_util.ts";
-import { startProxy } from "../host/local/proxy.ts";
+import { type HostPort, parseHostPort } from "../lib/address.ts";
+import { listen } from "../dataplane/net_util.ts";
+import { startProxy } from "../dataplane/proxy.ts";
 import { TestModule } from "../host/testing/wat.ts";
 import { embeddedFilter } from "../lib/filter_module.ts";
 import { decideCluster, DEFAULT_CONFIG, ROOT_ID } from "../lib/routing.ts";

@@ -24,7 +24,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createServer } from "node:net";
-import type { HostPort } from "../host/local/address.ts";
+import type { HostPort } from "../lib/address.ts";
 import { decideCluster, DEFAULT_CONFIG } from "../lib/routing.ts";
 import {
   type LoadResult,
@@ -40,7 +40,7 @@ import {
   startNginx,
 } from "./nginx.ts";
 import { cpuSeconds, startEnvoyTarget } from "./envoy.ts";
-import { findEnvoy } from "../lib/envoy_binary.ts";
+import { findEnvoy } from "../lib/envoy/binary.ts";
 import { renderStartup, startupBench, type StartupFigure } from "./startup.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

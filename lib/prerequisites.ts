@@ -16,7 +16,7 @@ import {
   hasV8,
   MIN_ENVOY,
   supportsFilterState,
-} from "./envoy_binary.ts";
+} from "./envoy/binary.ts";
 import { table } from "./ui.ts";
 
 /** The tools `doctor` knows, in the order it prints them. */

@@ -14,16 +14,22 @@ import {
   type CheckIssue,
   ENVOY_API_SOURCE,
   renderIssues,
-} from "../lib/envoy_check.ts";
-import { type EnvoyVerdict, validateWithEnvoy } from "../lib/envoy_validate.ts";
-import { findEnvoy } from "../lib/envoy_binary.ts";
-import { sidecarBootstrap, sidecarWasmFilters } from "../lib/istio/sidecar.ts";
+} from "../checker/envoy_check.ts";
+import {
+  type EnvoyVerdict,
+  validateWithEnvoy,
+} from "../checker/envoy_validate.ts";
+import { findEnvoy } from "../lib/envoy/binary.ts";
+import {
+  sidecarBootstrap,
+  sidecarWasmFilters,
+} from "../environments/istio/sidecar.ts";
 import { fileErrorReason, UserError } from "../lib/errors.ts";
 import {
   type ManifestIssue,
   validateKindConfig,
   validateManifest,
-} from "../lib/istio/validate.ts";
+} from "../environments/istio/validate.ts";
 
 /** Options of `wasmerang check`. */
 export interface CheckOptions {

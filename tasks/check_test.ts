@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { runCli } from "../lib/docker/testing.ts";
+import { runCli } from "../environments/docker/testing.ts";
 import { embeddedFilter } from "../lib/filter_module.ts";
-import { renderIstioFiles } from "../lib/istio/files.ts";
-import { DEFAULT_SETTINGS } from "../lib/istio/manifests.ts";
+import { renderIstioFiles } from "../environments/istio/files.ts";
+import { DEFAULT_SETTINGS } from "../environments/istio/manifests.ts";
 import { tempDir } from "../testing/temp.ts";
 
 const EXAMPLE =

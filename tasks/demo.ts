@@ -7,9 +7,9 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startLocalPlane } from "../host/local/plane.ts";
-import { DEFAULT_SOURCES, probeLocal } from "../host/local/probe.ts";
-import { describe } from "../host/local/up.ts";
+import { startLocalPlane } from "../dataplane/plane.ts";
+import { DEFAULT_SOURCES, probeLocal } from "../lib/loopback_probe.ts";
+import { describe } from "../environments/local/up.ts";
 import { compileFilter } from "../lib/compiler.ts";
 import { UserError } from "../lib/errors.ts";
 import { embeddedFilter } from "../lib/filter_module.ts";

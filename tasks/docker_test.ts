@@ -4,8 +4,8 @@
  * a stand-in docker program (no Docker engine exists on the build machines).
  */
 import assert from "node:assert/strict";
-import { fakeTools, runCli } from "../lib/docker/testing.ts";
-import { DOCKER_FILES } from "../lib/docker/scaffold.ts";
+import { fakeTools, runCli } from "../environments/docker/testing.ts";
+import { DOCKER_FILES } from "../environments/docker/scaffold.ts";
 import { tempDir } from "../testing/temp.ts";
 
 const EXAMPLE = new URL("../examples/envoy-docker/", import.meta.url);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fakeTools, runCli } from "../lib/docker/testing.ts";
+import { fakeTools, runCli } from "../environments/docker/testing.ts";
 import { tempDir } from "../testing/temp.ts";
 
 Deno.test("doctor docker with a PATH that lacks docker: exit 1, each missing tool with its hint", async () => {
@@ -47,7 +47,7 @@ Deno.test("doctor istio with every tool present: versions, exit 0; JSON form", a
   const report = JSON.parse(run.stdout);
   assert.equal(report.mode, "istio");
   assert.deepEqual(
-    // Envoy is found through $WASMERANG_ENVOY too; lib/envoy/cli_test.ts covers it.
+    // Envoy is found through $WASMERANG_ENVOY too; environments/envoy/cli_test.ts covers it.
     report.tools.filter((tool: { name: string }) => tool.name !== "envoy").map((
       tool: { name: string; found: boolean; version?: string },
     ) => [tool.name, tool.found, tool.version]),

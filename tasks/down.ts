@@ -1,8 +1,14 @@
 /** `wasmerang down <mode>`: tear an example down, leaving nothing behind. Dispatch only. */
-import { type DockerDownOptions, downDocker } from "../lib/docker/down.ts";
-import { downIstio, type IstioDownOptions } from "../lib/istio/mode.ts";
-import { downLocal } from "../host/local/down.ts";
-import { downEnvoy } from "../lib/envoy/mode.ts";
+import {
+  type DockerDownOptions,
+  downDocker,
+} from "../environments/docker/down.ts";
+import {
+  downIstio,
+  type IstioDownOptions,
+} from "../environments/istio/mode.ts";
+import { downLocal } from "../environments/local/down.ts";
+import { downEnvoy } from "../environments/envoy/mode.ts";
 import { parseMode } from "./modes.ts";
 
 /** Options of `wasmerang down`, the union of every mode's. */

@@ -3,23 +3,29 @@
  * answered. Every mode returns the same report: the same table, JSON and exit
  * codes (0 all expected, 1 some not, 2 nothing to probe). Dispatch only.
  */
-import { type DockerProbeOptions, probeDocker } from "../lib/docker/probe.ts";
+import {
+  type DockerProbeOptions,
+  probeDocker,
+} from "../environments/docker/probe.ts";
 import { UserError } from "../lib/errors.ts";
 import {
   type IstioProbeTaskOptions,
   probeIstioReport,
-} from "../lib/istio/mode.ts";
+} from "../environments/istio/mode.ts";
 import {
   probeExitCode,
   type ProbeReport,
   renderProbeReport,
 } from "../lib/probe_report.ts";
-import { type EnvoyProbeOptions, probeEnvoy } from "../lib/envoy/mode.ts";
+import {
+  type EnvoyProbeOptions,
+  probeEnvoy,
+} from "../environments/envoy/mode.ts";
 import { parseMode } from "./modes.ts";
 import {
   type LocalProbeCommandOptions,
   probeLocalCommand,
-} from "../host/local/probe.ts";
+} from "../lib/loopback_probe.ts";
 
 /** Options of `wasmerang probe`, the union of every mode's. */
 export type ProbeOptions =

@@ -2,8 +2,11 @@
 import {
   scaffoldDocker,
   type ScaffoldDockerOptions,
-} from "../lib/docker/scaffold.ts";
-import { type IstioScaffoldOptions, scaffoldIstio } from "../lib/istio/mode.ts";
+} from "../environments/docker/scaffold.ts";
+import {
+  type IstioScaffoldOptions,
+  scaffoldIstio,
+} from "../environments/istio/mode.ts";
 import { parseMode } from "./modes.ts";
 
 /** Options of `wasmerang scaffold`, the union of every mode's. */

@@ -1,8 +1,8 @@
 /** `wasmerang up <mode>`: launch a working example around the filter. Dispatch only. */
-import { type DockerUpOptions, upDocker } from "../lib/docker/up.ts";
-import { type IstioUpOptions, upIstio } from "../lib/istio/mode.ts";
-import { type LocalUpOptions, upLocal } from "../host/local/up.ts";
-import { type EnvoyUpOptions, upEnvoy } from "../lib/envoy/mode.ts";
+import { type DockerUpOptions, upDocker } from "../environments/docker/up.ts";
+import { type IstioUpOptions, upIstio } from "../environments/istio/mode.ts";
+import { type LocalUpOptions, upLocal } from "../environments/local/up.ts";
+import { type EnvoyUpOptions, upEnvoy } from "../environments/envoy/mode.ts";
 import { parseMode } from "./modes.ts";
 
 /** Options of `wasmerang up`, the union of every mode's. */

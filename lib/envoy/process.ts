@@ -7,7 +7,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
-import type { EnvoyBinary } from "../envoy_binary.ts";
+import type { EnvoyBinary } from "./binary.ts";
 
 /** How to start Envoy. */
 export interface EnvoyProcessOptions {

@@ -1,6 +1,6 @@
 /** Reading Envoy's output: its log lines, its error line, its version (lines as Envoy 1.40.0 wrote them). */
 import { assertEquals } from "../../host/testing/assert.ts";
-import { parseEnvoyVersion, supportsFilterState } from "../envoy_binary.ts";
+import { parseEnvoyVersion, supportsFilterState } from "./binary.ts";
 import { envoyErrorLine, filterLogMessage } from "./process.ts";
 
 const DECISION =

@@ -1,0 +1,159 @@
+/**
+ * Generates `checker/envoy_api.generated.ts`: Envoy's v3 API (config,
+ * extensions, type) as one protobufjs JSON descriptor, built from the .proto
+ * files that npm `@grpc/grpc-js-xds` ships under `deps/` (envoy-api, xds,
+ * protoc-gen-validate, googleapis) plus protobufjs' own `google/protobuf`.
+ *
+ * Why a generated module: the checker must work in a `deno compile`d binary,
+ * where nothing may be read from the source checkout or node_modules at run
+ * time. A static import of this module carries the whole schema; loading it
+ * takes about 0.1 s. `checker/envoy_check_test.ts` regenerates it in memory and
+ * fails when the committed file is stale.
+ *
+ * Refresh after changing the pinned `@grpc/grpc-js-xds` version:
+ *
+ * ```sh
+ * deno run -A checker/envoy_api_generate.ts
+ * ```
+ *
+ * Only options the checker reads are kept (protoc-gen-validate rules and
+ * deprecation marks); comments and reserved ranges are dropped.
+ */
+import protobuf from "protobufjs";
+import { createRequire } from "node:module";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const require = createRequire(import.meta.url);
+
+/** Where the generated module lives. */
+export const GENERATED_PATH = new URL(
+  "./envoy_api.generated.ts",
+  import.meta.url,
+);
+
+/** The npm package (and version) the protos come from. */
+function xdsPackage(): { dir: string; version: string } {
+  const manifest = require.resolve("@grpc/grpc-js-xds/package.json");
+  return {
+    dir: path.dirname(manifest),
+    version: JSON.parse(fs.readFileSync(manifest, "utf8")).version,
+  };
+}
+
+function protobufjsDir(): string {
+  return path.dirname(require.resolve("protobufjs/package.json"));
+}
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) walk(full, out);
+    else if (entry.name.endsWith(".proto")) out.push(full);
+  }
+  return out;
+}
+
+/** The root files: every v3 config, extension and type proto whose imports all resolve. */
+function rootFiles(includes: string[]): string[] {
+  const common = protobuf.common as unknown as Record<string, unknown>;
+  const find = (target: string) =>
+    includes.map((dir) => path.join(dir, target)).find((file) =>
+      fs.existsSync(file)
+    );
+  const memo = new Map<string, boolean>();
+  const resolvable = (target: string, seen: Set<string>): boolean => {
+    if (common[target] !== undefined) return true;
+    if (memo.has(target)) return memo.get(target)!;
+    if (seen.has(target)) return true;
+    seen.add(target);
+    const file = find(target);
+    const ok = file !== undefined &&
+      [
+        ...fs.readFileSync(file, "utf8").matchAll(
+          /^import\s+(?:public\s+|weak\s+)?"([^"]+)";/gm,
+        ),
+      ]
+        .every((match) => resolvable(match[1], seen));
+    memo.set(target, ok);
+    return ok;
+  };
+  const envoyApi = includes[0];
+  const candidates = walk(path.join(envoyApi, "envoy"))
+    .map((file) => path.relative(envoyApi, file).split(path.sep).join("/"))
+    .filter((file) =>
+      /^envoy\/(config|extensions|type)\/(.+\/)?v3\//.test(file)
+    )
+    .concat([
+      "udpa/type/v1/typed_struct.proto",
+      "xds/type/v3/typed_struct.proto",
+    ])
+    .sort();
+  return candidates.filter((file) => resolvable(file, new Set()));
+}
+
+const KEPT_OPTION =
+  /^(\(validate\.|deprecated$|\(envoy\.annotations\.disallowed_by_default)/;
+
+/** Drops what the checker never reads, keeping the JSON small and stable. */
+function prune(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(prune);
+  if (node === null || typeof node !== "object") return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "comment" || key === "reserved" || key === "edition") continue;
+    if (key === "options") {
+      const kept = Object.fromEntries(
+        Object.entries(value as object).filter(([name]) =>
+          KEPT_OPTION.test(name)
+        ),
+      );
+      if (Object.keys(kept).length > 0) out.options = kept;
+      continue;
+    }
+    out[key] = prune(value);
+  }
+  return out;
+}
+
+/** Loads the protos and returns the text of the generated module. */
+export function generateEnvoyApiModule(): string {
+  const xds = xdsPackage();
+  const deps = path.join(xds.dir, "deps");
+  const includes = ["envoy-api", "xds", "protoc-gen-validate", "googleapis"]
+    .map((dir) => path.join(deps, dir))
+    .concat([protobufjsDir()]);
+  const files = rootFiles(includes);
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) =>
+    includes.map((dir) => path.join(dir, target)).find((file) =>
+      fs.existsSync(file)
+    ) ?? target;
+  root.loadSync(files, { keepCase: true });
+  root.resolveAll();
+  const json = JSON.stringify(prune(root.toJSON()));
+  return [
+    "// Generated by checker/envoy_api_generate.ts from npm @grpc/grpc-js-xds@" +
+    xds.version + " deps/",
+    `// (${files.length} root .proto files). Do not edit: run \`deno run -A checker/envoy_api_generate.ts\`.`,
+    "",
+    "/** Envoy's v3 API as a protobufjs JSON descriptor (text). */",
+    `export const ENVOY_API_JSON = ${JSON.stringify(json)};`,
+    "",
+    "/** The npm package the descriptor was generated from. */",
+    `export const ENVOY_API_SOURCE = ${
+      JSON.stringify(`@grpc/grpc-js-xds@${xds.version}`)
+    };`,
+    "",
+  ].join("\n");
+}
+
+if (import.meta.main) {
+  const text = generateEnvoyApiModule();
+  await Deno.writeTextFile(GENERATED_PATH, text);
+  console.log(
+    `wrote ${
+      path.relative(Deno.cwd(), GENERATED_PATH.pathname)
+    } (${text.length} bytes)`,
+  );
+}

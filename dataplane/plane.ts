@@ -1,0 +1,134 @@
+/**
+ * The local example in one process: two egress servers named after the
+ * filter's clusters (`egress1`, `egress2` by default) and the proxy in front
+ * of them, all on loopback unless told otherwise.
+ *
+ * @module
+ */
+import type { LogEntry } from "../host/context.ts";
+import { UserError } from "../lib/errors.ts";
+import {
+  type FilterConfig,
+  parseFilterConfig,
+  ROOT_ID,
+} from "../lib/routing.ts";
+import type { AccessRecord } from "./access_log.ts";
+import type { HostPort } from "../lib/address.ts";
+import { type EgressServer, startEgress } from "./egress.ts";
+import { startEgressThread } from "./egress_thread.ts";
+import { type LocalProxy, startProxy } from "./proxy.ts";
+import { ConfigurationRejectedError, WasmLoadError } from "../host/errors.ts";
+
+/** Defaults of `wasmerang up local`. */
+export const LOCAL_DEFAULTS = {
+  listen: "127.0.0.1:10000",
+  egress1: "127.0.0.1:19001",
+  egress2: "127.0.0.1:19002",
+  config: "standalone",
+} as const;
+
+/** What to start. */
+export interface PlaneOptions {
+  /** The proxy's address (port 0: any free port). */
+  listen: HostPort;
+  /** Addresses of the first and second egress (the filter's even and odd clusters). */
+  egress: [HostPort, HostPort];
+  /** The plugin configuration, as `--config` gives it. */
+  config: string;
+  /** The filter module. */
+  wasm: Uint8Array;
+  /** Called with each access-log line. */
+  onAccess?: (line: string, record: AccessRecord) => void;
+  /** Called with each of the filter's log lines. */
+  onFilterLog?: (entry: LogEntry) => void;
+  /** Run each egress server on its own thread instead of the proxy's (as `up local` does). */
+  egressThreads?: boolean;
+}
+
+/** A running local example. */
+export interface LocalPlane {
+  /** Where the proxy listens. */
+  readonly listen: HostPort;
+  /** Egress servers in cluster order: even, odd. */
+  readonly egress: readonly EgressServer[];
+  /** The configuration the filter runs with. */
+  readonly config: FilterConfig;
+  /** The proxy. */
+  readonly proxy: LocalProxy;
+  /** Stops the proxy and the egress servers. */
+  close(): Promise<void>;
+}
+
+/** Checks a configuration for local use: plain cluster names, which local egress servers carry. */
+export function localConfig(text: string): FilterConfig {
+  let config: FilterConfig;
+  try {
+    config = parseFilterConfig(text);
+  } catch (error) {
+    throw new UserError(`--config: ${(error as Error).message}`, 2);
+  }
+  if (config.mode !== "standalone") {
+    throw new UserError(
+      '--config: the local example routes to plain cluster names; use "standalone" or ' +
+        'JSON with "mode": "standalone" (Istio names need a mesh: wasmerang up istio)',
+      2,
+    );
+  }
+  return config;
+}
+
+/**
+ * Starts the egress servers, then the proxy (whose filter must accept the
+ * configuration). Anything that fails stops what was started.
+ */
+export async function startLocalPlane(
+  options: PlaneOptions,
+): Promise<LocalPlane> {
+  const config = localConfig(options.config);
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    const egress: EgressServer[] = [];
+    for (let i = 0; i < 2; i++) {
+      const start = options.egressThreads ? startEgressThread : startEgress;
+      const server = await start(config.clusters[i], options.egress[i]);
+      started.push(server);
+      egress.push(server);
+    }
+    let proxy: LocalProxy;
+    try {
+      proxy = await startProxy({
+        listen: options.listen,
+        clusters: new Map(
+          egress.map((server) => [server.name, server.address]),
+        ),
+        defaultCluster: config.clusters[0],
+        wasm: options.wasm,
+        rootId: ROOT_ID,
+        configuration: options.config,
+        onAccess: options.onAccess,
+        onFilterLog: options.onFilterLog,
+      });
+    } catch (error) {
+      if (
+        error instanceof ConfigurationRejectedError ||
+        error instanceof WasmLoadError
+      ) {
+        throw new UserError(`the filter cannot start: ${error.message}`);
+      }
+      throw error;
+    }
+    started.push(proxy);
+    return {
+      listen: proxy.address,
+      egress,
+      config,
+      proxy,
+      async close() {
+        await Promise.all(started.map((part) => part.close()));
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((part) => part.close()));
+    throw error;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * What `up`, `probe` and `down` need to know about a Docker example folder:
+ * the compose command for it, and the facts read back from its files (the
+ * subnet, Envoy's address, the filter's configuration).
+ */
+import * as path from "node:path";
+import { parse } from "yaml";
+import { UserError } from "../../lib/errors.ts";
+import { ROOT_ID } from "../../lib/routing.ts";
+import {
+  ADMIN_PORT,
+  DEFAULT_SUBNET,
+  type DockerNetwork,
+  dockerNetwork,
+} from "./network.ts";
+
+/** `docker compose -f DIR/docker-compose.yaml`, the prefix of every compose command. */
+export function composeCommand(dir: string): string[] {
+  return ["docker", "compose", "-f", path.join(dir, "docker-compose.yaml")];
+}
+
+/** Envoy's readiness endpoint, published on 127.0.0.1. */
+export const READY_URL = `http://127.0.0.1:${ADMIN_PORT}/ready`;
+
+/** Facts read from a scaffolded (and possibly edited) folder. */
+export interface DockerExample {
+  network: DockerNetwork;
+  /** Envoy's address on the compose network. */
+  envoyAddress: string;
+  /** The flagship filter's configuration in envoy.yaml ("standalone" when not found). */
+  filterConfiguration: string;
+}
+
+function at(value: unknown, ...keys: (string | number)[]): unknown {
+  let node = value;
+  for (const key of keys) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  return node;
+}
+
+/** Reads the example in `dir`; a missing folder is a one-line error naming the fix. */
+export async function readDockerExample(dir: string): Promise<DockerExample> {
+  const composeFile = path.join(dir, "docker-compose.yaml");
+  let compose: unknown;
+  let envoy: unknown;
+  try {
+    compose = parse(await Deno.readTextFile(composeFile));
+    envoy = parse(await Deno.readTextFile(path.join(dir, "envoy.yaml")));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UserError(
+        `no Docker example in ${dir}/ (run 'wasmerang up docker${
+          dir === "envoy-docker" ? "" : ` --dir ${dir}`
+        }')`,
+        2,
+      );
+    }
+    throw new UserError(
+      `cannot read the Docker example in ${dir}/: ${(error as Error).message}`,
+      2,
+    );
+  }
+  const subnet = at(
+    compose,
+    "networks",
+    "wasmerang",
+    "ipam",
+    "config",
+    0,
+    "subnet",
+  );
+  const network = dockerNetwork(
+    typeof subnet === "string" ? subnet : DEFAULT_SUBNET,
+  );
+  const envoyAddress = at(
+    compose,
+    "services",
+    "envoy",
+    "networks",
+    "wasmerang",
+    "ipv4_address",
+  );
+  let filterConfiguration = "standalone";
+  const chains = at(envoy, "static_resources", "listeners", 0, "filter_chains");
+  for (const chain of Array.isArray(chains) ? chains : []) {
+    for (
+      const filter of Array.isArray(at(chain, "filters"))
+        ? at(chain, "filters") as unknown[]
+        : []
+    ) {
+      const config = at(filter, "typed_config", "config");
+      const value = at(config, "configuration", "value");
+      if (at(config, "root_id") === ROOT_ID && typeof value === "string") {
+        filterConfiguration = value;
+      }
+    }
+  }
+  return {
+    network,
+    envoyAddress: typeof envoyAddress === "string"
+      ? envoyAddress
+      : network.envoy,
+    filterConfiguration,
+  };
+}
+
+/**
+ * The HTTP status of `GET path` on `host:port`, or undefined when nothing
+ * answers in time. Plain HTTP/1.0 over a socket, so proxy settings in the
+ * environment (HTTP_PROXY) never redirect a request meant for loopback.
+ */
+export async function httpStatus(
+  host: string,
+  port: number,
+  path: string,
+  timeoutMs = 2000,
+): Promise<number | undefined> {
+  let connection: Deno.TcpConn | undefined;
+  const timer = setTimeout(() => connection?.close(), timeoutMs);
+  try {
+    connection = await Deno.connect({ hostname: host, port });
+    await connection.write(
+      new TextEncoder().encode(
+        `GET ${path} HTTP/1.0\r\nHost: ${host}:${port}\r\n\r\n`,
+      ),
+    );
+    const buffer = new Uint8Array(256);
+    let text = "";
+    while (!text.includes("\r\n")) {
+      const count = await connection.read(buffer);
+      if (count === null) break;
+      text += new TextDecoder().decode(buffer.subarray(0, count));
+    }
+    const status = text.match(/^HTTP\/\d\.\d (\d{3})/)?.[1];
+    return status ? Number(status) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    try {
+      connection?.close();
+    } catch {
+      // already closed by the timer
+    }
+  }
+}
+
+/** Whether Envoy's admin answers `/ready` with 200. */
+export async function envoyReady(timeoutMs = 2000): Promise<boolean> {
+  return await httpStatus("127.0.0.1", ADMIN_PORT, "/ready", timeoutMs) === 200;
+}

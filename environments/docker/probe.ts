@@ -1,0 +1,190 @@
+/**
+ * `wasmerang probe docker`: for each source IP, a short-lived busybox
+ * container on the compose network, with that address (`docker run --ip`),
+ * connects to Envoy's listener and reads the first line: the egress that
+ * answered. Results are compared with what the routing rule expects.
+ */
+import { runCommand, shellQuote } from "../../lib/commands.ts";
+import { UserError } from "../../lib/errors.ts";
+import { requirePrerequisites } from "../../lib/prerequisites.ts";
+import {
+  type ProbeReport,
+  probeReport,
+  type ProbeResult,
+  splitSources,
+} from "../../lib/probe_report.ts";
+import { decideCluster, parseFilterConfig } from "../../lib/routing.ts";
+import { envoyReady, readDockerExample, READY_URL } from "./compose.ts";
+import {
+  BUSYBOX_IMAGE,
+  DEFAULT_DIR,
+  type DockerNetwork,
+  LISTENER_PORT,
+  NETWORK_NAME,
+  PROBE_LABEL,
+} from "./network.ts";
+
+/** Options of `wasmerang probe docker`. */
+export interface DockerProbeOptions {
+  /** The example folder, default `envoy-docker`. */
+  dir?: string;
+  /** Comma-separated source IPs on the compose network. */
+  from?: string;
+  /** Print the report as JSON (read by the caller that prints; `probeDocker` ignores it). */
+  json?: boolean;
+}
+
+/** How long one probe may wait for the banner, in seconds. */
+const BANNER_TIMEOUT_S = 5;
+
+/**
+ * The shell run inside each probe container: connect, read one line, print
+ * it with nanosecond timestamps taken around the read. A watchdog ends nc
+ * if nothing arrives, so the container never outlives the probe.
+ */
+export function probeScript(
+  envoy: string,
+  port: number = LISTENER_PORT,
+): string {
+  return [
+    "f=/tmp/banner.$$",
+    'mkfifo "$f"',
+    "t0=$(date +%s%N)",
+    `nc ${envoy} ${port} </dev/null >"$f" &`,
+    "pid=$!",
+    `(sleep ${BANNER_TIMEOUT_S}; kill $pid) >/dev/null 2>&1 &`,
+    "watchdog=$!",
+    'IFS= read -r line <"$f"',
+    "t1=$(date +%s%N)",
+    'echo "banner=$line"',
+    'echo "t0=$t0"',
+    'echo "t1=$t1"',
+    "kill $pid $watchdog 2>/dev/null",
+    'rm -f "$f"',
+    "exit 0",
+  ].join("\n");
+}
+
+/** The `docker run` command of one probe. */
+export function probeCommand(source: string, envoy: string): string[] {
+  return [
+    "docker",
+    "run",
+    "--rm",
+    "--label",
+    `${PROBE_LABEL}=1`,
+    "--network",
+    NETWORK_NAME,
+    "--ip",
+    source,
+    BUSYBOX_IMAGE,
+    "sh",
+    "-c",
+    probeScript(envoy),
+  ];
+}
+
+/** Checks `--from` against the network: IPv4, inside the subnet, not taken. */
+export function parseSources(
+  from: string | undefined,
+  network: DockerNetwork,
+): string[] {
+  if (from === undefined) return network.probeSources;
+  const sources = splitSources(from);
+  for (const source of sources) {
+    if (!network.contains(source)) {
+      throw new UserError(
+        `--from ${source}: not an IPv4 address in the compose network ${network.subnet} ` +
+          `(try ${network.probeSources.join(",")})`,
+        2,
+      );
+    }
+    if (network.reserved.includes(source)) {
+      throw new UserError(
+        `--from ${source}: that address is taken (gateway, envoy, egress1, egress2)`,
+        2,
+      );
+    }
+  }
+  if (new Set(sources).size !== sources.length) {
+    throw new UserError("--from lists an address twice", 2);
+  }
+  return sources;
+}
+
+/** Reads one probe container's output into a result. */
+export function parseProbeOutput(
+  source: string,
+  expected: string | null,
+  output: { code: number; stdout: string; stderr: string },
+  wallMs: number,
+): ProbeResult {
+  const field = (name: string) =>
+    output.stdout.match(new RegExp(`^${name}=(.*)$`, "m"))?.[1]?.trim();
+  const banner = field("banner");
+  const t0 = field("t0"), t1 = field("t1");
+  const ms = t0 && t1 && /^\d{12,}$/.test(t0) && /^\d{12,}$/.test(t1)
+    ? Number(BigInt(t1) - BigInt(t0)) / 1e6
+    : wallMs;
+  const got = banner ? banner : null;
+  const error = got === null
+    ? (output.stderr.trim().split("\n").filter((line) => line.trim() !== "")
+      .pop() ??
+      (output.code !== 0
+        ? `docker run exited with ${output.code}`
+        : "connection closed without a banner"))
+    : undefined;
+  const ok = got !== null && (expected === null || got === expected);
+  return { source, expected, got, ok, ms, ...(error ? { error } : {}) };
+}
+
+/** Runs `probe docker` and returns the report (the caller prints it). */
+export async function probeDocker(
+  options: DockerProbeOptions,
+): Promise<ProbeReport> {
+  const dir = options.dir ?? DEFAULT_DIR;
+  const example = await readDockerExample(dir);
+  const sources = parseSources(options.from, example.network);
+  // Without Docker nothing can be running: the same exit 2 as "Envoy is not ready".
+  await requirePrerequisites("docker", 2);
+  const ready = await envoyReady(3000);
+  if (!ready) {
+    throw new UserError(
+      `Envoy is not ready at ${READY_URL}: start it with 'wasmerang up docker${
+        dir === DEFAULT_DIR ? "" : ` --dir ${dir}`
+      }'`,
+      2,
+    );
+  }
+  const config = parseFilterConfig(example.filterConfiguration);
+  const destination = `${example.envoyAddress}:${LISTENER_PORT}`;
+  const results: ProbeResult[] = [];
+  const concurrency = 4;
+  for (let index = 0; index < sources.length; index += concurrency) {
+    const batch = sources.slice(index, index + concurrency);
+    results.push(
+      ...await Promise.all(batch.map(async (source) => {
+        const expected =
+          decideCluster(`${source}:40000`, destination, config) ?? null;
+        const argv = probeCommand(source, example.envoyAddress);
+        const started = performance.now();
+        const output = await runCommand(argv, { timeoutMs: 120_000 });
+        return parseProbeOutput(
+          source,
+          expected,
+          output,
+          performance.now() - started,
+        );
+      })),
+    );
+  }
+  return probeReport(
+    `docker: Envoy ${destination} on ${NETWORK_NAME}`,
+    results,
+  );
+}
+
+/** The probe's `docker run` for one source, for documentation and dry runs. */
+export function describeProbe(source: string, envoy: string): string {
+  return shellQuote(probeCommand(source, envoy));
+}

@@ -1,0 +1,121 @@
+/**
+ * The Docker example as a list of files: what `wasmerang scaffold docker`
+ * writes and `wasmerang up docker` launches. Its envoy.yaml is checked
+ * against Envoy's API every time it is generated.
+ */
+import * as path from "node:path";
+import { checkEnvoyBootstrap } from "../../checker/envoy_check.ts";
+import { UserError } from "../../lib/errors.ts";
+import { loadShippableFilter } from "../../lib/module_check.ts";
+import {
+  renderWritten,
+  type ScaffoldFile,
+  writeScaffold,
+} from "../../lib/scaffold_files.ts";
+import { hint } from "../../lib/ui.ts";
+import {
+  DEFAULT_DIR,
+  DEFAULT_ENVOY_IMAGE,
+  DEFAULT_SUBNET,
+  dockerNetwork,
+} from "./network.ts";
+import {
+  composeYaml,
+  DOCKER_CONFIGURATION,
+  envoyYaml,
+  readme,
+  WASM_FILE,
+} from "./templates.ts";
+
+/** Options of the Docker scaffold. */
+export interface DockerScaffoldOptions {
+  /** The filter module to ship (normally the embedded one). */
+  wasm: Uint8Array;
+  /** Envoy image, default `envoyproxy/envoy:v1.40.0`. */
+  envoyImage?: string;
+  /** The compose network's subnet, default `172.21.0.0/16`. */
+  subnet?: string;
+}
+
+/** The file names, in the order they are written. */
+export const DOCKER_FILES = [
+  "docker-compose.yaml",
+  "envoy.yaml",
+  WASM_FILE,
+  "README.md",
+] as const;
+
+/**
+ * Builds the example's files. Throws when the generated envoy.yaml does not
+ * pass the Envoy API check (a bug in the templates, never the user's doing).
+ */
+export function dockerScaffoldFiles(
+  options: DockerScaffoldOptions,
+): ScaffoldFile[] {
+  const envoyImage = options.envoyImage ?? DEFAULT_ENVOY_IMAGE;
+  if (!/^[a-z0-9][a-z0-9._\/:@-]*$/i.test(envoyImage)) {
+    throw new UserError(
+      `invalid --envoy-image "${envoyImage}": expected an image reference like ${DEFAULT_ENVOY_IMAGE}`,
+      2,
+    );
+  }
+  const network = dockerNetwork(options.subnet ?? DEFAULT_SUBNET);
+  const envoy = envoyYaml();
+  const errors = checkEnvoyBootstrap(envoy).filter((issue) =>
+    issue.severity === "error"
+  );
+  if (errors.length > 0) {
+    throw new Error(
+      `generated envoy.yaml fails the Envoy API check: ${errors[0].path}: ${
+        errors[0].message
+      }`,
+    );
+  }
+  return [
+    {
+      path: "docker-compose.yaml",
+      content: composeYaml({ envoyImage, network }),
+    },
+    { path: "envoy.yaml", content: envoy },
+    { path: WASM_FILE, content: options.wasm },
+    { path: "README.md", content: readme({ envoyImage, network }) },
+  ];
+}
+
+/** Options of `wasmerang scaffold docker`. */
+export interface ScaffoldDockerOptions {
+  /** The folder to write, default `envoy-docker`. */
+  dir?: string;
+  /** Envoy image, default `envoyproxy/envoy:v1.40.0`. */
+  envoyImage?: string;
+  /** The compose network's subnet, default `172.21.0.0/16`. */
+  subnet?: string;
+  /** Replace files that exist with different content instead of refusing. */
+  force?: boolean;
+  /** Ship this module instead of the embedded filter. */
+  wasm?: string;
+}
+
+/** Writes the Docker example folder and says what it wrote. */
+export async function scaffoldDocker(
+  options: ScaffoldDockerOptions,
+): Promise<void> {
+  const dir = options.dir ?? DEFAULT_DIR;
+  const files = dockerScaffoldFiles({
+    wasm: await loadShippableFilter(options.wasm, DOCKER_CONFIGURATION),
+    envoyImage: options.envoyImage,
+    subnet: options.subnet,
+  });
+  const written = await writeScaffold(dir, files, {
+    force: options.force,
+    command: "scaffold docker",
+  });
+  console.log(renderWritten(dir, written));
+  const dirFlag = dir === DEFAULT_DIR ? "" : ` --dir ${dir}`;
+  hint(
+    `✓ ${path.join(dir, "envoy.yaml")} passes the Envoy API check.\n` +
+      `Next: read ${
+        path.join(dir, "README.md")
+      }, then: wasmerang up docker${dirFlag}`,
+  );
+}

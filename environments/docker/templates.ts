@@ -1,0 +1,176 @@
+/**
+ * The files of the Docker example, as text built in code (no template is read
+ * from disk at run time, so a compiled binary carries them): docker-compose.yaml,
+ * envoy.yaml and the folder's README.
+ */
+import { ROOT_ID } from "../../lib/routing.ts";
+import { envoyBootstrap } from "../../lib/envoy/bootstrap.ts";
+import {
+  ADMIN_PORT,
+  BUSYBOX_IMAGE,
+  COMPOSE_PROJECT,
+  DEFAULT_DIR,
+  type DockerNetwork,
+  EGRESS_PORT,
+  LISTENER_PORT,
+  NETWORK_NAME,
+} from "./network.ts";
+
+/** The plugin configuration envoy.yaml gives the filter. */
+export const DOCKER_CONFIGURATION = "standalone";
+
+/** The access log line, the same fields the local mode prints. */
+export { ENVOY_ACCESS_LOG_FORMAT } from "../../lib/envoy/bootstrap.ts";
+
+/** Where the .wasm sits in the scaffold folder and in the Envoy container. */
+export const WASM_FILE = "wasmerang.wasm";
+export const WASM_IN_CONTAINER = `/etc/envoy/${WASM_FILE}`;
+
+/** What the templates need. */
+export interface DockerTemplateOptions {
+  /** The Envoy image the compose file runs, e.g. `envoyproxy/envoy:v1.40.0`. */
+  envoyImage: string;
+  /** The compose network's subnet and the addresses taken in it. */
+  network: DockerNetwork;
+}
+
+/** docker-compose.yaml: Envoy, egress1, egress2 and a network with a fixed subnet. */
+export function composeYaml(
+  { envoyImage, network }: DockerTemplateOptions,
+): string {
+  const egress = (name: string, ip: string) =>
+    `  ${name}:
+    image: ${BUSYBOX_IMAGE}
+    # busybox tcpsvd runs the command once per connection with the socket as its
+    # stdin/stdout: one line naming this service, then an echo of what the client sends.
+    command: ["tcpsvd", "-v", "0.0.0.0", "${EGRESS_PORT}", "sh", "-c", "echo ${name}; exec cat"]
+    networks:
+      wasmerang:
+        ipv4_address: ${ip}
+`;
+  return `# Written by \`wasmerang scaffold docker\`. Envoy runs the wasmerang filter in front of
+# two egress services; the filter picks egress1 (even) or egress2 (odd) by the last
+# octet of the client's source address and tcp_proxy connects there.
+#
+#   wasmerang up docker      start it (or: docker compose up -d, in this folder)
+#   wasmerang probe docker   connect from chosen source IPs and see who answers
+#   wasmerang down docker    stop it and remove everything it made
+#
+# Every port is published on 127.0.0.1 only.
+name: ${COMPOSE_PROJECT}
+
+services:
+  envoy:
+    image: ${envoyImage}
+    command: ["envoy", "-c", "/etc/envoy/envoy.yaml", "--log-level", "info"]
+    volumes:
+      - ./envoy.yaml:/etc/envoy/envoy.yaml:ro
+      - ./${WASM_FILE}:${WASM_IN_CONTAINER}:ro
+    ports:
+      - "127.0.0.1:${LISTENER_PORT}:${LISTENER_PORT}" # the listener: wasm filter, then tcp_proxy
+      - "127.0.0.1:${ADMIN_PORT}:${ADMIN_PORT}" # Envoy's admin: /ready, /stats, /clusters
+    networks:
+      wasmerang:
+        ipv4_address: ${network.envoy}
+    depends_on: [egress1, egress2]
+
+${egress("egress1", network.egress1)}
+${egress("egress2", network.egress2)}
+networks:
+  wasmerang:
+    # A fixed name and subnet: \`wasmerang probe docker\` starts short-lived containers
+    # on this network with chosen addresses (docker run --network ${NETWORK_NAME} --ip …).
+    name: ${NETWORK_NAME}
+    ipam:
+      config:
+        - subnet: ${network.subnet}
+`;
+}
+
+/** envoy.yaml: one listener, the wasm filter then tcp_proxy, clusters egress1/egress2. */
+export function envoyYaml(): string {
+  return envoyBootstrap({
+    writtenBy: "wasmerang scaffold docker",
+    checkCommand: "wasmerang check envoy.yaml",
+    admin: { address: "0.0.0.0", port: ADMIN_PORT },
+    listener: { address: "0.0.0.0", port: LISTENER_PORT },
+    configuration: DOCKER_CONFIGURATION,
+    wasmFilename: WASM_IN_CONTAINER,
+    clusters: ["egress1", "egress2"].map((name) => ({
+      name,
+      address: name,
+      port: EGRESS_PORT,
+    })),
+    clusterType: "STRICT_DNS",
+  });
+}
+
+/** The folder's README. */
+export function readme({ envoyImage, network }: DockerTemplateOptions): string {
+  return `# wasmerang in Docker: Envoy + the filter + two egresses
+
+Written by \`wasmerang scaffold docker\`. Everything here is plain Docker Compose and
+Envoy configuration: read it, edit it, run it with or without wasmerang.
+
+| file | what it is |
+| --- | --- |
+| \`docker-compose.yaml\` | Envoy (\`${envoyImage}\`), \`egress1\` and \`egress2\` (\`${BUSYBOX_IMAGE}\`), network \`${NETWORK_NAME}\` (\`${network.subnet}\`) |
+| \`envoy.yaml\` | listener :${LISTENER_PORT} → \`envoy.filters.network.wasm\` → \`envoy.filters.network.tcp_proxy\` (default cluster \`egress1\`); admin :${ADMIN_PORT} |
+| \`${WASM_FILE}\` | the filter (proxy-wasm, root id \`${ROOT_ID}\`), mounted read-only at \`${WASM_IN_CONTAINER}\` |
+
+## Run it
+
+From this folder (or from anywhere, with \`--dir\` naming it; without \`--dir\` the commands use
+\`./${DEFAULT_DIR}\`):
+
+\`\`\`sh
+wasmerang up docker --dir .       # checks docker, docker compose up -d, waits for Envoy's /ready
+wasmerang probe docker --dir .    # one short-lived container per source IP on ${NETWORK_NAME}
+wasmerang down docker --dir .     # docker compose down --volumes --remove-orphans
+\`\`\`
+
+Without wasmerang:
+
+\`\`\`sh
+docker compose up -d
+curl -s 127.0.0.1:${ADMIN_PORT}/ready      # LIVE once Envoy is ready
+docker run --rm --network ${NETWORK_NAME} --ip ${
+    network.probeSources[0]
+  } ${BUSYBOX_IMAGE} \\
+  nc -w 5 ${network.envoy} ${LISTENER_PORT} </dev/null   # even source: egress1
+docker run --rm --network ${NETWORK_NAME} --ip ${
+    network.probeSources[1]
+  } ${BUSYBOX_IMAGE} \\
+  nc -w 5 ${network.envoy} ${LISTENER_PORT} </dev/null   # odd source: egress2
+docker compose logs envoy                 # the filter's log lines and the access log
+docker compose down --volumes --remove-orphans
+\`\`\`
+
+## What to expect
+
+- The filter reads \`source.address\` on each new connection. An even last octet sends it to
+  \`egress1\`, an odd one to \`egress2\`; tcp_proxy's own \`cluster: egress1\` is the fallback
+  when the filter makes no choice.
+- Each egress answers every connection with one line naming itself (\`egress1\`), then echoes.
+- A connection from the host to \`127.0.0.1:${LISTENER_PORT}\` reaches Envoy through Docker's port
+  publishing, so Envoy sees the source as the network's gateway (\`${network.gateway}\` here, odd:
+  \`egress2\`) or the host's bridge address, not 127.0.0.1. To choose the source, connect from
+  a container on \`${NETWORK_NAME}\` with \`--ip\`, as \`wasmerang probe docker\` does.
+- The access log (\`docker compose logs envoy\`) has one line per connection:
+  \`[time] cluster=egress2 src=${
+    network.probeSources[1]
+  }:40112 dst=${network.envoy}:${LISTENER_PORT} -> ${network.egress2}:${EGRESS_PORT} bytes=0/8 3ms\`.
+- Addresses: gateway ${network.gateway}, envoy ${network.envoy}, egress1 ${network.egress1}, egress2 ${network.egress2}; probe sources
+  default to ${network.probeSources.join(", ")}.
+
+## Editing
+
+- \`wasmerang check envoy.yaml\` checks the file against Envoy's own API protos: unknown fields,
+  wrong types, bad enum values and unknown \`@type\` URLs are reported with their YAML path.
+- To run your own build of the filter: \`wasmerang up docker --dir . --wasm path/to/filter.wasm\`
+  (it replaces \`${WASM_FILE}\`), or copy it over \`${WASM_FILE}\` and \`docker compose restart envoy\`.
+- The filter's configuration is the \`configuration\` StringValue: \`standalone\`, or JSON such as
+  \`{"clusters": ["egress1", "egress2"]}\`. An invalid one makes Envoy reject the filter.
+- Envoy needs version 1.28 or newer (the foreign function \`set_envoy_filter_state\`).
+`;
+}

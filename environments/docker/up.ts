@@ -1,0 +1,197 @@
+/**
+ * `wasmerang up docker`: prerequisites first, the example folder written if
+ * needed (files already there are used as they are, after a check of
+ * envoy.yaml), `docker compose up -d`, then a wait for Envoy's `/ready`.
+ * `--dry-run` prints the exact plan and touches nothing.
+ */
+import * as path from "node:path";
+import { lastLines, Plan, runCommand } from "../../lib/commands.ts";
+import {
+  checkEnvoyBootstrap,
+  renderIssues,
+} from "../../checker/envoy_check.ts";
+import { UserError } from "../../lib/errors.ts";
+import { loadShippableFilter } from "../../lib/module_check.ts";
+import { requirePrerequisites } from "../../lib/prerequisites.ts";
+import { planScaffold, writeScaffold } from "../../lib/scaffold_files.ts";
+import { hint } from "../../lib/ui.ts";
+import { composeCommand, envoyReady, READY_URL } from "./compose.ts";
+import { ADMIN_PORT, DEFAULT_DIR, LISTENER_PORT } from "./network.ts";
+import { dockerScaffoldFiles } from "./scaffold.ts";
+import { DOCKER_CONFIGURATION } from "./templates.ts";
+
+/** Options of `wasmerang up docker`. */
+export interface DockerUpOptions {
+  /** The example folder, default `envoy-docker`. */
+  dir?: string;
+  /** Print the plan (commands and files) and run or write nothing. */
+  dryRun?: boolean;
+  /** How long to wait for Envoy's /ready, in seconds (default 90). */
+  readyTimeout?: number;
+  /** Replace the filter module in the folder with this file. */
+  wasm?: string;
+}
+
+/** Waits until `ready()` says yes, failing early when `stillRunning()` says Envoy died. */
+export async function waitForReady(
+  ready: () => Promise<boolean>,
+  timeoutMs: number,
+  stillRunning: () => Promise<boolean>,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
+    if (await ready()) return true;
+    if (attempt % 4 === 3 && !(await stillRunning())) return false;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return false;
+}
+
+/** Builds the plan of `up docker` for `dir`. */
+export async function dockerUpPlan(options: DockerUpOptions): Promise<Plan> {
+  const dir = options.dir ?? DEFAULT_DIR;
+  const compose = composeCommand(dir);
+  const wasm = await loadShippableFilter(options.wasm, DOCKER_CONFIGURATION);
+  const files = dockerScaffoldFiles({ wasm });
+  const planned = await planScaffold(dir, files);
+  const missing = planned.filter((file) => file.status === "created");
+  const plan = new Plan();
+  plan.task(
+    "Check docker, docker compose and the Docker engine",
+    "check that docker, docker compose and a running Docker engine are here (as 'wasmerang doctor docker' does)",
+    () => requirePrerequisites("docker"),
+  );
+  if (missing.length > 0) {
+    const toWrite = files.filter((file) =>
+      missing.some((entry) => entry.path === file.path)
+    );
+    plan.task(
+      `Write the example to ${dir}/`,
+      [
+        `write the example (what 'wasmerang scaffold docker --dir ${dir}' writes):`,
+        ...missing.map((file) =>
+          `  ${path.join(dir, file.path)} (${file.bytes} bytes)`
+        ),
+      ].join("\n"),
+      async () =>
+        void await writeScaffold(dir, toWrite, { command: "up docker" }),
+    );
+  }
+  const kept = planned.filter((file) => file.status !== "created").map((file) =>
+    file.path
+  );
+  if (options.wasm) {
+    plan.task(
+      `Put ${options.wasm} in ${dir}/`,
+      `copy ${options.wasm} to ${path.join(dir, "wasmerang.wasm")}`,
+      async () =>
+        void await writeScaffold(dir, [{
+          path: "wasmerang.wasm",
+          content: wasm,
+        }], {
+          force: true,
+        }),
+    );
+  }
+  plan.task(
+    `Check ${path.join(dir, "envoy.yaml")} against Envoy's API`,
+    `check ${
+      path.join(dir, "envoy.yaml")
+    } against Envoy's API (as 'wasmerang check' does)` +
+      (kept.length
+        ? `; existing files are used as they are: ${kept.join(", ")}`
+        : ""),
+    async () => {
+      const file = path.join(dir, "envoy.yaml");
+      const issues = checkEnvoyBootstrap(await Deno.readTextFile(file));
+      const errors = issues.filter((issue) => issue.severity === "error");
+      if (errors.length > 0) {
+        console.error(renderIssues(file, errors));
+        throw new UserError(
+          `${file} does not pass the Envoy API check; fix it or re-scaffold with --force`,
+        );
+      }
+    },
+  );
+  plan.run("Start Envoy, egress1 and egress2", [...compose, "up", "-d"], {
+    timeoutMs: 15 * 60_000,
+  });
+  if (options.wasm) {
+    // Envoy reads the module when it starts: a running Envoy must restart to load the new one.
+    plan.run("Restart Envoy to load the new module", [
+      ...compose,
+      "restart",
+      "envoy",
+    ], {
+      timeoutMs: 5 * 60_000,
+    });
+  }
+  const timeout = (options.readyTimeout ?? 90) * 1000;
+  plan.task(
+    "Wait for Envoy to be ready",
+    `wait until ${READY_URL} answers 200 (up to ${
+      timeout / 1000
+    } s; on failure show the last Envoy log lines)`,
+    async () => {
+      const running = async () => {
+        const state = await runCommand([
+          ...compose,
+          "ps",
+          "-a",
+          "--format",
+          "{{.State}}",
+          "envoy",
+        ], {
+          timeoutMs: 10_000,
+        }).catch(() => undefined);
+        return !state || state.code !== 0 || !/exited|dead/.test(state.stdout);
+      };
+      if (await waitForReady(() => envoyReady(), timeout, running)) return;
+      const logs = await runCommand([
+        ...compose,
+        "logs",
+        "--no-color",
+        "--tail",
+        "15",
+        "envoy",
+      ], {
+        timeoutMs: 10_000,
+      }).catch(() => undefined);
+      const tail = logs
+        ? lastLines((logs.stdout + logs.stderr).trim(), 15)
+        : "";
+      throw new UserError(
+        `Envoy did not become ready at ${READY_URL} within ${
+          timeout / 1000
+        } s` +
+          (tail ? `; its last log lines:\n${tail}` : "") +
+          `\n(see '${
+            compose.join(" ")
+          } logs envoy'; stop with 'wasmerang down docker')`,
+      );
+    },
+  );
+  return plan;
+}
+
+/** Runs (or with `dryRun` prints) `up docker`. */
+export async function upDocker(options: DockerUpOptions): Promise<void> {
+  const dir = options.dir ?? DEFAULT_DIR;
+  if (options.dryRun) {
+    const plan = await dockerUpPlan(options);
+    console.log(
+      `# wasmerang up docker --dry-run: the plan; nothing is run or written\n${plan.render()}`,
+    );
+    return;
+  }
+  await requirePrerequisites("docker");
+  const plan = await dockerUpPlan(options);
+  plan.steps.shift(); // the prerequisites check just ran
+  await plan.execute();
+  const dirFlag = dir === DEFAULT_DIR ? "" : ` --dir ${dir}`;
+  hint(
+    `Envoy is ready: listener 127.0.0.1:${LISTENER_PORT}, admin http://127.0.0.1:${ADMIN_PORT}/\n` +
+      `Next: wasmerang probe docker${dirFlag}     (then: wasmerang down docker${dirFlag})\n` +
+      `Logs: ${composeCommand(dir).join(" ")} logs -f envoy`,
+  );
+}

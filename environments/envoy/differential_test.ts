@@ -1,0 +1,178 @@
+/**
+ * Our host against Envoy: the same 500 random loopback sources through the
+ * local data plane (`up local`'s) and through a real Envoy must reach the same
+ * egress and produce the same filter log lines, ids, ports and timestamps
+ * aside. And 1,000 connections through Envoy, 50 at a time, with no misroute.
+ */
+import { assertEquals } from "../../host/testing/assert.ts";
+import { embeddedFilter } from "../../lib/filter_module.ts";
+import { decideCluster } from "../../lib/routing.ts";
+import { testPlane } from "../../dataplane/testing.ts";
+import { type EnvoyPlane, startEnvoyPlane } from "./plane.ts";
+import { filterLogMessage } from "../../lib/envoy/process.ts";
+import { bannerFrom, pool, randomSources, testEnvoy } from "./testing.ts";
+
+const envoy = await testEnvoy();
+const ANY = { host: "127.0.0.1", port: 0 };
+
+async function envoyPlane(config = "standalone"): Promise<EnvoyPlane> {
+  return await startEnvoyPlane({
+    envoy: envoy!,
+    listen: ANY,
+    admin: ANY,
+    egress: [ANY, ANY],
+    config,
+    wasm: embeddedFilter(),
+    concurrency: 2,
+  });
+}
+
+/**
+ * A filter log line without what differs between two runs by nature: the
+ * per-VM connection id, the ephemeral source port and the listener's port.
+ */
+function normalize(line: string): string {
+  return line
+    .replace(/\bconnection \d+/g, "connection #")
+    .replace(/(source=[0-9.]+):\d+/g, "$1:*")
+    .replace(/(destination=[0-9.]+):\d+/g, "$1:*");
+}
+
+/** Envoy names the warn level `warning`; our host uses proxy-wasm's `warn`. */
+function envoyLevel(level: string): string {
+  return level === "warning" ? "warn" : level;
+}
+
+/** Waits until `lines()` has at least `count` entries (logs arrive asynchronously). */
+async function atLeast(
+  lines: () => string[],
+  count: number,
+): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  while (lines().length < count && Date.now() < deadline) {
+    await new Promise((done) => setTimeout(done, 20));
+  }
+  return lines();
+}
+
+for (
+  const [count, config, configured] of [
+    [
+      500,
+      "standalone",
+      "configured mode=standalone clusters=egress1,egress2",
+    ],
+    [
+      200,
+      '{"clusters":["blue","green"]}',
+      "configured mode=standalone clusters=blue,green",
+    ],
+  ] as const
+) {
+  Deno.test({
+    name:
+      `differential (${config}): ${count} random loopback sources, our host and Envoy agree on every egress and log line`,
+    ignore: envoy === undefined,
+    fn: () => differential(count, config, configured),
+  });
+}
+
+async function differential(
+  count: number,
+  config: string,
+  configured: string,
+): Promise<void> {
+  const sources = randomSources(count);
+  const local = await testPlane({ config });
+  let localGot: (string | null)[];
+  try {
+    localGot = await pool(
+      sources,
+      20,
+      (source) => bannerFrom(local.plane.listen, source),
+    );
+  } finally {
+    await local.plane.close();
+  }
+  const localLines = local.filter.map(normalize);
+
+  const plane = await envoyPlane(config);
+  let envoyGot: (string | null)[];
+  let envoyLines: string[];
+  try {
+    envoyGot = await pool(
+      sources,
+      20,
+      (source) => bannerFrom(plane.listen, source),
+    );
+    const decisions = () =>
+      plane.envoy.log.map(filterLogMessage).filter((entry) =>
+        entry?.message.includes(" source=")
+      );
+    await atLeast(() => decisions() as never[], sources.length);
+    envoyLines = plane.envoy.log.map(filterLogMessage)
+      .filter((entry) => entry !== undefined)
+      .map((entry) =>
+        normalize(`${envoyLevel(entry!.level)} ${entry!.message}`)
+      );
+  } finally {
+    await plane.close();
+  }
+
+  // Same egress for every source, and it is the rule's.
+  const differing = sources.filter((_, i) => localGot[i] !== envoyGot[i]);
+  assertEquals(differing, [], "sources whose egress differs");
+  sources.forEach((source, i) =>
+    assertEquals(
+      envoyGot[i],
+      decideCluster(`${source}:1`, undefined, plane.config),
+      source,
+    )
+  );
+
+  // Per-connection lines: the same multiset. Configure lines: Envoy runs
+  // configure once per VM (a canary VM, the main thread's, each worker's),
+  // our host once; the distinct lines must be the same.
+  const perConnection = (lines: string[]) =>
+    lines.filter((line) => line.includes("connection #")).sort();
+  const other = (lines: string[]) =>
+    [...new Set(lines.filter((line) => !line.includes("connection #")))]
+      .sort();
+  assertEquals(perConnection(envoyLines), perConnection(localLines));
+  assertEquals(perConnection(envoyLines).length, sources.length);
+  assertEquals(other(envoyLines), other(localLines));
+  assertEquals(other(localLines), [`info wasmerang: ${configured}`]);
+}
+
+Deno.test({
+  name:
+    "Envoy: 1,000 connections, 50 at a time, zero misroutes, counters add up",
+  ignore: envoy === undefined,
+  async fn() {
+    const plane = await envoyPlane();
+    try {
+      const sources = Array.from(
+        { length: 1000 },
+        () => randomSources(1)[0],
+      );
+      const got = await pool(
+        sources,
+        50,
+        (source) => bannerFrom(plane.listen, source, 10_000),
+      );
+      const misrouted = sources.filter((source, i) =>
+        got[i] !== decideCluster(`${source}:1`, undefined)
+      );
+      assertEquals(misrouted, []);
+      const counters = await plane.counters();
+      const even = sources.filter((s) => Number(s.split(".")[3]) % 2 === 0)
+        .length;
+      assertEquals(counters["wasmerang.routed.egress1"], even);
+      assertEquals(counters["wasmerang.routed.egress2"], 1000 - even);
+      assertEquals(counters["wasmerang.unparseable_source"], 0);
+      assertEquals(counters["wasmerang.filter_state_failed"], 0);
+    } finally {
+      await plane.close();
+    }
+  },
+});

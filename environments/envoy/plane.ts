@@ -1,0 +1,281 @@
+/**
+ * The example on a native Envoy: the same egress servers as `up local`, a
+ * bootstrap from the shared template with loopback addresses (module beside
+ * it), and Envoy started on it. Ready means admin `/ready` is 200 and the
+ * plugin's VMs are active in admin `/stats`. Anything that fails stops what
+ * was started.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { UserError } from "../../lib/errors.ts";
+import type { EnvoyBinary } from "../../lib/envoy/binary.ts";
+import { envoyBootstrap } from "../../lib/envoy/bootstrap.ts";
+import { writeFileAtomically } from "../../lib/atomic_write.ts";
+import {
+  decideCluster,
+  DEFAULT_CONFIG,
+  type FilterConfig,
+  parseFilterConfig,
+} from "../../lib/routing.ts";
+import { formatHostPort, type HostPort } from "../../lib/address.ts";
+import { type EgressServer, startEgress } from "../../dataplane/egress.ts";
+import { startEgressThread } from "../../dataplane/egress_thread.ts";
+import {
+  type EnvoyProcess,
+  filterLogMessage,
+  startEnvoy,
+} from "../../lib/envoy/process.ts";
+
+/** Defaults of `wasmerang up envoy`. */
+export const ENVOY_DEFAULTS = {
+  listen: "127.0.0.1:10000",
+  admin: "127.0.0.1:9901",
+  egress1: "127.0.0.1:19001",
+  egress2: "127.0.0.1:19002",
+  config: "standalone",
+} as const;
+
+/** The bootstrap's and the module's file names in the plane's folder. */
+export const BOOTSTRAP_FILE = "envoy.yaml";
+/** The module's file name beside the bootstrap. */
+export const WASM_FILE = "wasmerang.wasm";
+
+/** What to start. */
+export interface EnvoyPlaneOptions {
+  /** The Envoy to run. */
+  envoy: EnvoyBinary;
+  /** Envoy's listener (port 0: a free port, chosen before Envoy starts). */
+  listen: HostPort;
+  /** Envoy's admin (port 0: a free port). */
+  admin: HostPort;
+  /** The even and odd egress servers. */
+  egress: [HostPort, HostPort];
+  /** The plugin configuration. */
+  config: string;
+  /** The filter module. */
+  wasm: Uint8Array;
+  /** The wasm filter as an EnvoyFilter patch gives it (its module path is replaced). */
+  wasmFilter?: Record<string, unknown>;
+  /** The tcp_proxy filter as an EnvoyFilter patch gives it. */
+  tcpProxyFilter?: Record<string, unknown>;
+  /** Where to write the bootstrap and module (default: a new temporary folder, removed on close). */
+  dir?: string;
+  /** Envoy's log lines. */
+  onLog?: (line: string) => void;
+  /** Envoy's access-log lines. */
+  onAccess?: (line: string) => void;
+  /** Egress servers on their own threads (as `up envoy` runs them). */
+  egressThreads?: boolean;
+  /** Envoy's worker threads. */
+  concurrency?: number;
+}
+
+/** A running Envoy example. */
+export interface EnvoyPlane {
+  /** Envoy's listener. */
+  readonly listen: HostPort;
+  /** Envoy's admin. */
+  readonly admin: HostPort;
+  /** The egress servers, even then odd, named after their clusters. */
+  readonly egress: readonly EgressServer[];
+  /** The configuration as the filter reads it. */
+  readonly config: FilterConfig;
+  /** The Envoy process. */
+  readonly envoy: EnvoyProcess;
+  /** The bootstrap Envoy runs. */
+  readonly bootstrap: string;
+  /** Proof the plugin loaded, from Envoy's admin and log. */
+  readonly loaded: string;
+  /** The filter's counters (`wasmerang.…`) from admin `/stats`. */
+  counters(): Promise<Record<string, number>>;
+  /** Stops Envoy and the egress servers (and removes a temporary folder). */
+  close(): Promise<void>;
+}
+
+/** Envoy's prefix for the custom metrics a Wasm filter defines (measured in 1.40). */
+export const CUSTOM_STAT_PREFIX = "wasmcustom.";
+
+/** Reads admin `/stats` as JSON: every stat whose name matches `filter`. */
+export async function adminStats(
+  admin: HostPort,
+  filter: string,
+): Promise<Record<string, number>> {
+  const url = `http://${
+    formatHostPort(admin.host, admin.port)
+  }/stats?format=json&filter=${encodeURIComponent(filter)}`;
+  const body = await (await fetch(url, { signal: AbortSignal.timeout(5000) }))
+    .json() as { stats: { name: string; value?: number }[] };
+  return Object.fromEntries(
+    body.stats.filter((stat) => typeof stat.value === "number").map((
+      stat,
+    ) => [stat.name, stat.value!]),
+  );
+}
+
+/** The filter's counters, without Envoy's custom-stat prefix. */
+export async function filterCounters(
+  admin: HostPort,
+): Promise<Record<string, number>> {
+  const stats = await adminStats(admin, `^${CUSTOM_STAT_PREFIX}`);
+  return Object.fromEntries(
+    Object.entries(stats).map((
+      [name, value],
+    ) => [name.slice(CUSTOM_STAT_PREFIX.length), value]),
+  );
+}
+
+/** Fails with one line when something already listens at `address`; port 0 becomes a free port. */
+async function claim(address: HostPort, flag: string): Promise<HostPort> {
+  let listener: Deno.Listener;
+  try {
+    listener = Deno.listen({ hostname: address.host, port: address.port });
+  } catch (error) {
+    const where = formatHostPort(address.host, address.port);
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new UserError(
+        `${flag} ${where} is already in use: stop what listens there (wasmerang down envoy) or choose another port`,
+      );
+    }
+    throw new UserError(`${flag} ${where}: ${(error as Error).message}`);
+  }
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  await Promise.resolve();
+  return { host: address.host, port };
+}
+
+/** The filter's two clusters for connections to `listen` (even, odd). */
+function clusterNames(
+  config: FilterConfig,
+  listen: HostPort,
+): [string, string] {
+  const destination = formatHostPort(listen.host, listen.port);
+  const [even, odd] = ["127.0.0.2:1", "127.0.0.3:1"].map((source) =>
+    decideCluster(source, destination, config)
+  );
+  if (even === undefined || odd === undefined) {
+    throw new UserError("--config: the filter would choose no cluster here", 2);
+  }
+  return [even, odd];
+}
+
+/** Replaces the module path in a wasm filter (an EnvoyFilter patch value). */
+function withFilename(
+  filter: Record<string, unknown>,
+  filename: string,
+): Record<string, unknown> {
+  const copy = structuredClone(filter) as {
+    typed_config: { config: { vm_config: { code: unknown } } };
+  };
+  copy.typed_config.config.vm_config.code = { local: { filename } };
+  return copy as unknown as Record<string, unknown>;
+}
+
+/** Starts the egress servers, writes the bootstrap and module, starts Envoy. */
+export async function startEnvoyPlane(
+  options: EnvoyPlaneOptions,
+): Promise<EnvoyPlane> {
+  // Envoy judges the configuration: one the filter refuses still goes to
+  // Envoy (egresses named by default), so the error is Envoy's own.
+  let config: FilterConfig = DEFAULT_CONFIG;
+  let refused: string | undefined;
+  try {
+    config = parseFilterConfig(options.config);
+  } catch (error) {
+    refused = (error as Error).message;
+  }
+  const listen = await claim(options.listen, "--listen");
+  const admin = await claim(options.admin, "--admin");
+  const clusters = clusterNames(config, listen);
+  const temporary = options.dir === undefined;
+  const dir = options.dir ??
+    await Deno.makeTempDir({ prefix: "wasmerang-envoy-" });
+  const started: { close(): Promise<void> }[] = [];
+  const closeAll = async () => {
+    for (const part of started.reverse()) await part.close();
+    if (temporary) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  try {
+    const egress: EgressServer[] = [];
+    for (let i = 0; i < 2; i++) {
+      const start = options.egressThreads ? startEgressThread : startEgress;
+      const server = await start(clusters[i], options.egress[i]);
+      started.push(server);
+      egress.push(server);
+    }
+    await Deno.mkdir(dir, { recursive: true });
+    const wasmPath = join(dir, WASM_FILE);
+    const bootstrap = join(dir, BOOTSTRAP_FILE);
+    await writeFileAtomically(wasmPath, options.wasm);
+    await writeFileAtomically(
+      bootstrap,
+      new TextEncoder().encode(envoyBootstrap({
+        writtenBy: "wasmerang up envoy",
+        checkCommand: `wasmerang check ${bootstrap}`,
+        admin: { address: admin.host, port: admin.port },
+        listener: { address: listen.host, port: listen.port },
+        configuration: options.config,
+        wasmFilename: wasmPath,
+        clusters: egress.map((server) => ({
+          name: server.name,
+          address: server.address.host,
+          port: server.address.port,
+        })),
+        clusterType: "STATIC",
+        wasmFilter: options.wasmFilter === undefined
+          ? undefined
+          : withFilename(options.wasmFilter, wasmPath),
+        tcpProxyFilter: options.tcpProxyFilter,
+      })),
+    );
+    let configured: string | undefined;
+    const envoy = await startEnvoy({
+      envoy: options.envoy,
+      bootstrap,
+      admin: formatHostPort(admin.host, admin.port),
+      concurrency: options.concurrency,
+      onLog: (line) => {
+        configured ??= filterLogMessage(line)?.message;
+        options.onLog?.(line);
+      },
+      onStdout: options.onAccess,
+    });
+    started.push({ close: () => envoy.stop() });
+    if (refused !== undefined) {
+      throw new Error(
+        `Envoy accepted a configuration the filter refuses in our host (${refused})`,
+      );
+    }
+    const vms = await adminStats(
+      admin,
+      "^wasm\\.envoy\\.wasm\\.runtime\\.v8\\.active$",
+    );
+    const active = vms["wasm.envoy.wasm.runtime.v8.active"] ?? 0;
+    if (active < 1) {
+      throw new UserError(
+        "Envoy is ready but reports no active V8 Wasm VM (admin /stats wasm.envoy.wasm.runtime.v8.active = 0)",
+      );
+    }
+    const loaded = `plugin ${(options.wasmFilter
+      ? "from the given filter"
+      : "wasmerang")} loaded: ${active} V8 VMs active (admin /stats)${
+      configured ? `; Envoy's log: ${configured}` : ""
+    }`;
+    return {
+      listen,
+      admin,
+      egress,
+      config,
+      envoy,
+      bootstrap,
+      loaded,
+      counters: () =>
+        filterCounters(admin),
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

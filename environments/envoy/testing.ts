@@ -1,0 +1,107 @@
+/**
+ * For tests against a real Envoy: the binary (found as `up envoy` finds it),
+ * or a one-line skip notice when there is none. With `CI=true` a missing
+ * Envoy fails instead: CI installs it.
+ *
+ * @module
+ */
+import { connect } from "node:net";
+import { type EnvoyBinary, requireEnvoy } from "../../lib/envoy/binary.ts";
+import type { HostPort } from "../../lib/address.ts";
+
+let found: Promise<EnvoyBinary | undefined> | undefined;
+
+/** The Envoy to test with, or undefined (after one notice) when there is none outside CI. */
+export function testEnvoy(): Promise<EnvoyBinary | undefined> {
+  found ??= requireEnvoy().catch((error) => {
+    if (Deno.env.get("CI") === "true") {
+      throw new Error(`CI needs Envoy for these tests: ${error.message}`);
+    }
+    // `deno test --quiet` hides console output, not the names of ignored
+    // tests: the notice is one.
+    Deno.test({
+      name: `Envoy tests skipped: ${error.message}`,
+      ignore: true,
+      fn() {},
+    });
+    return undefined;
+  });
+  return found;
+}
+
+/** `count` distinct random loopback sources 127.x.y.z (z from 1 to 254), both parities. */
+export function randomSources(count: number): string[] {
+  const sources = new Set<string>();
+  while (sources.size < count) {
+    const byte = (low: number, high: number) =>
+      low + Math.floor(Math.random() * (high - low + 1));
+    sources.add(`127.${byte(0, 255)}.${byte(0, 255)}.${byte(1, 254)}`);
+  }
+  return [...sources];
+}
+
+/** Connects from `source` and resolves with the first line the egress sends, or null. */
+export function bannerFrom(
+  target: HostPort,
+  source: string,
+  timeoutMs = 5000,
+): Promise<string | null> {
+  return new Promise((resolve) => {
+    let text = "";
+    const socket = connect({
+      host: target.host,
+      port: target.port,
+      localAddress: source,
+    });
+    const finish = (value: string | null) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(value);
+    };
+    const timer = setTimeout(() => finish(null), timeoutMs);
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+      const newline = text.indexOf("\n");
+      if (newline >= 0) finish(text.slice(0, newline));
+    });
+    socket.on("error", () => finish(null));
+    socket.on("end", () => finish(null));
+  });
+}
+
+/** Runs `work` over `items` with at most `concurrency` at a time, results in order. */
+export async function pool<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index]);
+      }
+    }),
+  );
+  return results;
+}
+
+/** Envoy processes whose command line mentions `text` (to prove none is left). */
+export function envoyProcessesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
+      if (cmdline.includes("envoy") && cmdline.includes(text)) {
+        pids.push(Number(entry.name));
+      }
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}

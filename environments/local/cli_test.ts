@@ -1,0 +1,154 @@
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+} from "../../host/testing/assert.ts";
+import { startEgress } from "../../dataplane/egress.ts";
+
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+const FREE = [
+  "--listen",
+  "127.0.0.1:0",
+  "--egress1",
+  "127.0.0.1:0",
+  "--egress2",
+  "127.0.0.1:0",
+];
+
+async function wasmerang(args: string[], stateDir: string) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    env: { WASMERANG_STATE_DIR: stateDir, NO_COLOR: "1" },
+    stdin: "null",
+    // A command that should fail but serves instead must not hang the suite.
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return {
+    code: output.code,
+    stdout: text(output.stdout),
+    stderr: text(output.stderr),
+  };
+}
+
+Deno.test("up local --detach, probe local, down local", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "wasmerang-state-" });
+  try {
+    const up = await wasmerang(["up", "local", "--detach", ...FREE], stateDir);
+    assertEquals(up.code, 0, up.stderr);
+    assertMatch(up.stdout, /running in the background \(pid \d+\)/);
+    const again = await wasmerang(
+      ["up", "local", "--detach", ...FREE],
+      stateDir,
+    );
+    assertEquals(again.code, 1);
+    assertMatch(
+      again.stderr.trim(),
+      /^wasmerang: a local example is already running \(pid \d+/,
+    );
+
+    const probe = await wasmerang([
+      "probe",
+      "local",
+      "--json",
+      "--from",
+      "127.0.0.10,127.0.0.11",
+    ], stateDir);
+    assertEquals(probe.code, 0, probe.stderr);
+    const report = JSON.parse(probe.stdout);
+    assertEquals([report.passed, report.failed], [2, 0]);
+    assertEquals(report.results.map((result: { got: string }) => result.got), [
+      "egress1",
+      "egress2",
+    ]);
+
+    const down = await wasmerang(["down", "local"], stateDir);
+    assertEquals(down.code, 0, down.stderr);
+    assertMatch(down.stdout, /^stopped the local example \(pid \d+/);
+    const log = await Deno.readTextFile(`${stateDir}/local.log`);
+    assert(
+      log.includes("cluster=egress2 src=127.0.0.11:"),
+      "the access log reached the log file",
+    );
+
+    const nothing = await wasmerang(["down", "local"], stateDir);
+    assertEquals(nothing.code, 0);
+    assertMatch(nothing.stdout, /^nothing to stop/);
+    const gone = await wasmerang(["probe", "local"], stateDir);
+    assertEquals(gone.code, 2);
+    assertMatch(
+      gone.stderr.trim(),
+      /^wasmerang: nothing answers at 127\.0\.0\.1:10000: start/,
+    );
+  } finally {
+    await wasmerang(["down", "local"], stateDir);
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
+Deno.test("bad input to up and probe local: one line, no stack trace, non-zero exit", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "wasmerang-state-" });
+  const busy = await startEgress("busy", { host: "127.0.0.1", port: 0 });
+  try {
+    const cases: [string[], number, RegExp][] = [
+      [
+        ["up", "local", "--listen", "nope"],
+        2,
+        /--listen "nope": not an address with a port/,
+      ],
+      [
+        ["up", "local", "--config", "istio", ...FREE],
+        2,
+        /--config: the local example routes to plain cluster names/,
+      ],
+      [
+        [
+          "up",
+          "local",
+          ...FREE.slice(2),
+          "--listen",
+          `127.0.0.1:${busy.address.port}`,
+        ],
+        1,
+        /is already in use/,
+      ],
+      [
+        [
+          "up",
+          "local",
+          "--detach",
+          ...FREE.slice(2),
+          "--listen",
+          `127.0.0.1:${busy.address.port}`,
+        ],
+        1,
+        /did not start: .*already in use/,
+      ],
+      [
+        ["probe", "local", "--from", "10.0.0.1"],
+        2,
+        /--from 10\.0\.0\.1: the local probe binds loopback sources only/,
+      ],
+      [
+        ["probe", "local", "--count", "zero"],
+        2,
+        /--count "zero": not a whole number/,
+      ],
+      [
+        ["up", "local", "--wasm", "/nonexistent.wasm", ...FREE],
+        1,
+        /cannot read \/nonexistent\.wasm/,
+      ],
+    ];
+    for (const [args, code, pattern] of cases) {
+      const result = await wasmerang(args, stateDir);
+      assertEquals(result.code, code, `${args.join(" ")}: ${result.stderr}`);
+      const lines = result.stderr.trim().split("\n");
+      assertEquals(lines.length, 1, result.stderr);
+      assertMatch(lines[0], pattern);
+    }
+  } finally {
+    await busy.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});

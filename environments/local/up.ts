@@ -1,0 +1,206 @@
+/**
+ * `wasmerang up local`: the example in the foreground until Ctrl-C, or with
+ * `--detach` in a background process recorded in the state file, so that
+ * `probe local` and `down local` find it.
+ *
+ * @module
+ */
+import { LineWriter } from "../../lib/line_writer.ts";
+import { resolve } from "node:path";
+import { UsageError, UserError } from "../../lib/errors.ts";
+import { isIP } from "node:net";
+import { loadFilter } from "../../lib/filter_module.ts";
+import { loadShippableFilter } from "../../lib/module_check.ts";
+import { hint } from "../../lib/ui.ts";
+import {
+  formatHostPort,
+  type HostPort,
+  parseHostPort,
+} from "../../lib/address.ts";
+import {
+  LOCAL_DEFAULTS,
+  localConfig,
+  type LocalPlane,
+  startLocalPlane,
+} from "../../dataplane/plane.ts";
+import { isRunning, readState } from "../../lib/state.ts";
+import {
+  detachSelf,
+  isDetachedChild,
+  runDetachedChild,
+  untilSignal,
+} from "../../lib/detach.ts";
+
+/** Options of `wasmerang up local`. */
+export interface LocalUpOptions {
+  listen?: string;
+  egress1?: string;
+  egress2?: string;
+  config?: string;
+  wasm?: string;
+  detach?: boolean;
+}
+
+/** Starts the local example as the options say. */
+export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
+  const listen = parseHostPort(
+    options.listen ?? LOCAL_DEFAULTS.listen,
+    "--listen",
+  );
+  const egress1 = parseHostPort(
+    options.egress1 ?? LOCAL_DEFAULTS.egress1,
+    "--egress1",
+  );
+  const egress2 = parseHostPort(
+    options.egress2 ?? LOCAL_DEFAULTS.egress2,
+    "--egress2",
+  );
+  requireDistinctPorts({
+    "--listen": listen,
+    "--egress1": egress1,
+    "--egress2": egress2,
+  });
+  if (isIP(listen.host) === 6) {
+    throw new UsageError(
+      `--listen ${options.listen}: the probe connects from IPv4 loopback sources (127.0.0.0/8), ` +
+        "so the proxy must listen on IPv4, e.g. 127.0.0.1:10000",
+    );
+  }
+  const config = options.config ?? LOCAL_DEFAULTS.config;
+  localConfig(config);
+  const running = readState();
+  if (
+    running !== undefined && isRunning(running.pid) && running.pid !== Deno.pid
+  ) {
+    throw new UserError(
+      `a local example is already running (pid ${running.pid}, ${running.listen}): stop it with 'wasmerang down local'`,
+    );
+  }
+  if (options.detach) return await detach(options);
+  if (isDetachedChild()) return await runDetachedLocal(options);
+
+  const wasm = await loadShippableFilter(options.wasm, config);
+  const out = new LineWriter(Deno.stdout);
+  const plane = await startLocalPlane({
+    listen,
+    egress: [egress1, egress2],
+    config,
+    wasm,
+    onAccess: (line) => out.write(line),
+    onFilterLog: (entry) => out.write(`[wasm ${entry.level}] ${entry.message}`),
+    egressThreads: true,
+  });
+  console.error(describe(plane));
+  hint(
+    `Probe it from another terminal: ${
+      probeCommand(plane, config)
+    }   ·   stop: Ctrl-C`,
+  );
+  await untilSignal();
+  await plane.close();
+  out.flush();
+  console.error("stopped");
+}
+
+/** Refuses two flags that name the same port on overlapping addresses (0 asks for any free port). */
+function requireDistinctPorts(addresses: Record<string, HostPort>): void {
+  const wildcard = (host: string) => host === "0.0.0.0" || host === "::";
+  const entries = Object.entries(addresses);
+  for (const [i, [flag, address]] of entries.entries()) {
+    for (const [other, earlier] of entries.slice(0, i)) {
+      const overlap = address.host === earlier.host || wildcard(address.host) ||
+        wildcard(earlier.host);
+      if (address.port !== 0 && address.port === earlier.port && overlap) {
+        throw new UsageError(
+          `${other} and ${flag} both name ${
+            formatHostPort(address.host, address.port)
+          }: give each its own port`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The probe command for a foreground example: it records no state, so the
+ * probe is told where the proxy listens and which configuration it runs.
+ */
+export function probeCommand(plane: LocalPlane, config: string): string {
+  const parts = ["wasmerang probe local"];
+  const listen = formatHostPort(plane.listen.host, plane.listen.port);
+  if (listen !== LOCAL_DEFAULTS.listen) parts.push(`--to ${listen}`);
+  if (config !== LOCAL_DEFAULTS.config) {
+    parts.push(`--config '${config.replaceAll("'", `'\\''`)}'`);
+  }
+  return parts.join(" ");
+}
+
+/** One line per part: where the proxy and each egress listen. */
+export function describe(plane: LocalPlane): string {
+  const at = (address: { host: string; port: number }) =>
+    formatHostPort(address.host, address.port);
+  return [
+    `proxy   ${at(plane.listen)}  (filter: parity of the source address)`,
+    ...plane.egress.map((server) =>
+      `${server.name.padEnd(7)} ${at(server.address)}`
+    ),
+  ].join("\n");
+}
+
+/** The background process: the plane, logging to the log file. */
+async function runDetachedLocal(options: LocalUpOptions): Promise<void> {
+  await runDetachedChild("local", async (write) => {
+    const plane = await startLocalPlane({
+      listen: parseHostPort(
+        options.listen ?? LOCAL_DEFAULTS.listen,
+        "--listen",
+      ),
+      egress: [
+        parseHostPort(options.egress1 ?? LOCAL_DEFAULTS.egress1, "--egress1"),
+        parseHostPort(options.egress2 ?? LOCAL_DEFAULTS.egress2, "--egress2"),
+      ],
+      config: options.config ?? LOCAL_DEFAULTS.config,
+      wasm: await loadFilter(options.wasm),
+      onAccess: write,
+      onFilterLog: (entry) => write(`[wasm ${entry.level}] ${entry.message}`),
+      egressThreads: true,
+    });
+    const at = (address: { host: string; port: number }) =>
+      formatHostPort(address.host, address.port);
+    return {
+      state: {
+        listen: at(plane.listen),
+        egress: Object.fromEntries(
+          plane.egress.map((server) => [server.name, at(server.address)]),
+        ),
+        config: options.config ?? LOCAL_DEFAULTS.config,
+      },
+      summary: describe(plane).replaceAll("\n", "; "),
+      close: () => plane.close(),
+    };
+  });
+}
+
+/** Starts this same command in the background and waits until it listens. */
+async function detach(options: LocalUpOptions): Promise<void> {
+  const args: string[] = [];
+  for (const flag of ["listen", "egress1", "egress2", "config"] as const) {
+    if (options[flag] !== undefined) args.push(`--${flag}`, options[flag]!);
+  }
+  if (options.wasm !== undefined) args.push("--wasm", resolve(options.wasm));
+  // A bad --wasm is reported here, not in the background.
+  await loadShippableFilter(
+    options.wasm,
+    options.config ?? LOCAL_DEFAULTS.config,
+  );
+  const state = await detachSelf("local", args);
+  console.log(`local example running in the background (pid ${state.pid})`);
+  console.log(`proxy   ${state.listen}`);
+  for (const [name, address] of Object.entries(state.egress)) {
+    console.log(`${name.padEnd(7)} ${address}`);
+  }
+  console.log(`log     ${state.logFile}`);
+  hint(
+    "Probe it: wasmerang probe local   ·   stop it: wasmerang down local",
+  );
+}

@@ -1,0 +1,225 @@
+/**
+ * `wasmerang probe local`: from each chosen loopback source address, open a
+ * TCP connection to the proxy, read the egress banner, and compare it with
+ * what the filter's rule says for that source.
+ *
+ * @module
+ */
+import { connect } from "node:net";
+import { UserError } from "./errors.ts";
+import {
+  type ProbeReport,
+  probeReport,
+  type ProbeResult,
+  splitSources,
+} from "./probe_report.ts";
+import { decideCluster, type FilterConfig } from "./routing.ts";
+import {
+  formatHostPort,
+  type HostPort,
+  isLoopback,
+  parseHostPort,
+} from "./address.ts";
+import { LOCAL_DEFAULTS, localConfig } from "../dataplane/plane.ts";
+import { readState } from "./state.ts";
+
+/** Sources used when `--from` is not given: both parities, on loopback. */
+export const DEFAULT_SOURCES: readonly string[] = Array.from(
+  { length: 8 },
+  (_, i) => `127.0.0.${10 + i}`,
+);
+
+/** What one probe connection saw. */
+export interface BannerResult {
+  /** The first line the server sent, or null. */
+  banner: string | null;
+  /** Connect-to-banner time in milliseconds. */
+  ms: number;
+  /** Error code or message when the connection failed. */
+  error?: string;
+  /** The system's error code (`ECONNREFUSED`, …), when there is one. */
+  code?: string;
+}
+
+/**
+ * Parses `--from`: comma-separated IPv4 loopback addresses (the local probe
+ * binds each as its source). One clear error for anything else.
+ */
+export function parseSources(from: string | undefined): string[] {
+  if (from === undefined) return [...DEFAULT_SOURCES];
+  const sources = splitSources(from);
+  for (const source of sources) {
+    if (
+      !/^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/.test(source) ||
+      source.split(".").some((n) => Number(n) > 255)
+    ) {
+      throw new UserError(
+        `--from ${source}: not an IPv4 address (e.g. 127.0.0.10)`,
+        2,
+      );
+    }
+    if (!isLoopback(source)) {
+      throw new UserError(
+        `--from ${source}: the local probe binds loopback sources only (127.0.0.0/8), e.g. 127.0.0.10`,
+        2,
+      );
+    }
+  }
+  return sources;
+}
+
+/** Connects from `source` to `target` and reads one line (with a timeout). */
+export function readBanner(
+  source: string,
+  target: HostPort,
+  timeoutMs = 5000,
+): Promise<BannerResult> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    let received = "";
+    let done = false;
+    const socket = connect({
+      host: target.host,
+      port: target.port,
+      localAddress: source,
+    });
+    const finish = (result: Omit<BannerResult, "ms">) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ ...result, ms: performance.now() - started });
+    };
+    const timer = setTimeout(
+      () => finish({ banner: null, error: "no banner before the timeout" }),
+      timeoutMs,
+    );
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      received += chunk;
+      const newline = received.indexOf("\n");
+      if (newline >= 0) finish({ banner: received.slice(0, newline) });
+    });
+    socket.on(
+      "end",
+      () => finish({ banner: null, error: "closed before a banner" }),
+    );
+    socket.on(
+      "error",
+      (error: Error & { code?: string }) =>
+        finish({
+          banner: null,
+          error: error.code ?? error.message,
+          code: error.code,
+        }),
+    );
+  });
+}
+
+/** What to probe. */
+export interface LocalProbeOptions {
+  /** The proxy to connect to. */
+  target: HostPort;
+  /** Loopback source addresses, each bound in turn. */
+  sources: readonly string[];
+  /** Connections per source (default 1). */
+  count?: number;
+  /** The configuration the running example uses: it says what to expect. */
+  config: FilterConfig;
+  /** How long to wait for a banner (default 5 s). */
+  timeoutMs?: number;
+  /** What to start and how, for the error when nothing answers. */
+  startHint?: string;
+}
+
+/**
+ * Probes every source `count` times and builds the shared report. Throws a
+ * UserError with exit code 2 when nothing listens at the target or a source
+ * cannot be bound.
+ */
+export async function probeLocal(
+  options: LocalProbeOptions,
+): Promise<ProbeReport> {
+  const target = formatHostPort(options.target.host, options.target.port);
+  const defaultCluster = options.config.clusters[0];
+  const results: ProbeResult[] = [];
+  for (const source of options.sources) {
+    for (let i = 0; i < (options.count ?? 1); i++) {
+      const seen = await readBanner(source, options.target, options.timeoutMs);
+      if (seen.code === "ECONNREFUSED") {
+        throw new UserError(
+          `nothing answers at ${target}: start ${
+            options.startHint ??
+              "the local example with 'wasmerang up local --detach'"
+          }`,
+          2,
+        );
+      }
+      if (seen.code === "EADDRNOTAVAIL" || seen.code === "EINVAL") {
+        throw new UserError(
+          `cannot use ${source} as a source address on this machine ` +
+            `(on macOS: sudo ifconfig lo0 alias ${source}); choose others with --from`,
+          2,
+        );
+      }
+      const expected = decideCluster(`${source}:1`, target, options.config) ??
+        null;
+      results.push({
+        source,
+        expected,
+        got: seen.banner,
+        ok: seen.banner !== null &&
+          seen.banner === (expected ?? defaultCluster),
+        ms: Math.round(seen.ms * 10) / 10,
+        ...(seen.error === undefined ? {} : { error: seen.error }),
+      });
+    }
+  }
+  return probeReport(target, results);
+}
+
+/** Options of `wasmerang probe local`. */
+export interface LocalProbeCommandOptions {
+  from?: string;
+  /** Target `HOST:PORT`; default: the detached example's address, else 127.0.0.1:10000. */
+  to?: string;
+  count?: string | number;
+  /** Configuration to expect; default: the detached example's, else standalone. */
+  config?: string;
+}
+
+/** Resolves the command's options (and the state file) and probes. */
+export async function probeLocalCommand(
+  options: LocalProbeCommandOptions,
+): Promise<ProbeReport> {
+  const state = readState();
+  const sources = parseSources(options.from);
+  const target = parseHostPort(
+    options.to ?? state?.listen ?? LOCAL_DEFAULTS.listen,
+    "--to",
+  );
+  // 0.0.0.0 is what a proxy listening on every address records; it is reached locally.
+  const local = target.host === "0.0.0.0" ||
+    (isLoopback(target.host) && target.host !== "::1");
+  if (!local) {
+    throw new UserError(
+      `--to ${
+        formatHostPort(target.host, target.port)
+      } is not on IPv4 loopback: ` +
+        "the local probe connects from 127.0.0.0/8 sources, so it reaches a proxy on 127.x.y.z only " +
+        "(probe docker or probe istio reach the other examples)",
+      2,
+    );
+  }
+  const count = options.count === undefined ? 1 : Number(options.count);
+  if (!Number.isInteger(count) || count < 1 || count > 1000) {
+    throw new UserError(
+      `--count ${options.count}: use a whole number from 1 to 1000`,
+      2,
+    );
+  }
+  const config = localConfig(
+    options.config ?? state?.config ?? LOCAL_DEFAULTS.config,
+  );
+  return await probeLocal({ target, sources, count, config });
+}
