@@ -9,6 +9,7 @@
 import { connect } from "node:net";
 import type { HostPort } from "../lib/address.ts";
 import { readBanner } from "../lib/loopback_probe.ts";
+import { percentile } from "./stats.ts";
 
 /** Loopback sources `127.0.0.<first>` … `127.0.0.<first+count-1>`: both parities. */
 export function sourceSpread(count = 32, first = 10): string[] {
@@ -109,13 +110,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
   };
-}
-
-/** The `p` quantile (0–1) of sorted values, nearest rank. */
-export function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil(p * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
 }
 
 /** What a bulk transfer measured. */

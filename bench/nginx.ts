@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import type { HostPort } from "../lib/address.ts";
+import { runCommand } from "../lib/commands.ts";
 
 /** Where the Debian package puts the stream module. */
 const STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so";
@@ -186,24 +187,15 @@ function exists(path: string): boolean {
   }
 }
 
+/** Runs a command; a missing program is a failure with its message, not a throw. */
 async function run(
   command: string,
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ ok: boolean; output: string }> {
   try {
-    const result = await new Deno.Command(command, {
-      args,
-      env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const decoder = new TextDecoder();
-    return {
-      ok: result.success,
-      output: decoder.decode(result.stdout) + decoder.decode(result.stderr),
-    };
+    const result = await runCommand([command, ...args], { env });
+    return { ok: result.code === 0, output: result.stdout + result.stderr };
   } catch (error) {
     return { ok: false, output: (error as Error).message };
   }

@@ -12,6 +12,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { median } from "./stats.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CLI = join(ROOT, "cli.ts");
@@ -33,14 +34,6 @@ const COMMANDS: { label: string; args: string[] }[] = [
   },
   { label: "wasmerang --help", args: ["run", "-A", CLI, "--help"] },
 ];
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? sorted[middle]
-    : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 async function timeOnce(args: string[]): Promise<number> {
   const started = performance.now();

@@ -23,6 +23,7 @@
 import { isAbsolute, join } from "node:path";
 import { embeddedFilter } from "../lib/filter_module.ts";
 import { envoyErrorLines } from "../lib/envoy/process.ts";
+import { isObject } from "./json_values.ts";
 
 /** What Envoy said about one configuration. */
 export interface EnvoyVerdict {
@@ -36,10 +37,7 @@ export interface EnvoyVerdict {
 
 const VALIDATE_TIMEOUT_MS = 30_000;
 
-/** A plain object (not an array). */
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+export { isObject };
 
 /** Every `vm_config.code.local` object (snake or camel case) in a value. */
 export function localCodeSources(value: unknown): Record<string, unknown>[] {

@@ -1,0 +1,118 @@
+/**
+ * Measuring the targets: rounds that interleave them, each round a warm-up,
+ * the timed connections (with the proxy's CPU time when its process is
+ * known) and one bulk transfer; the figures are medians over the rounds.
+ *
+ * @module
+ */
+import {
+  type LoadResult,
+  runLoad,
+  sourceSpread,
+  transfer,
+  type TransferResult,
+} from "./dataplane.ts";
+import { cpuSeconds } from "./envoy.ts";
+import type { Options } from "./options.ts";
+import { median } from "./stats.ts";
+import type { Target } from "./targets.ts";
+
+/** Warm-up connections per target and round, before the timed ones. */
+export const WARMUP = 1000;
+const TRANSFER_BYTES = 64 * 1024 * 1024;
+
+/** One data-plane target's figures over the rounds. */
+export interface TargetResult {
+  key: string;
+  label: string;
+  /** Median connections per second, and the lowest and highest round. */
+  connectionsPerSecond: number;
+  rateRange: [number, number];
+  /** Median of the rounds' p50 and p99 connect-to-banner times. */
+  p50Ms: number;
+  p99Ms: number;
+  ok: number;
+  errors: number;
+  mismatches: number;
+  errorSamples: string[];
+  /** Median MB/s of the rounds' transfers that completed. */
+  mbPerSecond?: number;
+  transferErrors: string[];
+  /** Median CPU time of the proxy process per measured connection, when known. */
+  cpuUsPerConnection?: number;
+}
+
+/** What one round measured of one target. */
+interface RoundResult {
+  load: LoadResult;
+  moved: TransferResult;
+  cpuUs?: number;
+}
+
+/** Measures every target of `plan` over `options.rounds` rounds. */
+export async function measureTargets(
+  plan: Target[],
+  options: Options,
+  log: (line: string) => void,
+): Promise<TargetResult[]> {
+  const sources = sourceSpread();
+  // Rounds interleave the targets, so that a slow moment of the machine
+  // does not fall on one target only; each figure is the median of the rounds.
+  const rounds = new Map<string, RoundResult[]>();
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const { key, label, target, expect, pid } of plan) {
+      log(`  round ${round}: ${label}`);
+      await runLoad({
+        target,
+        sources,
+        count: WARMUP,
+        concurrency: 8,
+        expect,
+      });
+      const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid);
+      const load = await runLoad({
+        target,
+        sources,
+        count: options.count,
+        concurrency: options.concurrency,
+        expect,
+      });
+      const cpuUs = pid === undefined
+        ? undefined
+        : (cpuSeconds(pid) - cpuBefore) * 1e6 / options.count;
+      const moved = await transfer(target, sources[0], TRANSFER_BYTES);
+      rounds.set(key, [...(rounds.get(key) ?? []), { load, moved, cpuUs }]);
+    }
+  }
+  return plan.map(({ key, label }) => summarize(key, label, rounds.get(key)!));
+}
+
+/** Medians over the rounds (rates, latencies, MB/s); counts are summed. */
+function summarize(
+  key: string,
+  label: string,
+  runs: RoundResult[],
+): TargetResult {
+  const cpu = runs.flatMap((run) => run.cpuUs === undefined ? [] : [run.cpuUs]);
+  const rates = runs.map((run) => run.load.connectionsPerSecond);
+  const transfers = runs.filter((run) => run.moved.error === undefined);
+  return {
+    key,
+    label,
+    connectionsPerSecond: median(rates),
+    rateRange: [Math.min(...rates), Math.max(...rates)],
+    p50Ms: median(runs.map((run) => run.load.p50Ms)),
+    p99Ms: median(runs.map((run) => run.load.p99Ms)),
+    ok: runs.reduce((sum, run) => sum + run.load.ok, 0),
+    errors: runs.reduce((sum, run) => sum + run.load.errors, 0),
+    mismatches: runs.reduce((sum, run) => sum + run.load.mismatches, 0),
+    errorSamples: runs.flatMap((run) => run.load.errorSamples).slice(0, 5),
+    mbPerSecond: transfers.length === 0
+      ? undefined
+      : median(transfers.map((run) => run.moved.mbPerSecond)),
+    transferErrors: runs.flatMap((run) =>
+      run.moved.error === undefined ? [] : [run.moved.error]
+    ),
+    cpuUsPerConnection: cpu.length === 0 ? undefined : median(cpu),
+  };
+}
