@@ -8,8 +8,8 @@
 /** The root id the filter registers and every generated configuration names. */
 export const ROOT_ID = "wasmerang";
 
-/** The filter-state key Envoy's tcp_proxy reads to override its cluster. */
-export const TCP_PROXY_CLUSTER_KEY = "envoy.tcp_proxy.cluster";
+// The filter-state key the filter sets (tcp_proxy reads it): one definition, with the host.
+export { TCP_PROXY_CLUSTER_KEY } from "../host/foreign.ts";
 
 /** Where the filter sends traffic: plain cluster names, or Istio outbound names. */
 export type RoutingMode = "standalone" | "istio";
