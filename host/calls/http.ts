@@ -10,15 +10,7 @@ import { isWellFormedProtobuf } from "../foreign.ts";
 import type { LinearMemory } from "../memory.ts";
 import type { HostRuntime } from "../runtime.ts";
 import type { HostImport } from "../types.ts";
-import {
-  BAD,
-  EMPTY,
-  envCall,
-  MEMORY,
-  NOT_FOUND,
-  OK,
-  written,
-} from "./common.ts";
+import { BAD, EMPTY, envCall, MEMORY, NOT_FOUND, written } from "./common.ts";
 
 /** Whether every (pointer, size) pair in `pairs` lies inside the memory. */
 function allInside(mem: LinearMemory, pairs: readonly number[]): boolean {
@@ -97,6 +89,6 @@ export function httpCalls(rt: HostRuntime): HostImport[] {
     envCall("proxy_send_local_response", "iiiiiiii", (
       _code: number,
       ...pairs: number[]
-    ) => allInside(mem(), pairs.slice(0, 6)) ? OK : MEMORY), // No HTTP stream to answer.
+    ) => written(allInside(mem(), pairs.slice(0, 6)))), // No HTTP stream to answer.
   ];
 }

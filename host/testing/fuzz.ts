@@ -20,6 +20,7 @@ import {
 import {
   ConfigurationRejectedError,
   ProxyWasmVm,
+  TCP_PROXY_CLUSTER_KEY,
   WasmTrapError,
   WasmVmFailedError,
 } from "../mod.ts";
@@ -211,7 +212,7 @@ export async function fuzzThroughHost(
         });
         connections++;
         assert.equal(
-          connection.filterState.get("envoy.tcp_proxy.cluster"),
+          connection.filterState.get(TCP_PROXY_CLUSTER_KEY),
           decideCluster(source, destination, expected),
           where(
             `${JSON.stringify(configuration)} from ${
