@@ -25,8 +25,8 @@ import {
   WasmVmFailedError,
 } from "../mod.ts";
 
-/** mulberry32: a small seeded generator. */
-function random(seed: number): () => number {
+/** mulberry32: a small seeded generator of numbers in [0, 1). */
+export function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
