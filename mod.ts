@@ -67,6 +67,7 @@ export {
   decideCluster,
   DEFAULT_CONFIG,
   type FilterConfig,
+  istioClusterName,
   parseFilterConfig,
   portOf,
   ROOT_ID,
