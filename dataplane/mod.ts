@@ -20,6 +20,7 @@
  */
 export { type AccessRecord, formatAccessLog } from "./access_log.ts";
 export type { HostPort } from "../lib/address.ts";
+export type { FilterConfig } from "../lib/routing.ts";
 export { type EgressServer, startEgress } from "./egress.ts";
 export {
   LOCAL_DEFAULTS,

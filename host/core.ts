@@ -1,7 +1,8 @@
 /**
- * The engine under `ProxyWasmVm` and `TcpConnection`: loading and linking a
- * module, the contexts, calls into the module with Envoy's bookkeeping
- * (current and effective context, deferred actions), traps, logs and metrics.
+ * The engine under `ProxyWasmVm` and `TcpConnection`: starting a module
+ * (`loader.ts` compiles and links it), the contexts, calls into the module
+ * with Envoy's bookkeeping (current and effective context, deferred actions),
+ * traps, logs and metrics.
  *
  * @module
  */
