@@ -1,7 +1,11 @@
 /**
- * Wasmerang as a library: the proxy-wasm host that runs TCP filters the way
- * Envoy does, the routing facts of the flagship parity filter, the filter module
- * the tool carries, and the pieces behind each command.
+ * Wasmerang as a library for filter authors: a proxy-wasm host that runs TCP
+ * filters the way Envoy does (load a VM, drive a connection, read its filter
+ * state, logs and metrics), the routing facts of the flagship parity filter,
+ * the filter module the tool carries, and the data plane around the host (a
+ * TCP proxy with egress servers, and the probe that proves where each source
+ * lands). The commands themselves (`up`, `down`, `scaffold`, `check`, …) are
+ * the CLI's, not the library's.
  *
  * @example Drive one connection through the real filter
  * ```ts
@@ -11,259 +15,88 @@
  * const connection = vm.openConnection({ source: "10.0.0.3:5555", destination: "10.96.0.1:443" });
  * connection.filterState.get(TCP_PROXY_CLUSTER_KEY); // "outbound|443||egress2.default.svc.cluster.local"
  * connection.finish();
+ * vm.close();
+ * ```
+ *
+ * @example Run the data plane and probe it from two loopback sources
+ * ```ts
+ * import { embeddedFilter, probeLocal, startLocalPlane } from "./mod.ts";
+ *
+ * const any = { host: "127.0.0.1", port: 0 };
+ * const plane = await startLocalPlane({ listen: any, egress: [any, any], config: "standalone", wasm: embeddedFilter() });
+ * const report = await probeLocal({ target: plane.listen, sources: ["127.0.0.10", "127.0.0.11"], config: plane.config });
+ * console.log(report.passed, report.failed); // 2 0
+ * await plane.close();
  * ```
  *
  * @module
  */
 
-// The routing rule in plain TypeScript: what the filter decides, and its configuration.
+// The proxy-wasm host: VMs, connections, errors, the ABI's numbers, Envoy's filter-state call.
+export {
+  ABI_MARKERS,
+  type AbiVersion,
+  BufferType,
+  ConfigurationRejectedError,
+  type ConnectionOptions,
+  type DataResult,
+  decodeSetEnvoyFilterStateArguments,
+  encodeSetEnvoyFilterStateArguments,
+  FILTER_STATE_KEYS,
+  FilterStatus,
+  LOG_LEVELS,
+  type LogEntry,
+  type LogLevel,
+  MetricType,
+  PeerType,
+  ProxyWasmVm,
+  SET_ENVOY_FILTER_STATE,
+  type SetEnvoyFilterStateArguments,
+  StreamType,
+  TCP_PROXY_CLUSTER_KEY,
+  TcpConnection,
+  type VmOptions,
+  WasmLoadError,
+  WasmResult,
+  WasmTrapError,
+  WasmVmFailedError,
+} from "./host/mod.ts";
+
+// The flagship filter's routing rule in plain TypeScript: its root id, configuration and decision.
 export {
   decideCluster,
   DEFAULT_CONFIG,
   type FilterConfig,
+  istioClusterName,
   parseFilterConfig,
   portOf,
   ROOT_ID,
   type RoutingMode,
   sourceParity,
-  TCP_PROXY_CLUSTER_KEY,
 } from "./lib/routing.ts";
 
-// The filter module: embedded in the tool, loaded from a file, or compiled from filter/.
+// The filter module: embedded in the tool, or loaded from a file.
 export { embeddedFilter, loadFilter } from "./lib/filter_module.ts";
+
+// The data plane: egress servers, the proxy running the filter, both together.
 export {
-  abiVersion,
-  compileFilter,
-  type CompileResult,
-  missingExports,
-  REQUIRED_EXPORTS,
-} from "./lib/compiler.ts";
+  type AccessRecord,
+  type EgressServer,
+  formatAccessLog,
+  type HostPort,
+  LOCAL_DEFAULTS,
+  type LocalPlane,
+  type LocalProxy,
+  type PlaneOptions,
+  type ProxyOptions,
+  startEgress,
+  startLocalPlane,
+  startProxy,
+} from "./dataplane/mod.ts";
 
-// Probe results, shared by every environment.
-export {
-  probeExitCode,
-  type ProbeReport,
-  probeReport,
-  type ProbeResult,
-  renderProbeReport,
-} from "./lib/probe_report.ts";
+// The probe of a data plane on loopback, and the report every environment's probe gives.
+export { type LocalProbeOptions, probeLocal } from "./lib/loopback_probe.ts";
+export type { ProbeReport, ProbeResult } from "./lib/probe_report.ts";
 
-// The result of running an external command (kind, kubectl, istioctl, docker).
-export type { CommandResult } from "./lib/commands.ts";
-
-// The mistake a user can fix: one line, an exit code.
+// The mistake a user can fix (a file that cannot be read, a port in use): one line, an exit code.
 export { UserError } from "./lib/errors.ts";
-
-// The proxy-wasm host.
-export * from "./host/mod.ts";
-
-// The local data plane: egress servers, the proxy running the filter, the probe.
-export * from "./dataplane/mod.ts";
-
-/**
- * The Istio example: its manifests as data (`renderIstioFiles`), their
- * validation against the Kubernetes/Istio schemas and Envoy's protos, the
- * `up`/`down` plans as pure functions of the observed cluster, and the probe.
- *
- * @example Render and check the example without a cluster
- * ```ts
- * import { DEFAULT_ISTIO_SETTINGS, embeddedFilter, renderIstioFiles, validateIstioFiles } from "./mod.ts";
- * const files = renderIstioFiles({ ...DEFAULT_ISTIO_SETTINGS }, embeddedFilter());
- * validateIstioFiles(files); // []
- * ```
- */
-export { renderIstioFiles } from "./environments/istio/files.ts";
-export {
-  DEFAULT_SETTINGS as DEFAULT_ISTIO_SETTINGS,
-  filterConfiguration as istioFilterConfiguration,
-  type IstioApi,
-  type IstioSettings,
-  wasmTypedConfig as istioWasmTypedConfig,
-} from "./environments/istio/manifests.ts";
-export {
-  type ManifestIssue,
-  renderManifestIssues,
-  validateIstioFiles,
-  validateManifest,
-  validateYamlFile,
-} from "./environments/istio/validate.ts";
-export {
-  type ClusterState,
-  downPlan as istioDownPlan,
-  FRESH_CLUSTER,
-  observeCluster,
-  type PlannedStep,
-  renderPlan as renderIstioPlan,
-  type Runner,
-  upPlan as istioUpPlan,
-} from "./environments/istio/plan.ts";
-export {
-  type IstioProbeOptions,
-  type IstioProbeResult,
-  probeIstio,
-} from "./environments/istio/probe.ts";
-export {
-  downIstio,
-  type IstioDownOptions,
-  type IstioProbeTaskOptions,
-  type IstioScaffoldOptions,
-  type IstioTargetOptions,
-  type IstioUpOptions,
-  probeIstioReport,
-  scaffoldIstio,
-  upIstio,
-} from "./environments/istio/mode.ts";
-
-/**
- * Envoy configuration checked against Envoy's own v3 API protos (from npm
- * `@grpc/grpc-js-xds`, pre-built into a descriptor): unknown fields, wrong
- * types, bad enum values and unresolvable `@type` URLs (recursively, through
- * `typed_config` and the wasm `configuration`) come back with their YAML path.
- *
- * @example
- * ```ts
- * import { checkEnvoyBootstrap, checkEnvoyMessage } from "./mod.ts";
- * checkEnvoyBootstrap("admin: {addres: {}}\n")[0].path; // "admin.addres"
- * checkEnvoyMessage("envoy.extensions.filters.network.wasm.v3.Wasm", { config: {} }); // []
- * ```
- */
-export {
-  BOOTSTRAP_TYPE,
-  checkEnvoyBootstrap,
-  checkEnvoyMessage,
-  type CheckIssue,
-  ENVOY_API_SOURCE,
-  renderIssues,
-  type Segment,
-} from "./checker/envoy_check.ts";
-
-/**
- * The prerequisites of each mode (docker, docker compose, a running engine,
- * kind, kubectl, istioctl): what `wasmerang doctor` reports, and the check
- * `up` makes before it writes or starts anything.
- *
- * @example
- * ```ts
- * import { checkTools, renderDoctor, requirePrerequisites } from "./mod.ts";
- * console.log(renderDoctor(await checkTools(), "docker"));
- * await requirePrerequisites("docker"); // throws a UserError with the install hint
- * ```
- */
-export {
-  checkTools,
-  INSTALL_HINTS,
-  missingFor,
-  MODE_NEEDS,
-  renderDoctor,
-  requirePrerequisites,
-  type ToolMode,
-  type ToolName,
-  TOOLS,
-  type ToolStatus,
-} from "./lib/prerequisites.ts";
-
-/**
- * Running external commands, and plans of them that either print themselves
- * (`--dry-run`) or run step by step with a spinner.
- */
-export {
-  Plan,
-  type PlanStep,
-  runChecked,
-  runCommand,
-  type RunOptions,
-  shellQuote,
-} from "./lib/commands.ts";
-
-/** Writing a scaffold folder: everything checked first, no half-written file, no silent overwrite. */
-export {
-  planScaffold,
-  renderWritten,
-  type ScaffoldFile,
-  writeScaffold,
-  type WrittenFile,
-} from "./lib/scaffold_files.ts";
-
-/**
- * The Docker example (Envoy + the filter + egress1/egress2 in Docker Compose):
- * its files, the `up`/`down` plans, and the probe.
- *
- * @example Render the example and print what `up docker` would do
- * ```ts
- * import { dockerScaffoldFiles, dockerUpPlan, embeddedFilter } from "./mod.ts";
- * const files = dockerScaffoldFiles({ wasm: embeddedFilter(), subnet: "172.21.0.0/16" });
- * console.log((await dockerUpPlan({ dir: "envoy-docker" })).render());
- * ```
- */
-export {
-  DOCKER_FILES,
-  dockerScaffoldFiles,
-  type DockerScaffoldOptions,
-  scaffoldDocker,
-  type ScaffoldDockerOptions,
-} from "./environments/docker/scaffold.ts";
-export {
-  composeYaml,
-  type DockerTemplateOptions,
-  ENVOY_ACCESS_LOG_FORMAT,
-  envoyYaml,
-} from "./environments/docker/templates.ts";
-export {
-  DEFAULT_ENVOY_IMAGE,
-  DEFAULT_SUBNET,
-  type DockerNetwork,
-  dockerNetwork,
-  LISTENER_PORT as DOCKER_LISTENER_PORT,
-  NETWORK_NAME as DOCKER_NETWORK_NAME,
-} from "./environments/docker/network.ts";
-export {
-  type DockerUpOptions,
-  dockerUpPlan,
-  upDocker,
-} from "./environments/docker/up.ts";
-export {
-  type DockerDownOptions,
-  dockerDownPlan,
-  downDocker,
-} from "./environments/docker/down.ts";
-export {
-  type DockerProbeOptions,
-  probeDocker,
-} from "./environments/docker/probe.ts";
-
-// A native Envoy: finding it, the bootstrap shared with the Docker example, and the envoy environment.
-export {
-  ENVOY_INSTALL_HINT,
-  type EnvoyBinary,
-  findEnvoy,
-  hasV8,
-  MIN_ENVOY,
-  requireEnvoy,
-} from "./lib/envoy/binary.ts";
-export {
-  type BootstrapCluster,
-  type BootstrapOptions,
-  envoyBootstrap,
-} from "./lib/envoy/bootstrap.ts";
-export {
-  CUSTOM_STAT_PREFIX,
-  ENVOY_DEFAULTS,
-  type EnvoyPlane,
-  type EnvoyPlaneOptions,
-  filterCounters,
-  startEnvoyPlane,
-} from "./environments/envoy/plane.ts";
-export {
-  envoyErrorLine,
-  type EnvoyProcess,
-  type EnvoyProcessOptions,
-  filterLogMessage,
-  startEnvoy,
-} from "./lib/envoy/process.ts";
-export {
-  downEnvoy,
-  type EnvoyProbeOptions,
-  type EnvoyUpOptions,
-  probeEnvoy,
-  upEnvoy,
-} from "./environments/envoy/mode.ts";

@@ -5,7 +5,11 @@
  *
  * @module
  */
-import type { LogEntry } from "../host/context.ts";
+import {
+  ConfigurationRejectedError,
+  type LogEntry,
+  WasmLoadError,
+} from "../host/mod.ts";
 import { UserError } from "../lib/errors.ts";
 import {
   type FilterConfig,
@@ -17,7 +21,6 @@ import type { HostPort } from "../lib/address.ts";
 import { type EgressServer, startEgress } from "./egress.ts";
 import { startEgressThread } from "./egress_thread.ts";
 import { type LocalProxy, startProxy } from "./proxy.ts";
-import { ConfigurationRejectedError, WasmLoadError } from "../host/errors.ts";
 
 /** Defaults of `wasmerang up local`. */
 export const LOCAL_DEFAULTS = {

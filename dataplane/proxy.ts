@@ -13,16 +13,18 @@
  * @module
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
-import type { LogEntry } from "../host/context.ts";
-import type { TcpConnection } from "../host/connection.ts";
-import { WasmTrapError, WasmVmFailedError } from "../host/errors.ts";
-import { ProxyWasmVm } from "../host/vm.ts";
+import {
+  type LogEntry,
+  type ProxyWasmVm,
+  TCP_PROXY_CLUSTER_KEY,
+  type TcpConnection,
+  WasmTrapError,
+  WasmVmFailedError,
+} from "../host/mod.ts";
 import { type AccessRecord, formatAccessLog } from "./access_log.ts";
 import { formatHostPort, type HostPort } from "../lib/address.ts";
+import { FilterVm, noteProxyEvent } from "./filter_vm.ts";
 import { closeServer, listen } from "./net_util.ts";
-
-/** The filter-state key tcp_proxy reads for its cluster. */
-const CLUSTER_KEY = "envoy.tcp_proxy.cluster";
 
 /** How to run the proxy. */
 export interface ProxyOptions {
@@ -71,19 +73,17 @@ export async function startProxy(options: ProxyOptions): Promise<LocalProxy> {
 
 class Proxy implements LocalProxy {
   address: HostPort;
-  vmLoads = 0;
   #options: ProxyOptions;
   #server: Server;
-  #vm: Promise<ProxyWasmVm> | undefined;
-  #loaded: ProxyWasmVm | undefined;
+  #filterVm: FilterVm;
   #sockets = new Set<Socket>();
   #nextConnectionId = 0;
-  #ticker: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
   constructor(options: ProxyOptions) {
     this.#options = options;
     this.address = options.listen;
+    this.#filterVm = new FilterVm(options);
     this.#server = createServer(
       { allowHalfOpen: true },
       (socket) => this.#accept(socket),
@@ -91,55 +91,12 @@ class Proxy implements LocalProxy {
   }
 
   async start(): Promise<void> {
-    const vm = await this.#loadVm();
-    this.#vm = Promise.resolve(vm);
+    await this.#filterVm.start();
     this.address = await listen(this.#server, this.#options.listen, "proxy");
   }
 
-  async #loadVm(): Promise<ProxyWasmVm> {
-    const options = this.#options;
-    const vm = await ProxyWasmVm.load(options.wasm, {
-      rootId: options.rootId,
-      configuration: options.configuration,
-      logCapacity: 1000,
-      onLog: options.onFilterLog,
-    });
-    this.vmLoads++;
-    this.#loaded = vm;
-    if (this.#ticker !== undefined) clearInterval(this.#ticker);
-    this.#ticker = undefined;
-    if (vm.tickPeriodMilliseconds > 0) {
-      this.#ticker = setInterval(() => {
-        try {
-          vm.tick();
-        } catch {
-          // A trap in a tick fails the VM; the next connection loads a new one.
-        }
-      }, vm.tickPeriodMilliseconds);
-    }
-    return vm;
-  }
-
-  /** The current VM, or a fresh one when the current one failed. */
-  #currentVm(): Promise<ProxyWasmVm> {
-    const current = this.#vm!;
-    return current.then((vm) => {
-      if (vm.failure === undefined || this.#vm !== current) return this.#vm!;
-      this.#note(
-        "warn",
-        `the filter's VM failed (${vm.failure.message}); loading a new one`,
-      );
-      this.#vm = this.#loadVm();
-      return this.#vm;
-    });
-  }
-
-  #note(level: "info" | "warn" | "error", message: string): void {
-    this.#options.onFilterLog?.({
-      level,
-      message: `[proxy] ${message}`,
-      contextId: 0,
-    });
+  get vmLoads(): number {
+    return this.#filterVm.loads;
   }
 
   #accept(down: Socket): void {
@@ -150,7 +107,8 @@ class Proxy implements LocalProxy {
     if (!down.remoteAddress || down.remotePort === undefined) {
       // Reset before its peer address could be read: routing it would mean a made-up source.
       down.destroy();
-      this.#note(
+      noteProxyEvent(
+        this.#options.onFilterLog,
         "warn",
         "a connection was reset before its peer address could be read: dropped, not routed",
       );
@@ -163,7 +121,7 @@ class Proxy implements LocalProxy {
       down,
       this.#nextConnectionId++,
     );
-    connection.run(this.#currentVm()).catch((error) =>
+    connection.run(this.#filterVm.current()).catch((error) =>
       connection.fail(`proxy error: ${errorText(error)}`)
     );
   }
@@ -173,7 +131,7 @@ class Proxy implements LocalProxy {
   }
 
   wasmMemoryBytes(): number {
-    return this.#loaded?.memoryBytes() ?? 0;
+    return this.#filterVm.memoryBytes();
   }
 
   track(socket: Socket): void {
@@ -188,15 +146,11 @@ class Proxy implements LocalProxy {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    this.#filterVm.stopTicks();
     const closed = closeServer(this.#server);
     for (const socket of this.#sockets) socket.destroy();
     await closed;
-    try {
-      (await this.#vm)?.close();
-    } catch {
-      // A VM that fails while closing has nothing more to say.
-    }
+    await this.#filterVm.close();
   }
 }
 
@@ -285,7 +239,7 @@ class ProxiedConnection {
       return;
     }
     const options = this.#proxy.options;
-    const chosen = opened?.filterState.get(CLUSTER_KEY);
+    const chosen = opened?.filterState.get(TCP_PROXY_CLUSTER_KEY);
     const cluster = chosen ?? options.defaultCluster;
     this.#record.cluster = cluster;
     this.#record.overridden = chosen !== undefined;

@@ -13,6 +13,7 @@ import {
   ROOT_ID,
 } from "../lib/routing.ts";
 import { ConfigurationRejectedError, ProxyWasmVm } from "./mod.ts";
+import { random } from "./testing/fuzz.ts";
 
 const SEED = Number(
   Deno.env.get("WASMERANG_FUZZ_SEED") ?? Math.floor(Math.random() * 2 ** 31),
@@ -24,19 +25,7 @@ console.log(
   `config fuzz: seed ${SEED}, ${ITERATIONS} iterations (WASMERANG_FUZZ_SEED=${SEED} replays it)`,
 );
 
-/** mulberry32: a small seeded generator. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-const next = generator(SEED);
+const next = random(SEED);
 const int = (n: number) => Math.floor(next() * n);
 const pick = <T>(items: readonly T[]): T => items[int(items.length)];
 const KEYS = ["mode", "clusters", "namespace", "domain", "port"];

@@ -6,8 +6,9 @@
  * @module
  */
 import { PeerType } from "./abi.ts";
-import type { ContextState, LogEntry } from "./context.ts";
+import type { ContextState } from "./context.ts";
 import { filterStatus, type VmCore } from "./core.ts";
+import type { LogEntry } from "./types.ts";
 
 /** What a data callback answered: its FilterStatus and the data after any `proxy_set_buffer_bytes`. */
 export interface DataResult {
@@ -29,11 +30,11 @@ export interface DataResult {
  *
  * @example
  * ```ts
- * import { ProxyWasmVm } from "../mod.ts";
- * import { embeddedFilter } from "../lib/filter_module.ts";
- * const vm = await ProxyWasmVm.load(embeddedFilter(), { rootId: "wasmerang" });
+ * import { ProxyWasmVm, TCP_PROXY_CLUSTER_KEY } from "./mod.ts";
+ * const wasm = await Deno.readFile("filter/build/wasmerang.wasm");
+ * const vm = await ProxyWasmVm.load(wasm, { rootId: "wasmerang" });
  * const connection = vm.openConnection({ source: "10.0.0.3:5555", destination: "10.96.0.1:443" });
- * connection.filterState.get("envoy.tcp_proxy.cluster"); // "egress2"
+ * connection.filterState.get(TCP_PROXY_CLUSTER_KEY); // "egress2"
  * connection.downstreamData(new TextEncoder().encode("hello"));
  * connection.closeDownstream("remote"); // close callback, then done, log, delete
  * vm.close();

@@ -4,18 +4,7 @@
  *
  * @module
  */
-import type { LogLevel } from "./abi.ts";
-import type { ConnectionFacts } from "./properties.ts";
-
-/** One log line of the module, from `proxy_log`, stdout/stderr or the host. */
-export interface LogEntry {
-  /** How severe: trace, debug, info, warn, error or critical. */
-  level: LogLevel;
-  /** The line as the module wrote it (a trailing newline of stdout/stderr removed). */
-  message: string;
-  /** The context that was current (or effective) when the line was written. */
-  contextId: number;
-}
+import type { ConnectionFacts, LogEntry } from "./types.ts";
 
 /** The state of one context. */
 export class ContextState {

@@ -1,12 +1,13 @@
 /**
- * The engine under `ProxyWasmVm` and `TcpConnection`: loading and linking a
- * module, the contexts, calls into the module with Envoy's bookkeeping
- * (current and effective context, deferred actions), traps, logs and metrics.
+ * The engine under `ProxyWasmVm` and `TcpConnection`: starting a module
+ * (`loader.ts` compiles and links it), the contexts, calls into the module
+ * with Envoy's bookkeeping (current and effective context, deferred actions),
+ * traps, logs and metrics.
  *
  * @module
  */
-import { ABI_MARKERS, type AbiVersion, LOG_LEVELS } from "./abi.ts";
-import { ContextState, type LogEntry } from "./context.ts";
+import { type AbiVersion, LOG_LEVELS } from "./abi.ts";
+import { ContextState } from "./context.ts";
 import {
   ConfigurationRejectedError,
   WasmLoadError,
@@ -14,31 +15,32 @@ import {
   WasmVmFailedError,
 } from "./errors.ts";
 import { proxyImports } from "./imports.ts";
+import {
+  abiVersionOf,
+  checkedExports,
+  compileModule,
+  instantiationError,
+  linkImports,
+} from "./loader.ts";
 import { LinearMemory, utf8 } from "./memory.ts";
 import { MetricRegistry } from "./metrics.ts";
-import type { ConnectionFacts, PluginFacts } from "./properties.ts";
-import type { HostImport, HostRuntime } from "./runtime.ts";
+import type { HostRuntime } from "./runtime.ts";
 import { SharedData, SharedQueues } from "./shared.ts";
+import {
+  ProcExit,
+  RestrictedCall,
+  StartSectionCall,
+  trapDetail,
+} from "./traps.ts";
+import type {
+  Callback,
+  ConnectionFacts,
+  HostFunction,
+  LogEntry,
+  PluginFacts,
+  VmOptions,
+} from "./types.ts";
 import { START_ALLOWED, wasiImports } from "./wasi.ts";
-import { functionImports } from "./wasm_binary.ts";
-import type { VmOptions } from "./vm.ts";
-
-/** Options of a VM: the public `VmOptions` of vm.ts. */
-export type CoreOptions = VmOptions;
-
-/** A module export called by the host. */
-export type Callback = (...args: number[]) => number | undefined;
-
-/** A host call made from the start section: instantiation must fail. */
-class StartSectionCall extends Error {}
-/** A host call not allowed while the VM starts (Envoy traps "restricted_callback"). */
-class RestrictedCall extends Error {}
-/** `proc_exit` was called. */
-class ProcExit extends Error {
-  constructor(readonly code: number) {
-    super(`proc_exit(${code})`);
-  }
-}
 
 const bytesOf = (value: string | Uint8Array | undefined): Uint8Array =>
   value === undefined
@@ -86,7 +88,7 @@ export class VmCore implements HostRuntime {
   #onLog: ((entry: LogEntry) => void) | undefined;
   #logCapacity: number;
 
-  private constructor(abiVersion: AbiVersion, options: CoreOptions) {
+  private constructor(abiVersion: AbiVersion, options: VmOptions) {
     this.abiVersion = abiVersion;
     this.plugin = {
       rootId: utf8(options.rootId),
@@ -111,44 +113,29 @@ export class VmCore implements HostRuntime {
   /** Loads, links, instantiates and starts a module, then configures its root context. */
   static async load(
     wasm: Uint8Array | WebAssembly.Module,
-    options: CoreOptions,
+    options: VmOptions,
   ): Promise<VmCore> {
     if (typeof options?.rootId !== "string") {
       throw new WasmLoadError(
         "missing rootId: pass the plugin's root_id in the VM options",
       );
     }
-    const module = await compile(wasm);
-    const abiVersion = abiVersionOf(module);
-    const core = new VmCore(abiVersion, options);
-    const imports = core.#link(
+    const module = await compileModule(wasm);
+    const core = new VmCore(abiVersionOf(module), options);
+    const imports = linkImports(
       module,
       wasm instanceof Uint8Array ? wasm : undefined,
+      [...proxyImports(core), ...wasiImports(core)],
+      (key, fn) => core.#gate(key, fn),
     );
-    const exported = new Map(
-      WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]),
-    );
-    const mallocName = exported.get("malloc") === "function"
-      ? "malloc"
-      : exported.get("proxy_on_memory_allocate") === "function"
-      ? "proxy_on_memory_allocate"
-      : undefined;
-    if (mallocName === undefined) {
-      throw new WasmLoadError("Wasm module is missing malloc function.");
-    }
-    if (exported.get("memory") !== "memory") {
-      throw new WasmLoadError(
-        'Wasm module is missing its memory export "memory".',
-      );
-    }
+    const { kinds, allocator } = checkedExports(module);
     const instance = await core.#instantiate(module, imports);
     const exports = instance.exports as Record<string, unknown>;
-    const malloc = exports[mallocName] as (size: number) => number;
     core.#memory = new LinearMemory(
       exports.memory as WebAssembly.Memory,
-      malloc,
+      exports[allocator] as (size: number) => number,
     );
-    for (const [name, kind] of exported) {
+    for (const [name, kind] of kinds) {
       if (kind === "function") {
         core.callbacks.set(name, exports[name] as Callback);
       }
@@ -175,66 +162,8 @@ export class VmCore implements HostRuntime {
     return this.#memory;
   }
 
-  #link(
-    module: WebAssembly.Module,
-    bytes: Uint8Array | undefined,
-  ): WebAssembly.Imports {
-    const offered = new Map<string, HostImport>();
-    for (const hostImport of [...proxyImports(this), ...wasiImports(this)]) {
-      offered.set(`${hostImport.module}.${hostImport.name}`, hostImport);
-    }
-    let declared = new Map<string, string>();
-    if (bytes !== undefined) {
-      try {
-        declared = new Map(
-          functionImports(bytes).map((
-            i,
-          ) => [`${i.module}.${i.name}`, i.signature]),
-        );
-      } catch {
-        // The compiler accepted the bytes; leave signatures unchecked.
-      }
-    }
-    const missing: string[] = [];
-    const importObject: Record<
-      string,
-      Record<string, WebAssembly.ImportValue>
-    > = {};
-    for (
-      const { module: moduleName, name, kind } of WebAssembly.Module.imports(
-        module,
-      )
-    ) {
-      const key = `${moduleName}.${name}`;
-      const hostImport = kind === "function" ? offered.get(key) : undefined;
-      if (hostImport === undefined) {
-        missing.push(kind === "function" ? key : `${key} (a ${kind})`);
-        continue;
-      }
-      const wanted = declared.get(key);
-      if (wanted !== undefined && wanted !== hostImport.signature) {
-        throw new WasmLoadError(
-          `Failed to load Wasm module due to an import type mismatch for ${key}: ` +
-            `the module declares ${wanted}, the host provides ${hostImport.signature}`,
-        );
-      }
-      (importObject[moduleName] ??= {})[name] = this.#gate(key, hostImport.fn);
-    }
-    if (missing.length > 0) {
-      throw new WasmLoadError(
-        `Failed to load Wasm module due to a missing import: ${
-          missing.join(", ")
-        }`,
-      );
-    }
-    return importObject;
-  }
-
   /** Wraps a host function so restricted phases can refuse it. */
-  #gate(
-    key: string,
-    fn: HostImport["fn"],
-  ): (...args: unknown[]) => number | void {
+  #gate(key: string, fn: HostFunction): HostFunction {
     // Fixed arity keeps the wrapper cheap; extra arguments are ignored by `fn`.
     return (a, b, c, d, e, f, g, h, i, j, k, l) => {
       if (this.restriction !== null) this.restriction(key);
@@ -252,19 +181,7 @@ export class VmCore implements HostRuntime {
     try {
       return await WebAssembly.instantiate(module, imports);
     } catch (error) {
-      if (error instanceof StartSectionCall) {
-        throw new WasmLoadError(
-          `Failed to instantiate the Wasm module: its start function called the host import ` +
-            `${error.message}, which is not available before the VM starts`,
-        );
-      }
-      const message = error instanceof Error ? error.message : String(error);
-      const trapped = error instanceof WebAssembly.RuntimeError;
-      throw new WasmLoadError(
-        `Failed to instantiate the Wasm module: ${
-          trapped ? "its start function trapped: " : ""
-        }${message}`,
-      );
+      throw instantiationError(error);
     } finally {
       this.restriction = null;
     }
@@ -289,42 +206,45 @@ export class VmCore implements HostRuntime {
     }
   }
 
+  /**
+   * `proxy_on_context_create(1, 0)`, `proxy_on_vm_start` and
+   * `proxy_on_configure` on the root context; the PluginConfiguration buffer
+   * is readable during the first and the last.
+   */
   #configure(): void {
     const root = this.root;
     root.pluginConfigurationVisible = true;
     try {
       this.createInVm(root);
-      const vmStart = this.callbacks.get("proxy_on_vm_start");
       root.pluginConfigurationVisible = false;
-      if (vmStart !== undefined) {
-        const started = this.invoke(
-          "proxy_on_vm_start",
-          vmStart,
-          root,
-          1,
-          this.vmConfiguration.length,
-        );
-        if (started === 0) {
-          throw this.#rejected("proxy_on_vm_start", "VM configuration");
-        }
-      }
-      const configure = this.callbacks.get("proxy_on_configure");
+      this.#configureStep(
+        "proxy_on_vm_start",
+        this.vmConfiguration,
+        "VM configuration",
+      );
       root.pluginConfigurationVisible = true;
-      if (configure !== undefined) {
-        const ok = this.invoke(
-          "proxy_on_configure",
-          configure,
-          root,
-          1,
-          this.pluginConfiguration.length,
-        );
-        if (ok === 0) {
-          throw this.#rejected("proxy_on_configure", "configuration");
-        }
-      }
+      this.#configureStep(
+        "proxy_on_configure",
+        this.pluginConfiguration,
+        "configuration",
+      );
     } finally {
       root.pluginConfigurationVisible = false;
     }
+  }
+
+  /** Calls a configuration hook when exported; false from it rejects `what`. */
+  #configureStep(hook: string, configuration: Uint8Array, what: string): void {
+    const callback = this.callbacks.get(hook);
+    if (callback === undefined) return;
+    const accepted = this.invoke(
+      hook,
+      callback,
+      this.root,
+      1,
+      configuration.length,
+    );
+    if (accepted === 0) throw this.#rejected(hook, what);
   }
 
   #rejected(hook: string, what: string): ConfigurationRejectedError {
@@ -423,20 +343,7 @@ export class VmCore implements HostRuntime {
 
   #trap(hook: string, contextId: number, error: unknown): WasmTrapError {
     if (error instanceof WasmTrapError) return error;
-    let detail: string;
-    if (error instanceof ProcExit) detail = error.message;
-    else if (error instanceof RestrictedCall) {
-      detail =
-        `restricted_callback: ${error.message} may not be called while the VM starts`;
-    } else if (error instanceof WebAssembly.RuntimeError) {
-      detail = error.message;
-    } else if (
-      error instanceof RangeError && /call stack/i.test(error.message)
-    ) {
-      detail = `call stack exhausted (${error.message})`;
-    } else {detail = `host error: ${
-        error instanceof Error ? error.message : String(error)
-      }`;}
+    let detail = trapDetail(error);
     if (this.#lastErrorLine !== undefined) {
       detail += ` (wasm abort: ${this.#lastErrorLine})`;
     }
@@ -508,40 +415,4 @@ export class VmCore implements HostRuntime {
     this.#lastErrorLine = abortLine;
     throw new ProcExit(code);
   }
-}
-
-async function compile(
-  wasm: Uint8Array | WebAssembly.Module,
-): Promise<WebAssembly.Module> {
-  if (wasm instanceof WebAssembly.Module) return wasm;
-  if (!(wasm instanceof Uint8Array)) {
-    throw new WasmLoadError(
-      "expected the module's bytes (Uint8Array) or a WebAssembly.Module",
-    );
-  }
-  try {
-    return await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new WasmLoadError(
-      `Failed to parse corrupted Wasm module: ${message}`,
-    );
-  }
-}
-
-function abiVersionOf(module: WebAssembly.Module): AbiVersion {
-  const markers = WebAssembly.Module.exports(module)
-    .filter((e) =>
-      e.kind === "function" && e.name.startsWith("proxy_abi_version_")
-    )
-    .map((e) => e.name);
-  for (const marker of markers) {
-    if (Object.hasOwn(ABI_MARKERS, marker)) {
-      return ABI_MARKERS[marker as keyof typeof ABI_MARKERS];
-    }
-  }
-  const seen = markers.length > 0
-    ? ` (the module exports ${markers.join(", ")})`
-    : "";
-  throw new WasmLoadError(`Missing or unknown Proxy-Wasm ABI version${seen}`);
 }

@@ -18,6 +18,28 @@ export interface SetEnvoyFilterStateArguments {
   span: number;
 }
 
+/**
+ * The name of Envoy's foreign function that writes a connection's filter state.
+ *
+ * @example
+ * ```ts
+ * import { SET_ENVOY_FILTER_STATE } from "./foreign.ts";
+ * SET_ENVOY_FILTER_STATE; // "set_envoy_filter_state"
+ * ```
+ */
+export const SET_ENVOY_FILTER_STATE = "set_envoy_filter_state";
+
+/**
+ * The filter-state key Envoy's tcp_proxy reads to override its cluster.
+ *
+ * @example
+ * ```ts
+ * import { TCP_PROXY_CLUSTER_KEY } from "./foreign.ts";
+ * TCP_PROXY_CLUSTER_KEY; // "envoy.tcp_proxy.cluster"
+ * ```
+ */
+export const TCP_PROXY_CLUSTER_KEY = "envoy.tcp_proxy.cluster";
+
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** UTF-8 text, or undefined when the bytes are not valid UTF-8 (proto3 strings must be). */
@@ -218,14 +240,14 @@ const anyValue = () => true;
 
 /**
  * Filter-state keys with an object factory in Envoy (1.28+), each with the
- * check its `createFromBytes` makes. `envoy.tcp_proxy.cluster` is what
+ * check its `createFromBytes` makes. {@link TCP_PROXY_CLUSTER_KEY} is what
  * tcp_proxy reads to override its cluster.
  */
 export const FILTER_STATE_KEYS: ReadonlyMap<
   string,
   (value: string) => boolean
 > = new Map([
-  ["envoy.tcp_proxy.cluster", anyValue],
+  [TCP_PROXY_CLUSTER_KEY, anyValue],
   ["envoy.network.upstream_server_name", anyValue],
   ["envoy.upstream.dynamic_host", anyValue],
   ["envoy.upstream.dynamic_port", unsigned(0xffffffffn)],

@@ -4,12 +4,13 @@ import {
   decodeSetEnvoyFilterStateArguments,
   encodeSetEnvoyFilterStateArguments,
   ProxyWasmVm,
+  SET_ENVOY_FILTER_STATE,
+  TCP_PROXY_CLUSTER_KEY as CLUSTER,
   WasmResult,
 } from "./mod.ts";
 import { hex, TestModule } from "./testing/wat.ts";
 
 const ROOT = "foreign-root";
-const CLUSTER = "envoy.tcp_proxy.cluster";
 
 /** Calls foreign function `name` with the VM configuration as arguments, in the root and in a connection. */
 async function foreignModule(name: string): Promise<Uint8Array> {
@@ -51,7 +52,7 @@ async function callIn(wasm: Uint8Array, args: Uint8Array) {
 }
 
 Deno.test("set_envoy_filter_state stores a known key in the connection's filter state", async () => {
-  const wasm = await foreignModule("set_envoy_filter_state");
+  const wasm = await foreignModule(SET_ENVOY_FILTER_STATE);
   const args = encodeSetEnvoyFilterStateArguments({
     path: CLUSTER,
     value: "egress2",
@@ -64,7 +65,7 @@ Deno.test("set_envoy_filter_state stores a known key in the connection's filter 
 });
 
 Deno.test("set_envoy_filter_state answers like Envoy for each kind of argument", async () => {
-  const wasm = await foreignModule("set_envoy_filter_state");
+  const wasm = await foreignModule(SET_ENVOY_FILTER_STATE);
   const encode = (path: string, value: string) =>
     encodeSetEnvoyFilterStateArguments({ path, value, span: 0 });
   const cases: [string, Uint8Array, number][] = [

@@ -5,19 +5,19 @@
  *
  * @example
  * ```ts
- * import { ProxyWasmVm } from "./mod.ts";
+ * import { ProxyWasmVm, TCP_PROXY_CLUSTER_KEY } from "./mod.ts";
  * const wasm = await Deno.readFile("filter/build/wasmerang.wasm");
  * const vm = await ProxyWasmVm.load(wasm, { rootId: "wasmerang", configuration: "standalone" });
  * const connection = vm.openConnection({ source: "10.0.0.3:5555", destination: "10.96.0.1:443" });
- * connection.filterState.get("envoy.tcp_proxy.cluster"); // "egress2"
+ * connection.filterState.get(TCP_PROXY_CLUSTER_KEY); // "egress2"
  * connection.finish();
  * vm.close();
  * ```
  * @module
  */
-export { type ConnectionOptions, ProxyWasmVm, type VmOptions } from "./vm.ts";
+export { ProxyWasmVm } from "./vm.ts";
 export { type DataResult, TcpConnection } from "./connection.ts";
-export type { LogEntry } from "./context.ts";
+export type { ConnectionOptions, LogEntry, VmOptions } from "./types.ts";
 export {
   ConfigurationRejectedError,
   WasmLoadError,
@@ -40,5 +40,7 @@ export {
   decodeSetEnvoyFilterStateArguments,
   encodeSetEnvoyFilterStateArguments,
   FILTER_STATE_KEYS,
+  SET_ENVOY_FILTER_STATE,
   type SetEnvoyFilterStateArguments,
+  TCP_PROXY_CLUSTER_KEY,
 } from "./foreign.ts";

@@ -10,25 +10,7 @@
  */
 import { WasmResult } from "./abi.ts";
 import { utf8 } from "./memory.ts";
-
-/** The connection facts properties are answered from. */
-export interface ConnectionFacts {
-  /** Downstream peer address as given, normally `"ip:port"` or `"[ipv6]:port"`. */
-  readonly source: string;
-  /** Local (or original destination) address as given. */
-  readonly destination: string;
-  /** Envoy's connection id. */
-  readonly connectionId: bigint;
-  /** Values stored by `proxy_set_property`, by path. */
-  readonly custom: Map<string, Uint8Array>;
-}
-
-/** The plugin facts every context answers. */
-export interface PluginFacts {
-  readonly rootId: Uint8Array;
-  readonly pluginName: Uint8Array;
-  readonly vmId: Uint8Array;
-}
+import type { ConnectionFacts, PluginFacts } from "./types.ts";
 
 /** Result of a property lookup: a WasmResult and, when Ok, the bytes. */
 export interface PropertyAnswer {

@@ -1,6 +1,6 @@
 /**
  * What the host functions need from the VM that runs them. The VM implements
- * it; the functions in `imports.ts` and `wasi.ts` only see this.
+ * it; the functions in `calls/` and `wasi.ts` only see this.
  *
  * @module
  */
@@ -8,8 +8,8 @@ import type { AbiVersion } from "./abi.ts";
 import type { ContextState } from "./context.ts";
 import type { LinearMemory } from "./memory.ts";
 import type { MetricRegistry } from "./metrics.ts";
-import type { PluginFacts } from "./properties.ts";
 import type { SharedData, SharedQueues } from "./shared.ts";
+import type { HostFunction, HostImport, PluginFacts } from "./types.ts";
 
 /** The VM as the host functions see it. */
 export interface HostRuntime {
@@ -42,23 +42,26 @@ export interface HostRuntime {
   exit(code: number): never;
 }
 
-/** A host function: numbers in (bigint for i64), a number (i32) or nothing out. */
-// deno-lint-ignore no-explicit-any
-export type HostFunction = (...args: any[]) => number | void;
-
-/** A host function as offered to the module. */
-export interface HostImport {
-  module: string;
-  name: string;
-  /** Signature as `(i32, i64) -> i32`. */
-  signature: string;
-  fn: HostFunction;
-}
-
 /** `"iiI"`, `"i"` → `(i32, i32, i64) -> i32`; `"v"` results mean no result. */
 export function signature(params: string, result: "i" | "v"): string {
   const type = (c: string) => (c === "I" ? "i64" : "i32");
   return `(${[...params].map(type).join(", ")}) -> ${
     result === "v" ? "void" : "i32"
   }`;
+}
+
+/** A host function of `module`, its parameters spelled as for {@link signature}. */
+export function hostImport(
+  module: string,
+  name: string,
+  params: string,
+  result: "i" | "v",
+  fn: HostFunction,
+): HostImport {
+  return { module, name, signature: signature(params, result), fn };
+}
+
+/** Wall-clock time in nanoseconds since the epoch (what Envoy's clocks answer). */
+export function wallClockNanoseconds(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
 }

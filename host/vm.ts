@@ -4,47 +4,11 @@
  *
  * @module
  */
-import type { AbiVersion, LogLevel } from "./abi.ts";
+import type { AbiVersion } from "./abi.ts";
 import { TcpConnection } from "./connection.ts";
-import type { LogEntry } from "./context.ts";
 import { filterStatus, VmCore } from "./core.ts";
 import type { WasmTrapError } from "./errors.ts";
-
-/** How to start a plugin. */
-export interface VmOptions {
-  /** The plugin's root_id (Envoy's `root_id`; property `plugin_root_id`). */
-  rootId: string;
-  /** PluginConfiguration buffer, readable during `proxy_on_configure` only. */
-  configuration?: string | Uint8Array;
-  /** VmConfiguration buffer (readable at any time, as in Envoy). */
-  vmConfiguration?: string | Uint8Array;
-  /** Property `plugin_name`; Envoy's default is empty. */
-  pluginName?: string;
-  /** Property `plugin_vm_id`; empty by default. */
-  vmId?: string;
-  /**
-   * What `proxy_get_log_level` answers; lines below it are dropped. Default
-   * `"info"`, Envoy's default log level.
-   */
-  logLevel?: LogLevel;
-  /** Called with every kept log line as it is written (for a live data plane). */
-  onLog?: (entry: LogEntry) => void;
-  /**
-   * Keep at most this many lines in {@link ProxyWasmVm.logs} (the oldest go
-   * first). Unlimited by default; a long-running data plane sets it.
-   */
-  logCapacity?: number;
-}
-
-/** Addresses of a new connection, as Envoy would see them on the socket. */
-export interface ConnectionOptions {
-  /** Downstream peer, `"ip:port"` or `"[ipv6]:port"` (passed to the filter as given). */
-  source: string;
-  /** Local (or original destination) address, same forms. */
-  destination: string;
-  /** Envoy's connection id (`connection_id`, `connection.id`); a per-VM counter from 0 by default. */
-  connectionId?: number | bigint;
-}
+import type { ConnectionOptions, LogEntry, VmOptions } from "./types.ts";
 
 /**
  * A proxy-wasm VM running one plugin, behaving like Envoy's
@@ -59,11 +23,11 @@ export interface ConnectionOptions {
  *
  * @example
  * ```ts
- * import { ProxyWasmVm } from "../mod.ts";
- * import { embeddedFilter } from "../lib/filter_module.ts";
- * const vm = await ProxyWasmVm.load(embeddedFilter(), { rootId: "wasmerang", configuration: "istio" });
+ * import { ProxyWasmVm, TCP_PROXY_CLUSTER_KEY } from "./mod.ts";
+ * const wasm = await Deno.readFile("filter/build/wasmerang.wasm");
+ * const vm = await ProxyWasmVm.load(wasm, { rootId: "wasmerang", configuration: "istio" });
  * const connection = vm.openConnection({ source: "10.0.0.2:5555", destination: "10.96.0.1:443" });
- * console.log(connection.filterState.get("envoy.tcp_proxy.cluster"), connection.logs);
+ * console.log(connection.filterState.get(TCP_PROXY_CLUSTER_KEY), connection.logs);
  * connection.finish();
  * console.log(vm.metrics());
  * vm.close();

@@ -6,12 +6,13 @@
  *
  * @module
  */
+import type { LinearMemory } from "./memory.ts";
 import {
-  type HostFunction,
-  type HostImport,
+  hostImport,
   type HostRuntime,
-  signature,
+  wallClockNanoseconds,
 } from "./runtime.ts";
+import type { HostFunction, HostImport } from "./types.ts";
 
 const ESUCCESS = 0;
 const EBADF = 8;
@@ -24,9 +25,43 @@ const RANDOM_MAX = 64 * 1024;
 const INFO = 2;
 const ERROR = 4;
 
+/** The bytes of `count` iovecs (pointer, length) at `iovs`, or undefined on a bad pointer. */
+function gather(
+  mem: LinearMemory,
+  iovs: number,
+  count: number,
+): Uint8Array | undefined {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const base = mem.readU32(iovs + i * 8);
+    const length = mem.readU32(iovs + i * 8 + 4);
+    if (base === undefined || length === undefined) return undefined;
+    const part = mem.read(base, length);
+    if (part === undefined) return undefined;
+    parts.push(part);
+    total += length;
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return bytes;
+}
+
 /** The WASI imports, once per WASI module name. */
 export function wasiImports(rt: HostRuntime): HostImport[] {
   const mem = () => rt.memory;
+  /** A call Envoy does not support: an error line, and success. */
+  const unsupported = (name: string) => () => {
+    rt.log(rt.effective(), ERROR, `wasi ${name} is not supported`);
+    return ESUCCESS;
+  };
+  /** `environ_sizes_get` and `args_sizes_get`: none. */
+  const noneSizes = (count: number, size: number) =>
+    mem().writeU32(count, 0) && mem().writeU32(size, 0) ? ESUCCESS : EFAULT;
   const functions: [
     string,
     string,
@@ -40,40 +75,19 @@ export function wasiImports(rt: HostRuntime): HostImport[] {
       (fd: number, iovs: number, count: number, written: number) => {
         const level = fd === 1 ? INFO : fd === 2 ? ERROR : -1;
         if (level < 0) return EBADF;
-        const parts: Uint8Array[] = [];
-        let total = 0;
-        for (let i = 0; i < count >>> 0; i++) {
-          const base = mem().readU32(iovs + i * 8);
-          const length = mem().readU32(iovs + i * 8 + 4);
-          if (base === undefined || length === undefined) return EFAULT;
-          const part = mem().read(base, length);
-          if (part === undefined) return EFAULT;
-          parts.push(part);
-          total += length;
-        }
-        if (total > 0) {
-          const bytes = new Uint8Array(total);
-          let offset = 0;
-          for (const part of parts) {
-            bytes.set(part, offset);
-            offset += part.length;
-          }
+        const bytes = gather(mem(), iovs, count >>> 0);
+        if (bytes === undefined) return EFAULT;
+        if (bytes.length > 0) {
           let text = new TextDecoder().decode(bytes);
           if (text.endsWith("\n")) text = text.slice(0, -1);
           rt.log(rt.effective(), level, text);
         }
-        return mem().writeU32(written, total) ? ESUCCESS : EFAULT;
+        return mem().writeU32(written, bytes.length) ? ESUCCESS : EFAULT;
       },
     ],
     ["fd_read", "iiii", "i", () => ENOSYS],
-    ["fd_seek", "iIii", "i", () => {
-      rt.log(rt.effective(), ERROR, "wasi fd_seek is not supported");
-      return ESUCCESS;
-    }],
-    ["fd_close", "i", "i", () => {
-      rt.log(rt.effective(), ERROR, "wasi fd_close is not supported");
-      return ESUCCESS;
-    }],
+    ["fd_seek", "iIii", "i", unsupported("fd_seek")],
+    ["fd_close", "i", "i", unsupported("fd_close")],
     ["fd_fdstat_get", "ii", "i", (fd: number, pointer: number) => {
       if (fd !== 1 && fd !== 2) return EBADF;
       const stat = new Uint8Array(24);
@@ -81,35 +95,20 @@ export function wasiImports(rt: HostRuntime): HostImport[] {
       return mem().write(pointer, stat) ? ESUCCESS : EFAULT;
     }],
     ["environ_get", "ii", "i", () => ESUCCESS],
-    [
-      "environ_sizes_get",
-      "ii",
-      "i",
-      (count: number, size: number) =>
-        mem().writeU32(count, 0) && mem().writeU32(size, 0) ? ESUCCESS : EFAULT,
-    ],
+    ["environ_sizes_get", "ii", "i", noneSizes],
     ["args_get", "ii", "i", () => ESUCCESS],
-    [
-      "args_sizes_get",
-      "ii",
-      "i",
-      (count: number, size: number) =>
-        mem().writeU32(count, 0) && mem().writeU32(size, 0) ? ESUCCESS : EFAULT,
-    ],
+    ["args_sizes_get", "ii", "i", noneSizes],
     [
       "clock_time_get",
       "iIi",
       "i",
       (clock: number, _precision: bigint, pointer: number) => {
-        let nanoseconds: number;
-        if (clock === 0) {
-          nanoseconds = (performance.timeOrigin + performance.now()) *
-            1e6;
-        } else if (clock === 1) nanoseconds = performance.now() * 1e6;
-        else return ENOTSUP;
-        return mem().writeU64(pointer, BigInt(Math.round(nanoseconds)))
-          ? ESUCCESS
-          : EFAULT;
+        let nanoseconds: bigint;
+        if (clock === 0) nanoseconds = wallClockNanoseconds();
+        else if (clock === 1) {
+          nanoseconds = BigInt(Math.round(performance.now() * 1e6));
+        } else return ENOTSUP;
+        return mem().writeU64(pointer, nanoseconds) ? ESUCCESS : EFAULT;
       },
     ],
     ["random_get", "ii", "i", (pointer: number, length: number) => {
@@ -127,7 +126,7 @@ export function wasiImports(rt: HostRuntime): HostImport[] {
   const imports: HostImport[] = [];
   for (const module of ["wasi_unstable", "wasi_snapshot_preview1"]) {
     for (const [name, params, result, fn] of functions) {
-      imports.push({ module, name, signature: signature(params, result), fn });
+      imports.push(hostImport(module, name, params, result, fn));
     }
   }
   return imports;

@@ -8,8 +8,8 @@
 /** The root id the filter registers and every generated configuration names. */
 export const ROOT_ID = "wasmerang";
 
-/** The filter-state key Envoy's tcp_proxy reads to override its cluster. */
-export const TCP_PROXY_CLUSTER_KEY = "envoy.tcp_proxy.cluster";
+// The filter-state key the filter sets (tcp_proxy reads it): one definition, with the host.
+export { TCP_PROXY_CLUSTER_KEY } from "../host/foreign.ts";
 
 /** Where the filter sends traffic: plain cluster names, or Istio outbound names. */
 export type RoutingMode = "standalone" | "istio";
@@ -261,7 +261,26 @@ export function decideCluster(
   if (config.mode === "standalone") return name;
   const port = config.port ?? portOf(destination);
   if (port === undefined) return undefined;
-  return `outbound|${port}||${name}.${config.namespace}.svc.${config.domain}`;
+  return istioClusterName(port, name, config.namespace, config.domain);
+}
+
+/**
+ * The name Istio gives the outbound cluster of a service's port:
+ * `outbound|<port>||<service>.<namespace>.svc.<domain>`.
+ *
+ * @example
+ * ```ts
+ * import { istioClusterName } from "./routing.ts";
+ * istioClusterName(9000, "egress1", "default"); // "outbound|9000||egress1.default.svc.cluster.local"
+ * ```
+ */
+export function istioClusterName(
+  port: number,
+  service: string,
+  namespace: string,
+  domain: string = DEFAULT_CONFIG.domain,
+): string {
+  return `outbound|${port}||${service}.${namespace}.svc.${domain}`;
 }
 
 /**

@@ -13,6 +13,7 @@
  * ```
  */
 import { isObject, localCodeSources } from "../../checker/envoy_validate.ts";
+import { istioClusterName } from "../../lib/routing.ts";
 
 /**
  * A bootstrap holding one EnvoyFilter wasm patch the way Istio places it in a
@@ -25,8 +26,7 @@ export function sidecarBootstrap(
   namespace: string,
   port: number,
 ): Record<string, unknown> {
-  const cluster = (egress: string) =>
-    `outbound|${port}||${egress}.${namespace}.svc.cluster.local`;
+  const cluster = (egress: string) => istioClusterName(port, egress, namespace);
   const staticCluster = (name: string) => ({
     name,
     type: "STATIC",

@@ -20,12 +20,13 @@ import {
 import {
   ConfigurationRejectedError,
   ProxyWasmVm,
+  TCP_PROXY_CLUSTER_KEY,
   WasmTrapError,
   WasmVmFailedError,
 } from "../mod.ts";
 
-/** mulberry32: a small seeded generator. */
-function random(seed: number): () => number {
+/** mulberry32: a small seeded generator of numbers in [0, 1). */
+export function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -211,7 +212,7 @@ export async function fuzzThroughHost(
         });
         connections++;
         assert.equal(
-          connection.filterState.get("envoy.tcp_proxy.cluster"),
+          connection.filterState.get(TCP_PROXY_CLUSTER_KEY),
           decideCluster(source, destination, expected),
           where(
             `${JSON.stringify(configuration)} from ${

@@ -1,0 +1,73 @@
+/**
+ * `proxy_call_foreign_function`: the foreign functions of `../foreign.ts` by
+ * name (any other name is NotFound), their output copied into the module.
+ *
+ * @module
+ */
+import {
+  compress,
+  type ForeignOutcome,
+  SET_ENVOY_FILTER_STATE,
+  setEnvoyFilterState,
+  uncompress,
+} from "../foreign.ts";
+import type { HostRuntime } from "../runtime.ts";
+import type { HostImport } from "../types.ts";
+import { envCall, MEMORY, NOT_FOUND } from "./common.ts";
+
+type ForeignFunction = (rt: HostRuntime, args: Uint8Array) => ForeignOutcome;
+
+const FOREIGN_FUNCTIONS = new Map<string, ForeignFunction>([
+  [SET_ENVOY_FILTER_STATE, (rt, args) => {
+    // Foreign functions act on the context whose callback runs, not the effective one.
+    const context = rt.current();
+    const sink = context.facts === undefined
+      ? undefined
+      : (key: string, value: string) =>
+        void context.filterState.set(key, value);
+    return setEnvoyFilterState(args, sink);
+  }],
+  ["compress", (_rt, args) => compress(args)],
+  ["uncompress", (_rt, args) => uncompress(args)],
+]);
+
+/** `proxy_call_foreign_function`. */
+export function foreignFunctionCalls(rt: HostRuntime): HostImport[] {
+  const mem = () => rt.memory;
+  /** Copies `output` into the module and writes its address and size where asked (0: not asked). */
+  const deliver = (
+    output: Uint8Array | undefined,
+    resultsPtr: number,
+    resultsSizePtr: number,
+  ): boolean => {
+    const size = output?.length ?? 0;
+    let address = 0;
+    if (output !== undefined && resultsPtr !== 0 && size > 0) {
+      const allocated = mem().allocate(output);
+      if (allocated === undefined) return false;
+      address = allocated;
+    }
+    return (resultsPtr === 0 || mem().writeU32(resultsPtr, address)) &&
+      (resultsSizePtr === 0 || mem().writeU32(resultsSizePtr, size));
+  };
+  return [
+    envCall("proxy_call_foreign_function", "iiiiii", (
+      namePtr: number,
+      nameSize: number,
+      argsPtr: number,
+      argsSize: number,
+      resultsPtr: number,
+      resultsSizePtr: number,
+    ) => {
+      const name = mem().readString(namePtr, nameSize);
+      if (name === undefined) return MEMORY;
+      const args = mem().view(argsPtr, argsSize);
+      if (args === undefined) return MEMORY;
+      const foreign = FOREIGN_FUNCTIONS.get(name);
+      if (foreign === undefined) return NOT_FOUND;
+      const outcome = foreign(rt, args);
+      if (!deliver(outcome.output, resultsPtr, resultsSizePtr)) return MEMORY;
+      return outcome.result;
+    }),
+  ];
+}
