@@ -101,18 +101,18 @@ export {
   type IstioProbeOptions,
   type IstioProbeResult,
   probeIstio,
+} from "./environments/istio/pod_probe.ts";
+export { downIstio, type IstioDownOptions } from "./environments/istio/down.ts";
+export {
+  type IstioProbeTaskOptions,
+  probeIstioReport,
 } from "./environments/istio/probe.ts";
 export {
-  downIstio,
-  type IstioDownOptions,
-  type IstioProbeTaskOptions,
   type IstioScaffoldOptions,
-  type IstioTargetOptions,
-  type IstioUpOptions,
-  probeIstioReport,
   scaffoldIstio,
-  upIstio,
-} from "./environments/istio/mode.ts";
+} from "./environments/istio/scaffold.ts";
+export { type IstioTargetOptions } from "./environments/istio/settings.ts";
+export { type IstioUpOptions, upIstio } from "./environments/istio/up.ts";
 
 /**
  * Envoy configuration checked against Envoy's own v3 API protos (from npm
@@ -155,6 +155,7 @@ export {
   missingFor,
   MODE_NEEDS,
   renderDoctor,
+  type RequireOptions,
   requirePrerequisites,
   type ToolMode,
   type ToolName,
@@ -260,10 +261,9 @@ export {
   filterLogMessage,
   startEnvoy,
 } from "./lib/envoy/process.ts";
+export { downEnvoy } from "./environments/envoy/down.ts";
 export {
-  downEnvoy,
   type EnvoyProbeOptions,
-  type EnvoyUpOptions,
   probeEnvoy,
-  upEnvoy,
-} from "./environments/envoy/mode.ts";
+} from "./environments/envoy/probe.ts";
+export { type EnvoyUpOptions, upEnvoy } from "./environments/envoy/up.ts";

@@ -226,17 +226,42 @@ export function missingFor(
   );
 }
 
+/** How {@link requirePrerequisites} checks and fails. */
+export interface RequireOptions {
+  /** The exit code of the error (default 1). */
+  exitCode?: number;
+  /**
+   * Check only these tools, for `command` (e.g. "probe istio"): the error
+   * then names every one missing, with its hint.
+   */
+  only?: { tools: readonly ToolName[]; command: string };
+}
+
 /**
- * Stops with a one-line {@link UserError} (exit 1, or `exitCode`) naming the
- * first missing tool `mode` needs and its install hint. Call it before
- * writing anything.
+ * Stops with a one-line {@link UserError} naming what `mode` needs that is
+ * missing, with the install hint. Call it before writing anything.
  */
 export async function requirePrerequisites(
   mode: ToolMode,
-  exitCode = 1,
+  options: RequireOptions = {},
 ): Promise<void> {
-  const missing = missingFor(mode, await checkTools(MODE_NEEDS[mode]));
+  const exitCode = options.exitCode ?? 1;
+  const { only } = options;
+  const missing = missingFor(
+    mode,
+    await checkTools(only?.tools ?? MODE_NEEDS[mode]),
+  ).filter((status) => only === undefined || only.tools.includes(status.name));
   if (missing.length === 0) return;
+  if (only !== undefined) {
+    throw new UserError(
+      `${only.command} needs ${
+        missing.map((status) => status.name).join(" and ")
+      }, missing: ` +
+        missing.map((status) => `${status.name}: ${status.hint}`).join("; ") +
+        `; see 'wasmerang doctor ${mode}'`,
+      exitCode,
+    );
+  }
   const [first, ...rest] = missing;
   const also = rest.length
     ? ` (also missing: ${rest.map((status) => status.name).join(", ")})`

@@ -6,12 +6,12 @@ import { UserError } from "../lib/errors.ts";
 import {
   checkTools,
   missingFor,
-  MODE_NEEDS,
   renderDoctor,
+  type ToolMode,
   TOOLS,
   type ToolStatus,
 } from "../lib/prerequisites.ts";
-import { parseMode } from "./modes.ts";
+import { findEnvironment } from "../environments/mod.ts";
 
 /** Options of `wasmerang doctor`. */
 export interface DoctorOptions {
@@ -23,21 +23,24 @@ export async function doctor(
   modeText: string | undefined,
   options: DoctorOptions = {},
 ): Promise<void> {
-  const mode = modeText === undefined ? undefined : parseMode(modeText);
+  const environment = modeText === undefined
+    ? undefined
+    : findEnvironment(modeText);
+  const mode = environment?.name as ToolMode | undefined;
   // With a mode, only what that mode needs is checked and listed.
   const statuses: ToolStatus[] = await checkTools(
-    mode === undefined ? TOOLS : MODE_NEEDS[mode],
+    environment?.needs ?? TOOLS,
   );
   if (options.json) {
     console.log(
       JSON.stringify({ mode: mode ?? null, tools: statuses }, null, 2),
     );
   } else console.log(renderDoctor(statuses, mode));
-  if (mode) {
+  if (mode && environment) {
     const missing = missingFor(mode, statuses);
     if (missing.length > 0) {
       throw new UserError(
-        `${mode} mode needs ${MODE_NEEDS[mode].join(", ")}; missing: ${
+        `${mode} mode needs ${environment.needs.join(", ")}; missing: ${
           missing.map((s) => s.name).join(", ")
         }`,
       );

@@ -146,7 +146,7 @@ export async function probeDocker(
   const example = await readDockerExample(dir);
   const sources = parseSources(options.from, example.network);
   // Without Docker nothing can be running: the same exit 2 as "Envoy is not ready".
-  await requirePrerequisites("docker", 2);
+  await requirePrerequisites("docker", { exitCode: 2 });
   const ready = await envoyReady(3000);
   if (!ready) {
     throw new UserError(

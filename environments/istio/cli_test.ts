@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../../cli.ts";
-import { readScaffoldSettings } from "./mode.ts";
+import { readScaffoldSettings } from "./settings.ts";
 
 /** Runs the CLI in-process with output captured. */
 async function cli(...args: string[]) {

@@ -32,7 +32,7 @@ import {
   README_FILE,
   SIDECAR_FILE,
   WASM_PLUGIN_FILE,
-} from "./layout.ts";
+} from "./file_names.ts";
 import { istioReadme } from "./readme.ts";
 
 /** A model instance or a plain object, as it goes to YAML. */

@@ -25,7 +25,7 @@ import {
   HTTP_OVERRIDE_FILE,
   KIND_CONFIG_FILE,
   WASM_PLUGIN_FILE,
-} from "./layout.ts";
+} from "./file_names.ts";
 
 /** What `up` and `down` need to know about the cluster before acting. */
 export interface ClusterState {

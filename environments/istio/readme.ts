@@ -30,7 +30,7 @@ import {
   NETWORK_POLICY_FILE,
   SIDECAR_FILE,
   WASM_PLUGIN_FILE,
-} from "./layout.ts";
+} from "./file_names.ts";
 import { FRESH_CLUSTER, renderPlan, upPlan } from "./plan.ts";
 
 /** The folder's README.md for these settings. */

@@ -1,0 +1,22 @@
+/** The docker environment: Envoy and the egresses in Docker Compose. */
+import type { Environment } from "../environment.ts";
+import { MODE_NEEDS } from "../../lib/prerequisites.ts";
+import { type DockerDownOptions, downDocker } from "./down.ts";
+import { type DockerProbeOptions, probeDocker } from "./probe.ts";
+import { scaffoldDocker, type ScaffoldDockerOptions } from "./scaffold.ts";
+import { type DockerUpOptions, upDocker } from "./up.ts";
+
+/** `scaffold|up|probe|down docker`. */
+export const docker = {
+  name: "docker",
+  needs: MODE_NEEDS.docker,
+  scaffold: scaffoldDocker,
+  up: upDocker,
+  probe: probeDocker,
+  down: downDocker,
+} satisfies Environment<
+  DockerUpOptions,
+  DockerProbeOptions,
+  DockerDownOptions,
+  ScaffoldDockerOptions
+>;

@@ -1,0 +1,51 @@
+/** `wasmerang down istio`: delete what `up` made, or the whole kind cluster. */
+import {
+  checkTools,
+  missingFor,
+  MODE_NEEDS,
+  requirePrerequisites,
+} from "../../lib/prerequisites.ts";
+import { hint } from "../../lib/ui.ts";
+import {
+  downPlan,
+  executePlan,
+  FRESH_CLUSTER,
+  observeCluster,
+  renderPlan,
+} from "./plan.ts";
+import { type IstioTargetOptions, targetSettings } from "./settings.ts";
+
+/** Options of `down istio`. */
+export interface IstioDownOptions extends IstioTargetOptions {
+  /** Delete the whole kind cluster. */
+  cluster?: boolean;
+  /** Print the plan; run nothing. */
+  dryRun?: boolean;
+}
+
+/** `down istio`: deletes what `up` made (or the kind cluster with `cluster`). */
+export async function downIstio(options: IstioDownOptions = {}): Promise<void> {
+  const settings = await targetSettings(options);
+  if (options.dryRun) {
+    const missing = missingFor("istio", await checkTools(MODE_NEEDS.istio));
+    const state = missing.length === 0 ? await observeCluster(settings) : {
+      ...FRESH_CLUSTER,
+      clusterExists: true,
+      namespaceExists: true,
+      istioCrds: true,
+      injectionEnabled: true,
+    };
+    console.log(renderPlan(downPlan(settings, state, options)));
+    return;
+  }
+  await requirePrerequisites("istio", {
+    only: { tools: ["kind", "kubectl"], command: "down istio" },
+  });
+  const state = await observeCluster(settings);
+  await executePlan(downPlan(settings, state, options));
+  if (!options.cluster && state.clusterExists) {
+    hint(
+      `Istio stays installed in kind-${settings.clusterName}; 'wasmerang down istio --cluster' deletes the whole cluster.`,
+    );
+  }
+}

@@ -1,0 +1,22 @@
+/** The local environment: the filter in the built-in host, egresses on loopback. */
+import type { Environment } from "../environment.ts";
+import { MODE_NEEDS } from "../../lib/prerequisites.ts";
+import {
+  type LocalProbeCommandOptions,
+  probeLocalCommand,
+} from "../../lib/loopback_probe.ts";
+import { downLocal } from "./down.ts";
+import { type LocalUpOptions, upLocal } from "./up.ts";
+
+/** `up|probe|down local`. */
+export const local = {
+  name: "local",
+  needs: MODE_NEEDS.local,
+  up: upLocal,
+  probe: probeLocalCommand,
+  down: downLocal,
+} satisfies Environment<
+  LocalUpOptions,
+  LocalProbeCommandOptions,
+  unknown
+>;
