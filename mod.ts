@@ -78,8 +78,8 @@ export {
   filterConfiguration as istioFilterConfiguration,
   type IstioApi,
   type IstioSettings,
-  wasmTypedConfig as istioWasmTypedConfig,
 } from "./environments/istio/manifests.ts";
+export { wasmTypedConfig as istioWasmTypedConfig } from "./environments/istio/filter_manifests.ts";
 export {
   type ManifestIssue,
   renderManifestIssues,

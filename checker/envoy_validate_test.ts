@@ -9,11 +9,11 @@ import {
   sidecarBootstrap,
   sidecarWasmFilters,
 } from "../environments/istio/sidecar.ts";
+import { DEFAULT_SETTINGS } from "../environments/istio/manifests.ts";
 import {
-  DEFAULT_SETTINGS,
   envoyFilter,
   wasmPlugin,
-} from "../environments/istio/manifests.ts";
+} from "../environments/istio/filter_manifests.ts";
 
 const envoy = (await testEnvoy())?.path;
 const ignore = envoy === undefined;

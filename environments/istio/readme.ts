@@ -18,8 +18,8 @@ import {
   PROBE_PORT,
   routingSummary,
   WASM_PATH,
-  WASM_PLUGIN_NAME,
 } from "./manifests.ts";
+import { WASM_PLUGIN_NAME } from "./filter_manifests.ts";
 import {
   CLIENT_FILE,
   CONFIGMAP_FILE,
