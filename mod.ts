@@ -92,9 +92,6 @@ export {
   downPlan as istioDownPlan,
   FRESH_CLUSTER,
   observeCluster,
-  type PlannedStep,
-  renderPlan as renderIstioPlan,
-  type Runner,
   upPlan as istioUpPlan,
 } from "./environments/istio/plan.ts";
 export {
@@ -172,7 +169,9 @@ export {
   type PlanStep,
   runChecked,
   runCommand,
+  type Runner,
   type RunOptions,
+  runQuery,
   shellQuote,
 } from "./lib/commands.ts";
 

@@ -6,13 +6,7 @@ import {
   requirePrerequisites,
 } from "../../lib/prerequisites.ts";
 import { hint } from "../../lib/ui.ts";
-import {
-  downPlan,
-  executePlan,
-  FRESH_CLUSTER,
-  observeCluster,
-  renderPlan,
-} from "./plan.ts";
+import { downPlan, FRESH_CLUSTER, observeCluster } from "./plan.ts";
 import { type IstioTargetOptions, targetSettings } from "./settings.ts";
 
 /** Options of `down istio`. */
@@ -35,14 +29,14 @@ export async function downIstio(options: IstioDownOptions = {}): Promise<void> {
       istioCrds: true,
       injectionEnabled: true,
     };
-    console.log(renderPlan(downPlan(settings, state, options)));
+    console.log(downPlan(settings, state, options).render());
     return;
   }
   await requirePrerequisites("istio", {
     only: { tools: ["kind", "kubectl"], command: "down istio" },
   });
   const state = await observeCluster(settings);
-  await executePlan(downPlan(settings, state, options));
+  await downPlan(settings, state, options).execute();
   if (!options.cluster && state.clusterExists) {
     hint(
       `Istio stays installed in kind-${settings.clusterName}; 'wasmerang down istio --cluster' deletes the whole cluster.`,

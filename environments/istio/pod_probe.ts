@@ -17,7 +17,7 @@ import {
   sourceParity,
 } from "../../lib/routing.ts";
 import { UserError } from "../../lib/errors.ts";
-import { runCommand } from "../../lib/commands.ts";
+import { type Runner, runQuery } from "../../lib/commands.ts";
 import {
   CLIENT_CONTAINER,
   CLIENT_NAME,
@@ -27,7 +27,6 @@ import {
   kubeContext,
   PROBE_PORT,
 } from "./manifests.ts";
-import type { Runner } from "./plan.ts";
 
 /** One probe connection's result: the shared fields plus the pod, its parity and the cluster. */
 export interface IstioProbeResult extends ProbeResult {
@@ -134,8 +133,6 @@ export function probeCommand(
   ];
 }
 
-const defaultRunner: Runner = (argv) => runCommand(argv, { timeoutMs: 30_000 });
-
 function lastLine(text: string): string {
   return text.trim().split("\n").at(-1) ?? "";
 }
@@ -147,7 +144,7 @@ function lastLine(text: string): string {
 export async function probeIstio(
   settings: IstioSettings,
   options: IstioProbeOptions = {},
-  run: Runner = defaultRunner,
+  run: Runner = runQuery,
 ): Promise<ProbeReport> {
   const count = options.count ?? 8;
   const port = options.port ?? PROBE_PORT;

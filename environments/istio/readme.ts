@@ -31,7 +31,7 @@ import {
   SIDECAR_FILE,
   WASM_PLUGIN_FILE,
 } from "./file_names.ts";
-import { FRESH_CLUSTER, renderPlan, upPlan } from "./plan.ts";
+import { FRESH_CLUSTER, upPlan } from "./plan.ts";
 
 /** The folder's README.md for these settings. */
 export function istioReadme(
@@ -50,7 +50,7 @@ export function istioReadme(
   ].join("");
   const viaPlugin = settings.api === "wasmplugin";
   const other = viaPlugin ? "envoyfilter" : "wasmplugin";
-  const manual = renderPlan(upPlan(settings, ".", FRESH_CLUSTER));
+  const manual = upPlan(settings, ".", FRESH_CLUSTER).render();
   const lines = [
     "# wasmerang on Istio (kind)",
     "",

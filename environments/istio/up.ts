@@ -16,11 +16,9 @@ import {
 } from "./file_names.ts";
 import { filterConfiguration, type IstioSettings } from "./manifests.ts";
 import {
-  executePlan,
   FRESH_CLUSTER,
   manifestFiles,
   observeCluster,
-  renderPlan,
   upPlan,
 } from "./plan.ts";
 import { writeIstioScaffold } from "./scaffold.ts";
@@ -119,7 +117,7 @@ export async function upIstio(options: IstioUpOptions = {}): Promise<void> {
       settings.api === "wasmplugin"
         ? `# the filter is installed with a WasmPlugin (${WASM_PLUGIN_FILE})`
         : `# the filter is installed with an EnvoyFilter (${ENVOY_FILTER_FILE})`,
-      renderPlan(upPlan(settings, dir, state)),
+      upPlan(settings, dir, state).render(),
     ];
     console.log(lines.join("\n"));
     return;
@@ -127,7 +125,7 @@ export async function upIstio(options: IstioUpOptions = {}): Promise<void> {
   if (scaffoldFirst) await writeIstioScaffold({ ...options, dir });
   await validateFolder(dir, settings);
   const state = await observeCluster(settings);
-  await executePlan(upPlan(settings, dir, state));
+  await upPlan(settings, dir, state).execute();
   hint(
     `The example runs in kind-${settings.clusterName}, namespace ${settings.namespace}. Next: wasmerang probe istio` +
       (settings.namespace === "default"
