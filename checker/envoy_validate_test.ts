@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
-import { runCli } from "../environments/docker/testing.ts";
+import { runCli } from "../testing/cli.ts";
 import { envoyYaml } from "../environments/docker/templates.ts";
 import { validateWithEnvoy } from "./envoy_validate.ts";
 import { envoyErrorLines } from "../lib/envoy/process.ts";
