@@ -21,7 +21,7 @@ import type { IstioDownOptions } from "./istio/down.ts";
 import type { IstioProbeTaskOptions } from "./istio/probe.ts";
 import type { IstioScaffoldOptions } from "./istio/scaffold.ts";
 import type { IstioUpOptions } from "./istio/up.ts";
-import type { LocalProbeCommandOptions } from "../lib/loopback_probe.ts";
+import type { LocalProbeCommandOptions } from "./local/probe.ts";
 import type { LocalUpOptions } from "./local/up.ts";
 
 /** Options of `up`, the union of every environment's. */

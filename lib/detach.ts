@@ -12,6 +12,7 @@ import { RotatingLog } from "./rotating_log.ts";
 import { LineWriter } from "./line_writer.ts";
 import {
   type DetachedMode,
+  isRunning,
   type LocalState,
   logFile,
   readState,
@@ -187,4 +188,47 @@ function lastError(mode: DetachedMode, offset: number): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Sends SIGTERM to `pid`, waits up to `graceMs` while `alive()`, then SIGKILL. */
+export async function stopProcess(
+  pid: number,
+  alive: () => boolean,
+  graceMs: number,
+): Promise<void> {
+  Deno.kill(pid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (alive() && Date.now() < deadline) {
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  if (alive()) Deno.kill(pid, "SIGKILL");
+}
+
+/**
+ * Stops the detached example of `mode` (SIGTERM, then SIGKILL after 10 s),
+ * calls `after` with its state so the mode can make sure of its own
+ * processes, and removes the state. Idempotent.
+ */
+export async function stopDetached(
+  mode: DetachedMode,
+  after?: (state: LocalState) => Promise<void>,
+): Promise<void> {
+  const state = readState(mode);
+  if (state === undefined) {
+    console.log(
+      `nothing to stop: no ${mode} example is running (no ${stateFile(mode)})`,
+    );
+    return;
+  }
+  const running = isRunning(state.pid, mode);
+  if (running) {
+    await stopProcess(state.pid, () => isRunning(state.pid, mode), 10_000);
+  }
+  await after?.(state);
+  removeState(undefined, mode);
+  console.log(
+    running
+      ? `stopped the ${mode} example (pid ${state.pid}, ${state.listen})`
+      : `the ${mode} example (pid ${state.pid}) was not running; removed its state`,
+  );
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { downDetached } from "../local/down.ts";
+import { stopDetached, stopProcess } from "../../lib/detach.ts";
 import { BOOTSTRAP_FILE, envoyDir } from "./plane.ts";
 
 /**
@@ -34,18 +34,12 @@ function envoysOnOurBootstrap(): number[] {
 }
 
 async function stopEnvoy(pid: number): Promise<void> {
-  const alive = () => envoysOnOurBootstrap().includes(pid);
-  Deno.kill(pid, "SIGTERM");
-  const deadline = Date.now() + 5000;
-  while (alive() && Date.now() < deadline) {
-    await new Promise((done) => setTimeout(done, 50));
-  }
-  if (alive()) Deno.kill(pid, "SIGKILL");
+  await stopProcess(pid, () => envoysOnOurBootstrap().includes(pid), 5000);
 }
 
 /** Stops the detached example and makes sure no Envoy of ours is left. Idempotent. */
 export async function downEnvoy(): Promise<void> {
-  await downDetached("envoy", async (state) => {
+  await stopDetached("envoy", async (state) => {
     if (
       state.envoyPid !== undefined &&
       envoysOnOurBootstrap().includes(state.envoyPid)

@@ -8,7 +8,11 @@ import { UserError } from "../../lib/errors.ts";
 import { parseFilterConfig } from "../../lib/routing.ts";
 import type { ProbeReport } from "../../lib/probe_report.ts";
 import { formatHostPort, parseHostPort } from "../../lib/address.ts";
-import { parseSources, probeLocal } from "../../lib/loopback_probe.ts";
+import {
+  parseCount,
+  parseSources,
+  probeLocal,
+} from "../../lib/loopback_probe.ts";
 import { readState } from "../../lib/state.ts";
 import { ENVOY_DEFAULTS, filterCounters } from "./plane.ts";
 /** Options of `wasmerang probe envoy`. */
@@ -39,13 +43,7 @@ export async function probeEnvoy(
     options.admin ?? state?.admin ?? ENVOY_DEFAULTS.admin,
     "--admin",
   );
-  const count = options.count === undefined ? 1 : Number(options.count);
-  if (!Number.isInteger(count) || count < 1 || count > 1000) {
-    throw new UserError(
-      `--count ${options.count}: use a whole number from 1 to 1000`,
-      2,
-    );
-  }
+  const count = parseCount(options.count);
   let config;
   try {
     config = parseFilterConfig(

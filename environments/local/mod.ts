@@ -1,10 +1,7 @@
 /** The local environment: the filter in the built-in host, egresses on loopback. */
 import type { Environment } from "../environment.ts";
 import { MODE_NEEDS } from "../../lib/prerequisites.ts";
-import {
-  type LocalProbeCommandOptions,
-  probeLocalCommand,
-} from "../../lib/loopback_probe.ts";
+import { type LocalProbeCommandOptions, probeLocalExample } from "./probe.ts";
 import { downLocal } from "./down.ts";
 import { type LocalUpOptions, upLocal } from "./up.ts";
 
@@ -13,7 +10,7 @@ export const local = {
   name: "local",
   needs: MODE_NEEDS.local,
   up: upLocal,
-  probe: probeLocalCommand,
+  probe: probeLocalExample,
   down: downLocal,
 } satisfies Environment<
   LocalUpOptions,
