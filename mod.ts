@@ -142,19 +142,20 @@ export {
  * @example
  * ```ts
  * import { checkTools, renderDoctor, requirePrerequisites } from "./mod.ts";
- * console.log(renderDoctor(await checkTools(), "docker"));
- * await requirePrerequisites("docker"); // throws a UserError with the install hint
+ * const docker = { name: "docker", needs: ["docker", "docker engine"] } as const;
+ * console.log(renderDoctor(await checkTools(docker.needs), docker));
+ * await requirePrerequisites(docker); // throws a UserError with the install hint
  * ```
  */
 export {
   checkTools,
   INSTALL_HINTS,
-  missingFor,
-  MODE_NEEDS,
+  missingFrom,
+  missingTools,
+  type NeedsOf,
   renderDoctor,
   type RequireOptions,
   requirePrerequisites,
-  type ToolMode,
   type ToolName,
   TOOLS,
   type ToolStatus,

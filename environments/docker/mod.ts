@@ -1,6 +1,6 @@
 /** The docker environment: Envoy and the egresses in Docker Compose. */
 import type { Environment } from "../environment.ts";
-import { MODE_NEEDS } from "../../lib/prerequisites.ts";
+import { DOCKER_NEEDS } from "./needs.ts";
 import { type DockerDownOptions, downDocker } from "./down.ts";
 import { type DockerProbeOptions, probeDocker } from "./probe.ts";
 import { scaffoldDocker, type ScaffoldDockerOptions } from "./scaffold.ts";
@@ -8,8 +8,7 @@ import { type DockerUpOptions, upDocker } from "./up.ts";
 
 /** `scaffold|up|probe|down docker`. */
 export const docker = {
-  name: "docker",
-  needs: MODE_NEEDS.docker,
+  ...DOCKER_NEEDS,
   scaffold: scaffoldDocker,
   up: upDocker,
   probe: probeDocker,

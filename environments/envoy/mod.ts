@@ -1,6 +1,5 @@
 /** The envoy environment: the local example's story on a native Envoy. */
 import type { Environment } from "../environment.ts";
-import { MODE_NEEDS } from "../../lib/prerequisites.ts";
 import { downEnvoy } from "./down.ts";
 import { type EnvoyProbeOptions, probeEnvoy } from "./probe.ts";
 import { type EnvoyUpOptions, upEnvoy } from "./up.ts";
@@ -8,7 +7,7 @@ import { type EnvoyUpOptions, upEnvoy } from "./up.ts";
 /** `up|probe|down envoy`. */
 export const envoy = {
   name: "envoy",
-  needs: MODE_NEEDS.envoy,
+  needs: ["envoy"],
   up: upEnvoy,
   probe: probeEnvoy,
   down: downEnvoy,

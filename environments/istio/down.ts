@@ -1,10 +1,6 @@
 /** `wasmerang down istio`: delete what `up` made, or the whole kind cluster. */
-import {
-  checkTools,
-  missingFor,
-  MODE_NEEDS,
-  requirePrerequisites,
-} from "../../lib/prerequisites.ts";
+import { missingTools, requirePrerequisites } from "../../lib/prerequisites.ts";
+import { ISTIO_NEEDS } from "./needs.ts";
 import { hint } from "../../lib/ui.ts";
 import { downPlan, FRESH_CLUSTER, observeCluster } from "./plan.ts";
 import { type IstioTargetOptions, targetSettings } from "./settings.ts";
@@ -21,7 +17,7 @@ export interface IstioDownOptions extends IstioTargetOptions {
 export async function downIstio(options: IstioDownOptions = {}): Promise<void> {
   const settings = await targetSettings(options);
   if (options.dryRun) {
-    const missing = missingFor("istio", await checkTools(MODE_NEEDS.istio));
+    const missing = await missingTools(ISTIO_NEEDS.needs);
     const state = missing.length === 0 ? await observeCluster(settings) : {
       ...FRESH_CLUSTER,
       clusterExists: true,
@@ -32,7 +28,7 @@ export async function downIstio(options: IstioDownOptions = {}): Promise<void> {
     console.log(downPlan(settings, state, options).render());
     return;
   }
-  await requirePrerequisites("istio", {
+  await requirePrerequisites(ISTIO_NEEDS, {
     only: { tools: ["kind", "kubectl"], command: "down istio" },
   });
   const state = await observeCluster(settings);

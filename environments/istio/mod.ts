@@ -1,6 +1,6 @@
 /** The istio environment: a kind cluster with Istio, the filter in the sidecars. */
 import type { Environment } from "../environment.ts";
-import { MODE_NEEDS } from "../../lib/prerequisites.ts";
+import { ISTIO_NEEDS } from "./needs.ts";
 import { downIstio, type IstioDownOptions } from "./down.ts";
 import { type IstioProbeTaskOptions, probeIstioReport } from "./probe.ts";
 import { type IstioScaffoldOptions, scaffoldIstio } from "./scaffold.ts";
@@ -8,8 +8,7 @@ import { type IstioUpOptions, upIstio } from "./up.ts";
 
 /** `scaffold|up|probe|down istio`. */
 export const istio = {
-  name: "istio",
-  needs: MODE_NEEDS.istio,
+  ...ISTIO_NEEDS,
   scaffold: scaffoldIstio,
   up: upIstio,
   probe: probeIstioReport,

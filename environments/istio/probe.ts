@@ -1,6 +1,7 @@
 /** `wasmerang probe istio`: find the example, then probe from its client pods. */
 import { UserError } from "../../lib/errors.ts";
 import { requirePrerequisites } from "../../lib/prerequisites.ts";
+import { ISTIO_NEEDS } from "./needs.ts";
 import type { ProbeReport } from "../../lib/probe_report.ts";
 import { HTTP_PORT } from "./manifests.ts";
 import { probeIstio } from "./pod_probe.ts";
@@ -35,7 +36,7 @@ export async function probeIstioReport(
     );
   }
   // Without kubectl nothing can be reached: exit 2, as probe docker without Docker.
-  await requirePrerequisites("istio", {
+  await requirePrerequisites(ISTIO_NEEDS, {
     exitCode: 2,
     only: { tools: ["kubectl"], command: "probe istio" },
   });

@@ -2,12 +2,8 @@
 import { join } from "node:path";
 import { UserError } from "../../lib/errors.ts";
 import { loadShippableFilter } from "../../lib/module_check.ts";
-import {
-  checkTools,
-  missingFor,
-  MODE_NEEDS,
-  requirePrerequisites,
-} from "../../lib/prerequisites.ts";
+import { missingTools, requirePrerequisites } from "../../lib/prerequisites.ts";
+import { ISTIO_NEEDS } from "./needs.ts";
 import { hint } from "../../lib/ui.ts";
 import {
   ENVOY_FILTER_FILE,
@@ -84,7 +80,7 @@ async function validateFolder(
  */
 export async function upIstio(options: IstioUpOptions = {}): Promise<void> {
   const dir = options.dir ?? DEFAULT_ISTIO_DIR;
-  if (!options.dryRun) await requirePrerequisites("istio");
+  if (!options.dryRun) await requirePrerequisites(ISTIO_NEEDS);
   let settings = await readScaffoldSettings(dir);
   const scaffoldFirst = settings === undefined;
   if (!scaffoldFirst && options.wasm !== undefined) {
@@ -98,7 +94,7 @@ export async function upIstio(options: IstioUpOptions = {}): Promise<void> {
   // A module that would not run is refused before the plan, in a dry run too.
   await loadShippableFilter(options.wasm, filterConfiguration(settings));
   if (options.dryRun) {
-    const missing = missingFor("istio", await checkTools(MODE_NEEDS.istio));
+    const missing = await missingTools(ISTIO_NEEDS.needs);
     const state = missing.length === 0
       ? await observeCluster(settings)
       : { ...FRESH_CLUSTER };

@@ -1,6 +1,5 @@
 /** The local environment: the filter in the built-in host, egresses on loopback. */
 import type { Environment } from "../environment.ts";
-import { MODE_NEEDS } from "../../lib/prerequisites.ts";
 import { type LocalProbeCommandOptions, probeLocalExample } from "./probe.ts";
 import { downLocal } from "./down.ts";
 import { type LocalUpOptions, upLocal } from "./up.ts";
@@ -8,7 +7,7 @@ import { type LocalUpOptions, upLocal } from "./up.ts";
 /** `up|probe|down local`. */
 export const local = {
   name: "local",
-  needs: MODE_NEEDS.local,
+  needs: [],
   up: upLocal,
   probe: probeLocalExample,
   down: downLocal,
