@@ -5,6 +5,7 @@
  * line, a non-zero exit, and nothing left running.
  */
 import { cliCommand, runCli } from "../../testing/cli.ts";
+import { writeStandIns } from "../../testing/fake_tools.ts";
 import {
   assert,
   assertEquals,
@@ -183,11 +184,9 @@ Deno.test({
       failsInOneLine(missing, /--envoy .*envoy: no such file/, stateDir);
 
       const old = `${empty}/envoy`;
-      Deno.writeTextFileSync(
-        old,
-        "#!/bin/sh\necho 'envoy  version: 0123abcd/1.27.3/Clean/RELEASE/BoringSSL'\n",
-        { mode: 0o755 },
-      );
+      await writeStandIns(empty, {
+        envoy: "echo 'envoy  version: 0123abcd/1.27.3/Clean/RELEASE/BoringSSL'",
+      });
       for (const detach of [[], ["--detach"]]) {
         const tooOld = await wasmerang(
           ["up", "envoy", ...detach, "--envoy", old, ...FREE],
