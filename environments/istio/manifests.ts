@@ -125,6 +125,14 @@ export function kubeContext(
   return `kind-${settings.clusterName}`;
 }
 
+/** A kubectl command line on the example's cluster: `kubectl --context kind-<cluster> ...args`. */
+export function kubectl(
+  settings: Pick<IstioSettings, "clusterName">,
+  ...args: string[]
+): string[] {
+  return ["kubectl", "--context", kubeContext(settings), ...args];
+}
+
 /** The fully qualified name of a Service in the example's namespace. */
 export function serviceHost(name: string, namespace: string): string {
   return `${name}.${namespace}.svc.cluster.local`;

@@ -11,6 +11,7 @@ import {
   EGRESS_NAMES,
   type IstioSettings,
   kubeContext,
+  kubectl,
   PART_OF_SELECTOR,
 } from "./manifests.ts";
 import {
@@ -69,10 +70,6 @@ function planOf(commands: Command[]): Plan {
 }
 
 const ROLLOUT_TIMEOUT = "300s";
-
-function kubectl(settings: IstioSettings, ...args: string[]): string[] {
-  return ["kubectl", "--context", kubeContext(settings), ...args];
-}
 
 /** The manifest files `up` applies, in order, the ConfigMap first. */
 export function manifestFiles(settings: IstioSettings): string[] {
@@ -224,18 +221,23 @@ export function downPlan(
       timeoutMs: 300_000,
     }]);
   }
+  // The example's objects of `kinds`, found by their part-of label.
+  const deleteOurs = (kinds: string) =>
+    kubectl(
+      settings,
+      "delete",
+      "-n",
+      ns,
+      kinds,
+      "-l",
+      PART_OF_SELECTOR,
+      "--ignore-not-found",
+    );
   return planOf([
     {
       title: "Delete the Istio objects (WasmPlugins, EnvoyFilters, Sidecar)",
-      argv: kubectl(
-        settings,
-        "delete",
-        "-n",
-        ns,
+      argv: deleteOurs(
         "wasmplugins.extensions.istio.io,envoyfilters.networking.istio.io,sidecars.networking.istio.io",
-        "-l",
-        PART_OF_SELECTOR,
-        "--ignore-not-found",
       ),
       skipped: noNamespace ??
         (state.istioCrds ? undefined : "Istio is not installed"),
@@ -243,15 +245,8 @@ export function downPlan(
     },
     {
       title: "Delete deployments, services, ConfigMap and NetworkPolicy",
-      argv: kubectl(
-        settings,
-        "delete",
-        "-n",
-        ns,
+      argv: deleteOurs(
         "deployments.apps,services,configmaps,networkpolicies.networking.k8s.io",
-        "-l",
-        PART_OF_SELECTOR,
-        "--ignore-not-found",
       ),
       skipped: noNamespace,
       timeoutMs: 180_000,

@@ -25,6 +25,7 @@ import {
   FRONT_SERVICE,
   type IstioSettings,
   kubeContext,
+  kubectl,
   PROBE_PORT,
 } from "./manifests.ts";
 
@@ -117,11 +118,7 @@ export function probeCommand(
   port: number,
 ): string[] {
   return [
-    "kubectl",
-    "--context",
-    kubeContext(settings),
-    "-n",
-    settings.namespace,
+    ...kubectl(settings, "-n", settings.namespace),
     "exec",
     pod,
     "-c",
@@ -151,15 +148,9 @@ export async function probeIstio(
   if (!Number.isInteger(count) || count < 1) {
     throw new UserError("--count must be a positive integer", 2);
   }
-  const kubectl = [
-    "kubectl",
-    "--context",
-    kubeContext(settings),
-    "-n",
-    settings.namespace,
-  ];
+  const inNamespace = kubectl(settings, "-n", settings.namespace);
   const listed = await run([
-    ...kubectl,
+    ...inNamespace,
     "get",
     "pods",
     "-l",
@@ -196,7 +187,7 @@ export async function probeIstio(
     );
   }
   const service = await run([
-    ...kubectl,
+    ...inNamespace,
     "get",
     "service",
     FRONT_SERVICE,
