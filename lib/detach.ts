@@ -232,3 +232,41 @@ export async function stopDetached(
       : `the ${mode} example (pid ${state.pid}) was not running; removed its state`,
   );
 }
+
+/**
+ * Refuses to start a second example of `mode` while one runs in the
+ * background (the background process itself passes).
+ */
+export function refuseSecondExample(mode: DetachedMode): void {
+  const running = readState(mode);
+  if (
+    running !== undefined && isRunning(running.pid, mode) &&
+    running.pid !== Deno.pid
+  ) {
+    const article = /^[aeiou]/.test(mode) ? "an" : "a";
+    throw new UserError(
+      `${article} ${mode} example is already running (pid ${running.pid}, ${running.listen}): stop it with 'wasmerang down ${mode}'`,
+    );
+  }
+}
+
+/**
+ * The command-line flags that hand `options` to the background process:
+ * `values` as given, `paths` made absolute (the child may run elsewhere).
+ */
+export function flagsFor<Name extends string>(
+  options: Partial<Record<Name, string>>,
+  values: readonly Name[],
+  paths: readonly Name[] = [],
+): string[] {
+  const args: string[] = [];
+  for (const flag of values) {
+    const value = options[flag];
+    if (value !== undefined) args.push(`--${flag}`, value);
+  }
+  for (const flag of paths) {
+    const value = options[flag];
+    if (value !== undefined) args.push(`--${flag}`, resolve(value));
+  }
+  return args;
+}

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { resolve } from "node:path";
 import { UserError } from "../../lib/errors.ts";
 import { requireEnvoy } from "../../lib/envoy/binary.ts";
 import { loadShippableFilter } from "../../lib/module_check.ts";
@@ -12,12 +11,13 @@ import { hint } from "../../lib/ui.ts";
 import { formatHostPort, parseHostPort } from "../../lib/address.ts";
 import {
   detachSelf,
+  flagsFor,
   isDetachedChild,
+  refuseSecondExample,
   runDetachedChild,
   untilSignal,
 } from "../../lib/detach.ts";
 import { LineWriter } from "../../lib/line_writer.ts";
-import { isRunning, readState } from "../../lib/state.ts";
 import {
   ENVOY_DEFAULTS,
   envoyDir,
@@ -94,15 +94,7 @@ function describe(plane: EnvoyPlane): string {
 
 /** Starts the example as the options say. */
 export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
-  const running = readState("envoy");
-  if (
-    running !== undefined && isRunning(running.pid, "envoy") &&
-    running.pid !== Deno.pid
-  ) {
-    throw new UserError(
-      `an envoy example is already running (pid ${running.pid}, ${running.listen}): stop it with 'wasmerang down envoy'`,
-    );
-  }
+  refuseSecondExample("envoy");
   if (isDetachedChild()) {
     return await runDetachedChild("envoy", async (write) => {
       const plane = await start(options, write, () => true);
@@ -131,17 +123,11 @@ export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
       options.wasm,
       options.config ?? ENVOY_DEFAULTS.config,
     );
-    const args: string[] = [];
-    for (
-      const flag of ["listen", "admin", "egress1", "egress2", "config"] as const
-    ) {
-      if (options[flag] !== undefined) args.push(`--${flag}`, options[flag]!);
-    }
-    for (const flag of ["wasm", "envoy"] as const) {
-      if (options[flag] !== undefined) {
-        args.push(`--${flag}`, resolve(options[flag]!));
-      }
-    }
+    const args = flagsFor(
+      options,
+      ["listen", "admin", "egress1", "egress2", "config"],
+      ["wasm", "envoy"],
+    );
     const state = await detachSelf("envoy", args, 60_000);
     console.log(
       `envoy example running in the background (pid ${state.pid}, Envoy pid ${state.envoyPid})`,
