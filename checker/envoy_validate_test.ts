@@ -4,7 +4,7 @@ import { runCli } from "../testing/cli.ts";
 import { envoyYaml } from "../environments/docker/templates.ts";
 import { validateWithEnvoy } from "./envoy_validate.ts";
 import { envoyErrorLines } from "../lib/envoy/process.ts";
-import { testEnvoy } from "../environments/envoy/testing.ts";
+import { testEnvoy } from "../testing/envoy.ts";
 import {
   sidecarBootstrap,
   sidecarWasmFilters,

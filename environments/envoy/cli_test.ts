@@ -11,7 +11,7 @@ import {
   assertEquals,
   assertMatch,
 } from "../../host/testing/assert.ts";
-import { envoyProcessesMentioning, testEnvoy } from "./testing.ts";
+import { envoyProcessesMentioning, testEnvoy } from "../../testing/envoy.ts";
 
 const envoy = await testEnvoy();
 const FREE = [

@@ -28,7 +28,7 @@ import {
   pool,
   randomSources,
   testEnvoy,
-} from "./testing.ts";
+} from "../../testing/envoy.ts";
 
 const envoy = await testEnvoy();
 const ANY = { host: "127.0.0.1", port: 0 };
