@@ -198,10 +198,10 @@ export {
  */
 export {
   DOCKER_FILES,
+  type DockerFilesOptions,
   dockerScaffoldFiles,
   type DockerScaffoldOptions,
   scaffoldDocker,
-  type ScaffoldDockerOptions,
 } from "./environments/docker/scaffold.ts";
 export {
   composeYaml,

@@ -13,7 +13,7 @@ import { istio } from "./istio/mod.ts";
 import { local } from "./local/mod.ts";
 import type { DockerDownOptions } from "./docker/down.ts";
 import type { DockerProbeOptions } from "./docker/probe.ts";
-import type { ScaffoldDockerOptions } from "./docker/scaffold.ts";
+import type { DockerScaffoldOptions } from "./docker/scaffold.ts";
 import type { DockerUpOptions } from "./docker/up.ts";
 import type { EnvoyProbeOptions } from "./envoy/probe.ts";
 import type { EnvoyUpOptions } from "./envoy/up.ts";
@@ -42,7 +42,7 @@ export type ProbeOptions =
 export type DownOptions = DockerDownOptions & IstioDownOptions;
 
 /** Options of `scaffold`, the union of every environment's. */
-export type ScaffoldOptions = ScaffoldDockerOptions & IstioScaffoldOptions;
+export type ScaffoldOptions = DockerScaffoldOptions & IstioScaffoldOptions;
 
 /** An environment as the commands see it. */
 export type AnyEnvironment = Environment<

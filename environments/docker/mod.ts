@@ -3,7 +3,7 @@ import type { Environment } from "../environment.ts";
 import { DOCKER_NEEDS } from "./needs.ts";
 import { type DockerDownOptions, downDocker } from "./down.ts";
 import { type DockerProbeOptions, probeDocker } from "./probe.ts";
-import { scaffoldDocker, type ScaffoldDockerOptions } from "./scaffold.ts";
+import { type DockerScaffoldOptions, scaffoldDocker } from "./scaffold.ts";
 import { type DockerUpOptions, upDocker } from "./up.ts";
 
 /** `scaffold|up|probe|down docker`. */
@@ -17,5 +17,5 @@ export const docker = {
   DockerUpOptions,
   DockerProbeOptions,
   DockerDownOptions,
-  ScaffoldDockerOptions
+  DockerScaffoldOptions
 >;
