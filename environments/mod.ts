@@ -1,7 +1,9 @@
 /**
  * Every environment, by name: the one list the `up`, `probe`, `down`,
  * `scaffold` and `doctor` commands look in. A new environment is one folder
- * beside these and one line here.
+ * beside these (its `mod.ts` an {@link Environment}), one line in
+ * {@link ENVIRONMENTS}, its option types in the unions below, and its flags
+ * in cli.ts.
  *
  * @module
  */
