@@ -4,7 +4,7 @@ import { embeddedFilter } from "./lib/filter_module.ts";
 import { runCli } from "./testing/cli.ts";
 
 Deno.test("an unknown subcommand is one clear line and exit 2", async () => {
-  const { code, stdout, stderr } = await runCli("biuld");
+  const { code, stdout, stderr } = await runCli(["biuld"]);
   assert.equal(code, 2);
   assert.equal(stdout, "");
   assert.equal(stderr.trim().split("\n").length, 1);
@@ -12,28 +12,28 @@ Deno.test("an unknown subcommand is one clear line and exit 2", async () => {
 });
 
 Deno.test("an unknown flag is one clear line and exit 2", async () => {
-  const { code, stderr } = await runCli("route", "--colour", "10.0.0.2");
+  const { code, stderr } = await runCli(["route", "--colour", "10.0.0.2"]);
   assert.equal(code, 2);
   assert.equal(stderr.trim().split("\n").length, 1);
   assert.match(stderr, /unknown option '--colour'/);
 });
 
 Deno.test("a missing argument is one clear line and exit 2", async () => {
-  const { code, stderr } = await runCli("route");
+  const { code, stderr } = await runCli(["route"]);
   assert.equal(code, 2);
   assert.equal(stderr.trim().split("\n").length, 1);
   assert.match(stderr, /missing required argument/);
 });
 
 Deno.test("route --json prints one JSON array with the Istio clusters", async () => {
-  const { code, stdout } = await runCli(
+  const { code, stdout } = await runCli([
     "route",
     "--json",
     "10.0.0.2:5555",
     "10.0.0.3:5555",
     "--config",
     "istio",
-  );
+  ]);
   assert.equal(code, 0);
   const decisions = JSON.parse(stdout);
   assert.deepEqual(
@@ -53,7 +53,7 @@ Deno.test("route --json prints one JSON array with the Istio clusters", async ()
 });
 
 Deno.test("route prints one line per source, and no override for an unparseable one", async () => {
-  const { code, stdout } = await runCli("route", "10.0.0.2", "not-an-ip");
+  const { code, stdout } = await runCli(["route", "10.0.0.2", "not-an-ip"]);
   assert.equal(code, 0);
   assert.deepEqual(stdout.trim().split("\n"), [
     "10.0.0.2  → egress1",
@@ -62,12 +62,12 @@ Deno.test("route prints one line per source, and no override for an unparseable 
 });
 
 Deno.test("route with a configuration the filter rejects exits 1 with the filter's reason", async () => {
-  const { code, stdout, stderr } = await runCli(
+  const { code, stdout, stderr } = await runCli([
     "route",
     "10.0.0.2",
     "--config",
     '{"mode":"mesh"}',
-  );
+  ]);
   assert.equal(code, 1);
   assert.equal(stdout, "");
   assert.match(stderr, /"mode" must be "standalone" or "istio"/);
@@ -75,12 +75,12 @@ Deno.test("route with a configuration the filter rejects exits 1 with the filter
 });
 
 Deno.test("route --wasm with a missing file says so and how to build one", async () => {
-  const { code, stderr } = await runCli(
+  const { code, stderr } = await runCli([
     "route",
     "10.0.0.2",
     "--wasm",
     "/nonexistent/filter.wasm",
-  );
+  ]);
   assert.equal(code, 1);
   assert.match(
     stderr,
@@ -93,7 +93,7 @@ Deno.test("route --wasm with a missing file says so and how to build one", async
 Deno.test("build writes the module, describes it, and it is the embedded module byte for byte", async () => {
   const out = await Deno.makeTempFile({ suffix: ".wasm" });
   try {
-    const { code, stdout, stderr } = await runCli("build", "--out", out);
+    const { code, stdout, stderr } = await runCli(["build", "--out", out]);
     assert.equal(code, 0, stderr);
     const bytes = await Deno.readFile(out);
     assert.ok(WebAssembly.validate(bytes));

@@ -1,19 +1,19 @@
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
-import { runCli } from "../environments/docker/testing.ts";
+import { runCli } from "../testing/cli.ts";
 import { envoyYaml } from "../environments/docker/templates.ts";
 import { validateWithEnvoy } from "./envoy_validate.ts";
 import { envoyErrorLines } from "../lib/envoy/process.ts";
-import { testEnvoy } from "../environments/envoy/testing.ts";
+import { testEnvoy } from "../testing/envoy.ts";
 import {
   sidecarBootstrap,
   sidecarWasmFilters,
 } from "../environments/istio/sidecar.ts";
+import { DEFAULT_SETTINGS } from "../environments/istio/manifests.ts";
 import {
-  DEFAULT_SETTINGS,
   envoyFilter,
   wasmPlugin,
-} from "../environments/istio/manifests.ts";
+} from "../environments/istio/filter_manifests.ts";
 
 const envoy = (await testEnvoy())?.path;
 const ignore = envoy === undefined;

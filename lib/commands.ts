@@ -134,14 +134,29 @@ export function shellQuote(argv: string[]): string {
     .join(" ");
 }
 
-/** One step of a {@link Plan}. */
+/** Runs a command and captures its output (injectable for tests). */
+export type Runner = (argv: string[]) => Promise<CommandResult>;
+
+/** The {@link Runner} for read-only queries (`kind get`, `kubectl get`): 30 s at most. */
+export function runQuery(argv: string[]): Promise<CommandResult> {
+  return runCommand(argv, { timeoutMs: 30_000 });
+}
+
+/** One step of a {@link Plan}; `skipped` says why it does not run (its effect is already there). */
 export type PlanStep =
-  | { kind: "run"; title: string; argv: string[]; options: RunOptions }
+  | {
+    kind: "run";
+    title: string;
+    argv: string[];
+    options: RunOptions;
+    skipped?: string;
+  }
   | {
     kind: "task";
     title: string;
     description: string;
     work: () => Promise<void>;
+    skipped?: undefined;
   };
 
 /**
@@ -153,9 +168,17 @@ export class Plan {
   /** The steps, in the order they run. */
   readonly steps: PlanStep[] = [];
 
-  /** Adds a command; `execute()` fails with its output when it exits non-zero. */
-  run(title: string, argv: string[], options: RunOptions = {}): this {
-    this.steps.push({ kind: "run", title, argv, options });
+  /**
+   * Adds a command; `execute()` fails with its output when it exits non-zero.
+   * With `skipped`, the command is only shown, with the reason.
+   */
+  run(
+    title: string,
+    argv: string[],
+    options: RunOptions = {},
+    skipped?: string,
+  ): this {
+    this.steps.push({ kind: "run", title, argv, options, skipped });
     return this;
   }
 
@@ -167,7 +190,8 @@ export class Plan {
 
   /**
    * The dry run: one line per step, commands as pasteable shell (with `cd` when
-   * they run elsewhere), tasks as `# description`.
+   * they run elsewhere), tasks as `# description`, skipped commands as
+   * `# skipped (why): command`.
    */
   render(): string {
     return this.steps.map((item) => {
@@ -181,16 +205,21 @@ export class Plan {
       )
         .join("");
       const command = `${env}${shellQuote(item.argv)}`;
-      return item.options.cwd
+      const line = item.options.cwd
         ? `(cd ${shellQuote([item.options.cwd])} && ${command})`
         : command;
+      return item.skipped === undefined
+        ? line
+        : `# skipped (${item.skipped}): ${line}`;
     }).join("\n");
   }
 
-  /** Runs every step in order, each announced by `step()`. */
+  /** Runs every step in order, each announced by `step()`; skipped ones say why. */
   async execute(): Promise<void> {
     for (const item of this.steps) {
-      if (item.kind === "task") await step(item.title, item.work);
+      if (item.skipped !== undefined) {
+        console.error(`✓ ${item.title}: skipped, ${item.skipped}`);
+      } else if (item.kind === "task") await step(item.title, item.work);
       else {await step(item.title, async () =>
           void await runChecked(item.argv, item.options));}
     }

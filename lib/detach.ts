@@ -12,6 +12,7 @@ import { RotatingLog } from "./rotating_log.ts";
 import { LineWriter } from "./line_writer.ts";
 import {
   type DetachedMode,
+  isRunning,
   type LocalState,
   logFile,
   readState,
@@ -187,4 +188,85 @@ function lastError(mode: DetachedMode, offset: number): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Sends SIGTERM to `pid`, waits up to `graceMs` while `alive()`, then SIGKILL. */
+export async function stopProcess(
+  pid: number,
+  alive: () => boolean,
+  graceMs: number,
+): Promise<void> {
+  Deno.kill(pid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (alive() && Date.now() < deadline) {
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  if (alive()) Deno.kill(pid, "SIGKILL");
+}
+
+/**
+ * Stops the detached example of `mode` (SIGTERM, then SIGKILL after 10 s),
+ * calls `after` with its state so the mode can make sure of its own
+ * processes, and removes the state. Idempotent.
+ */
+export async function stopDetached(
+  mode: DetachedMode,
+  after?: (state: LocalState) => Promise<void>,
+): Promise<void> {
+  const state = readState(mode);
+  if (state === undefined) {
+    console.log(
+      `nothing to stop: no ${mode} example is running (no ${stateFile(mode)})`,
+    );
+    return;
+  }
+  const running = isRunning(state.pid, mode);
+  if (running) {
+    await stopProcess(state.pid, () => isRunning(state.pid, mode), 10_000);
+  }
+  await after?.(state);
+  removeState(undefined, mode);
+  console.log(
+    running
+      ? `stopped the ${mode} example (pid ${state.pid}, ${state.listen})`
+      : `the ${mode} example (pid ${state.pid}) was not running; removed its state`,
+  );
+}
+
+/**
+ * Refuses to start a second example of `mode` while one runs in the
+ * background (the background process itself passes).
+ */
+export function refuseSecondExample(mode: DetachedMode): void {
+  const running = readState(mode);
+  if (
+    running !== undefined && isRunning(running.pid, mode) &&
+    running.pid !== Deno.pid
+  ) {
+    const article = /^[aeiou]/.test(mode) ? "an" : "a";
+    throw new UserError(
+      `${article} ${mode} example is already running (pid ${running.pid}, ${running.listen}): stop it with 'wasmerang down ${mode}'`,
+    );
+  }
+}
+
+/**
+ * The command-line flags that hand `options` to the background process:
+ * `values` as given, `paths` made absolute (the child may run elsewhere).
+ */
+export function flagsFor<Name extends string>(
+  options: Partial<Record<Name, string>>,
+  values: readonly Name[],
+  paths: readonly Name[] = [],
+): string[] {
+  const args: string[] = [];
+  for (const flag of values) {
+    const value = options[flag];
+    if (value !== undefined) args.push(`--${flag}`, value);
+  }
+  for (const flag of paths) {
+    const value = options[flag];
+    if (value !== undefined) args.push(`--${flag}`, resolve(value));
+  }
+  return args;
 }

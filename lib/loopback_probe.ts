@@ -14,14 +14,7 @@ import {
   splitSources,
 } from "./probe_report.ts";
 import { decideCluster, type FilterConfig } from "./routing.ts";
-import {
-  formatHostPort,
-  type HostPort,
-  isLoopback,
-  parseHostPort,
-} from "./address.ts";
-import { LOCAL_DEFAULTS, localConfig } from "../dataplane/plane.ts";
-import { readState } from "./state.ts";
+import { formatHostPort, type HostPort, isLoopback } from "./address.ts";
 
 /** Sources used when `--from` is not given: both parities, on loopback. */
 export const DEFAULT_SOURCES: readonly string[] = Array.from(
@@ -178,48 +171,14 @@ export async function probeLocal(
   return probeReport(target, results);
 }
 
-/** Options of `wasmerang probe local`. */
-export interface LocalProbeCommandOptions {
-  from?: string;
-  /** Target `HOST:PORT`; default: the detached example's address, else 127.0.0.1:10000. */
-  to?: string;
-  count?: string | number;
-  /** Configuration to expect; default: the detached example's, else standalone. */
-  config?: string;
-}
-
-/** Resolves the command's options (and the state file) and probes. */
-export async function probeLocalCommand(
-  options: LocalProbeCommandOptions,
-): Promise<ProbeReport> {
-  const state = readState();
-  const sources = parseSources(options.from);
-  const target = parseHostPort(
-    options.to ?? state?.listen ?? LOCAL_DEFAULTS.listen,
-    "--to",
-  );
-  // 0.0.0.0 is what a proxy listening on every address records; it is reached locally.
-  const local = target.host === "0.0.0.0" ||
-    (isLoopback(target.host) && target.host !== "::1");
-  if (!local) {
+/** Checks `--count` (connections per source): a whole number from 1 to 1000, default 1. */
+export function parseCount(count: string | number | undefined): number {
+  const value = count === undefined ? 1 : Number(count);
+  if (!Number.isInteger(value) || value < 1 || value > 1000) {
     throw new UserError(
-      `--to ${
-        formatHostPort(target.host, target.port)
-      } is not on IPv4 loopback: ` +
-        "the local probe connects from 127.0.0.0/8 sources, so it reaches a proxy on 127.x.y.z only " +
-        "(probe docker or probe istio reach the other examples)",
+      `--count ${count}: use a whole number from 1 to 1000`,
       2,
     );
   }
-  const count = options.count === undefined ? 1 : Number(options.count);
-  if (!Number.isInteger(count) || count < 1 || count > 1000) {
-    throw new UserError(
-      `--count ${options.count}: use a whole number from 1 to 1000`,
-      2,
-    );
-  }
-  const config = localConfig(
-    options.config ?? state?.config ?? LOCAL_DEFAULTS.config,
-  );
-  return await probeLocal({ target, sources, count, config });
+  return value;
 }

@@ -33,16 +33,13 @@ export const TOOLS = [
 /** One of {@link TOOLS}. */
 export type ToolName = typeof TOOLS[number];
 
-/** The environments that need tools (local mode needs none). */
-export type ToolMode = "local" | "docker" | "istio" | "envoy";
-
-/** What each mode needs. */
-export const MODE_NEEDS: Readonly<Record<ToolMode, readonly ToolName[]>> = {
-  local: [],
-  docker: ["docker", "docker compose", "docker engine"],
-  istio: ["docker", "docker engine", "kind", "kubectl", "istioctl"],
-  envoy: ["envoy"],
-};
+/** An environment as far as its prerequisites go: its name and the tools it needs. */
+export interface NeedsOf {
+  /** The environment's name (`docker`, `istio`…). */
+  name: string;
+  /** The tools it needs. */
+  needs: readonly ToolName[];
+}
 
 /** One line each: how to get the tool. */
 export const INSTALL_HINTS: Readonly<Record<ToolName, string>> = {
@@ -74,8 +71,8 @@ export interface ToolStatus {
   problem?: string;
   /** How to install or start it: the tool's {@link INSTALL_HINTS} line. */
   hint: string;
-  /** The modes that need this tool. */
-  neededBy: ToolMode[];
+  /** The environments that need this tool. */
+  neededBy: string[];
 }
 
 const TIMEOUT_MS = 10_000;
@@ -194,11 +191,13 @@ async function probeEnvoy(): Promise<Omit<ToolStatus, "hint" | "neededBy">> {
 }
 
 /**
- * Looks for `names` (default: every tool) in parallel. The Docker engine
- * counts as missing when the docker CLI is.
+ * Looks for `names` (default: every tool) in parallel; `neededBy` names the
+ * environments that need a tool. The Docker engine counts as missing when the
+ * docker CLI is.
  */
 export async function checkTools(
   names: readonly ToolName[] = TOOLS,
+  neededBy: (name: ToolName) => string[] = () => [],
 ): Promise<ToolStatus[]> {
   const wanted = TOOLS.filter((name) => names.includes(name));
   const dockerFound = wanted.includes("docker") ||
@@ -206,37 +205,68 @@ export async function checkTools(
     ? (await probeTool("docker")).found
     : false;
   return await Promise.all(wanted.map(async (name) => {
-    const neededBy = (Object.keys(MODE_NEEDS) as ToolMode[]).filter((mode) =>
-      MODE_NEEDS[mode].includes(name)
-    );
     const status = name.startsWith("docker ") && !dockerFound
       ? { name, found: false, problem: "docker not found on PATH" }
       : await probeTool(name);
-    return { ...status, hint: INSTALL_HINTS[name], neededBy };
+    return { ...status, hint: INSTALL_HINTS[name], neededBy: neededBy(name) };
   }));
 }
 
-/** The tools `mode` needs that are missing from `statuses`. */
-export function missingFor(
-  mode: ToolMode,
+/** The tools in `needs` that are missing from `statuses`. */
+export function missingFrom(
+  needs: readonly ToolName[],
   statuses: ToolStatus[],
 ): ToolStatus[] {
   return statuses.filter((status) =>
-    !status.found && MODE_NEEDS[mode].includes(status.name)
+    !status.found && needs.includes(status.name)
   );
 }
 
+/** Looks for the tools in `needs` and returns those missing. */
+export async function missingTools(
+  needs: readonly ToolName[],
+): Promise<ToolStatus[]> {
+  return missingFrom(needs, await checkTools(needs));
+}
+
+/** How {@link requirePrerequisites} checks and fails. */
+export interface RequireOptions {
+  /** The exit code of the error (default 1). */
+  exitCode?: number;
+  /**
+   * Check only these tools, for `command` (e.g. "probe istio"): the error
+   * then names every one missing, with its hint.
+   */
+  only?: { tools: readonly ToolName[]; command: string };
+}
+
 /**
- * Stops with a one-line {@link UserError} (exit 1, or `exitCode`) naming the
- * first missing tool `mode` needs and its install hint. Call it before
- * writing anything.
+ * Stops with a one-line {@link UserError} naming what `environment` needs
+ * that is missing, with the install hint. Call it before writing anything.
  */
 export async function requirePrerequisites(
-  mode: ToolMode,
-  exitCode = 1,
+  environment: NeedsOf,
+  options: RequireOptions = {},
 ): Promise<void> {
-  const missing = missingFor(mode, await checkTools(MODE_NEEDS[mode]));
+  const exitCode = options.exitCode ?? 1;
+  const { only } = options;
+  const mode = environment.name;
+  const missing = await missingTools(
+    only === undefined
+      ? environment.needs
+      : environment.needs.filter((name) => only.tools.includes(name)),
+  );
   if (missing.length === 0) return;
+  if (only !== undefined) {
+    throw new UserError(
+      `${only.command} needs ${
+        missing.map((status) => status.name).join(" and ")
+      }, missing: ` +
+        missing.map((status) => `${status.name}: ${status.hint}`).join("; ") +
+        `; see 'wasmerang doctor ${mode}'`,
+      exitCode,
+    );
+  }
   const [first, ...rest] = missing;
   const also = rest.length
     ? ` (also missing: ${rest.map((status) => status.name).join(", ")})`
@@ -249,7 +279,11 @@ export async function requirePrerequisites(
 }
 
 /** The doctor's report: a table, then one hint line per missing tool. */
-export function renderDoctor(statuses: ToolStatus[], mode?: ToolMode): string {
+export function renderDoctor(
+  statuses: ToolStatus[],
+  asked?: NeedsOf,
+): string {
+  const mode = asked?.name;
   const rows = statuses.map((status) => [
     status.found ? "✓" : "✗",
     status.name,
@@ -272,8 +306,8 @@ export function renderDoctor(statuses: ToolStatus[], mode?: ToolMode): string {
       "local mode needs nothing else: `wasmerang up local` runs the filter in the built-in host.",
     );
   }
-  if (mode && mode !== "local") {
-    const lacking = missingFor(mode, statuses);
+  if (asked && mode !== "local") {
+    const lacking = missingFrom(asked.needs, statuses);
     lines.push(
       lacking.length === 0
         ? `✓ ${mode} mode: everything it needs is here.`

@@ -13,14 +13,14 @@ async function buildEntry(source: string) {
   const folder = temp.path;
   await Deno.writeTextFile(`${folder}/index.ts`, source);
   const out = `${folder}/out.wasm`;
-  const result = await runCli(
+  const result = await runCli([
     "build",
     "--entry",
     `${folder}/index.ts`,
     "--out",
     out,
     "--debug",
-  );
+  ]);
   const written = await Deno.stat(out).then(() => true, () => false);
   return { ...result, written };
 }
@@ -72,7 +72,7 @@ Deno.test("a filter registering another root id is built, and build says the roo
     );
   }
   const out = `${folder}/out.wasm`;
-  const { code, stdout } = await runCli(
+  const { code, stdout } = await runCli([
     "build",
     "--entry",
     `${folder}/index.ts`,
@@ -81,7 +81,7 @@ Deno.test("a filter registering another root id is built, and build says the roo
     // Unoptimized: the root id check does not depend on binaryen's passes,
     // which take most of a release build's time.
     "--debug",
-  );
+  ]);
   assert.equal(code, 0);
   assert.match(
     stdout,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runCli } from "../environments/docker/testing.ts";
+import { runCli } from "../testing/cli.ts";
 import { embeddedFilter } from "../lib/filter_module.ts";
 import { renderIstioFiles } from "../environments/istio/files.ts";
 import { DEFAULT_SETTINGS } from "../environments/istio/manifests.ts";

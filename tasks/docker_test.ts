@@ -4,7 +4,8 @@
  * a stand-in docker program (no Docker engine exists on the build machines).
  */
 import assert from "node:assert/strict";
-import { fakeTools, runCli } from "../environments/docker/testing.ts";
+import { runCli } from "../testing/cli.ts";
+import { fakeTools } from "../testing/fake_tools.ts";
 import { DOCKER_FILES } from "../environments/docker/scaffold.ts";
 import { tempDir } from "../testing/temp.ts";
 

@@ -5,17 +5,23 @@
 import { UserError } from "../lib/errors.ts";
 import {
   checkTools,
-  missingFor,
-  MODE_NEEDS,
+  missingFrom,
   renderDoctor,
+  type ToolName,
   TOOLS,
   type ToolStatus,
 } from "../lib/prerequisites.ts";
-import { parseMode } from "./modes.ts";
+import { ENVIRONMENTS, findEnvironment } from "../environments/mod.ts";
 
 /** Options of `wasmerang doctor`. */
 export interface DoctorOptions {
   json?: boolean;
+}
+
+/** The environments that need `tool`, in the registry's order. */
+function neededBy(tool: ToolName): string[] {
+  return ENVIRONMENTS.filter((environment) => environment.needs.includes(tool))
+    .map((environment) => environment.name);
 }
 
 /** Prints the report; throws a {@link UserError} when `mode` lacks something. */
@@ -23,23 +29,30 @@ export async function doctor(
   modeText: string | undefined,
   options: DoctorOptions = {},
 ): Promise<void> {
-  const mode = modeText === undefined ? undefined : parseMode(modeText);
+  const environment = modeText === undefined
+    ? undefined
+    : findEnvironment(modeText);
   // With a mode, only what that mode needs is checked and listed.
   const statuses: ToolStatus[] = await checkTools(
-    mode === undefined ? TOOLS : MODE_NEEDS[mode],
+    environment?.needs ?? TOOLS,
+    neededBy,
   );
   if (options.json) {
     console.log(
-      JSON.stringify({ mode: mode ?? null, tools: statuses }, null, 2),
+      JSON.stringify(
+        { mode: environment?.name ?? null, tools: statuses },
+        null,
+        2,
+      ),
     );
-  } else console.log(renderDoctor(statuses, mode));
-  if (mode) {
-    const missing = missingFor(mode, statuses);
+  } else console.log(renderDoctor(statuses, environment));
+  if (environment) {
+    const missing = missingFrom(environment.needs, statuses);
     if (missing.length > 0) {
       throw new UserError(
-        `${mode} mode needs ${MODE_NEEDS[mode].join(", ")}; missing: ${
-          missing.map((s) => s.name).join(", ")
-        }`,
+        `${environment.name} mode needs ${
+          environment.needs.join(", ")
+        }; missing: ${missing.map((s) => s.name).join(", ")}`,
       );
     }
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { fakeTools, runCli } from "../environments/docker/testing.ts";
+import { runCli } from "../testing/cli.ts";
+import { fakeTools } from "../testing/fake_tools.ts";
 import { tempDir } from "../testing/temp.ts";
 
 Deno.test("doctor docker with a PATH that lacks docker: exit 1, each missing tool with its hint", async () => {

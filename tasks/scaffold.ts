@@ -1,27 +1,16 @@
-/** `wasmerang scaffold <mode>`: write the example files `up` launches. Dispatch only. */
-import {
-  scaffoldDocker,
-  type ScaffoldDockerOptions,
-} from "../environments/docker/scaffold.ts";
-import {
-  type IstioScaffoldOptions,
-  scaffoldIstio,
-} from "../environments/istio/mode.ts";
-import { parseMode } from "./modes.ts";
+/** `wasmerang scaffold <mode>`: write the example files `up` launches. */
+import { findEnvironment, type ScaffoldOptions } from "../environments/mod.ts";
 
-/** Options of `wasmerang scaffold`, the union of every mode's. */
-export type ScaffoldOptions = ScaffoldDockerOptions & IstioScaffoldOptions;
+export type { ScaffoldOptions };
 
-/** Runs `scaffold` for `modeText`. */
+/** Runs the `scaffold` of the environment named `modeText` (one that has files). */
 export async function scaffold(
   modeText: string,
   options: ScaffoldOptions = {},
 ): Promise<void> {
-  const mode = parseMode(modeText, ["docker", "istio"]);
-  switch (mode) {
-    case "docker":
-      return await scaffoldDocker(options);
-    case "istio":
-      return await scaffoldIstio(options);
-  }
+  const environment = findEnvironment(
+    modeText,
+    (environment) => environment.scaffold !== undefined,
+  );
+  await environment.scaffold!(options);
 }

@@ -2,20 +2,65 @@
 // and what it prints. Kept out of any *_test.ts file so that importing it
 // does not register (and run) another file's tests.
 
-/** Runs `deno run -A cli.ts ...args` and returns exit code, stdout and stderr. */
-export async function runCli(...args: string[]) {
-  const command = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("../cli.ts", import.meta.url).pathname,
-      ...args,
-    ],
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+
+/** What one CLI run printed. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** How to run the CLI. */
+export interface CliOptions {
+  /** Replaces PATH (e.g. a folder of stand-in tools, or an empty one). */
+  path?: string;
+  /** Added to the inherited environment (NO_COLOR=1 always). */
+  env?: Record<string, string>;
+  /** Working directory. */
+  cwd?: string;
+  /** Sets WASMERANG_STATE_DIR, where detached examples keep their state. */
+  stateDir?: string;
+  /** Kill the run after this long, so that a command that serves instead of failing cannot hang the suite. */
+  timeoutMs?: number;
+}
+
+/**
+ * The command `deno run -A cli.ts ...args` with `options`, stdout and stderr
+ * piped: `.output()` for a run to its end, `.spawn()` for one that serves.
+ */
+export function cliCommand(
+  args: string[],
+  options: CliOptions = {},
+): Deno.Command {
+  const env: Record<string, string> = { NO_COLOR: "1", ...options.env };
+  if (options.path !== undefined) env.PATH = options.path;
+  if (options.stateDir !== undefined) {
+    env.WASMERANG_STATE_DIR = options.stateDir;
+  }
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    cwd: options.cwd,
+    env,
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    signal: options.timeoutMs === undefined
+      ? undefined
+      : AbortSignal.timeout(options.timeoutMs),
   });
-  const { code, stdout, stderr } = await command.output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code, stdout: decode(stdout), stderr: decode(stderr) };
+}
+
+/** Runs `deno run -A cli.ts ...args` and returns exit code, stdout and stderr. */
+export async function runCli(
+  args: string[],
+  options: CliOptions = {},
+): Promise<CliRun> {
+  const output = await cliCommand(args, options).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
 }

@@ -6,6 +6,7 @@
 import { Plan, runChecked } from "../../lib/commands.ts";
 import { UserError } from "../../lib/errors.ts";
 import { requirePrerequisites } from "../../lib/prerequisites.ts";
+import { DOCKER_NEEDS } from "./needs.ts";
 import { hint } from "../../lib/ui.ts";
 import { composeCommand } from "./compose.ts";
 import { DEFAULT_DIR, NETWORK_NAME, PROBE_LABEL } from "./network.ts";
@@ -66,7 +67,7 @@ export async function downDocker(options: DockerDownOptions): Promise<void> {
       2,
     );
   }
-  await requirePrerequisites("docker");
+  await requirePrerequisites(DOCKER_NEEDS);
   await plan.execute();
   hint(
     `Removed the containers and the network ${NETWORK_NAME}; the files in ${dir}/ stay.`,

@@ -7,6 +7,7 @@
 import { runCommand, shellQuote } from "../../lib/commands.ts";
 import { UserError } from "../../lib/errors.ts";
 import { requirePrerequisites } from "../../lib/prerequisites.ts";
+import { DOCKER_NEEDS } from "./needs.ts";
 import {
   type ProbeReport,
   probeReport,
@@ -146,7 +147,7 @@ export async function probeDocker(
   const example = await readDockerExample(dir);
   const sources = parseSources(options.from, example.network);
   // Without Docker nothing can be running: the same exit 2 as "Envoy is not ready".
-  await requirePrerequisites("docker", 2);
+  await requirePrerequisites(DOCKER_NEEDS, { exitCode: 2 });
   const ready = await envoyReady(3000);
   if (!ready) {
     throw new UserError(

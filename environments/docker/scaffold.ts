@@ -27,8 +27,8 @@ import {
   WASM_FILE,
 } from "./templates.ts";
 
-/** Options of the Docker scaffold. */
-export interface DockerScaffoldOptions {
+/** What the Docker example files are made from (`dockerScaffoldFiles`). */
+export interface DockerFilesOptions {
   /** The filter module to ship (normally the embedded one). */
   wasm: Uint8Array;
   /** Envoy image, default `envoyproxy/envoy:v1.40.0`. */
@@ -50,7 +50,7 @@ export const DOCKER_FILES = [
  * pass the Envoy API check (a bug in the templates, never the user's doing).
  */
 export function dockerScaffoldFiles(
-  options: DockerScaffoldOptions,
+  options: DockerFilesOptions,
 ): ScaffoldFile[] {
   const envoyImage = options.envoyImage ?? DEFAULT_ENVOY_IMAGE;
   if (!/^[a-z0-9][a-z0-9._\/:@-]*$/i.test(envoyImage)) {
@@ -83,7 +83,7 @@ export function dockerScaffoldFiles(
 }
 
 /** Options of `wasmerang scaffold docker`. */
-export interface ScaffoldDockerOptions {
+export interface DockerScaffoldOptions {
   /** The folder to write, default `envoy-docker`. */
   dir?: string;
   /** Envoy image, default `envoyproxy/envoy:v1.40.0`. */
@@ -98,7 +98,7 @@ export interface ScaffoldDockerOptions {
 
 /** Writes the Docker example folder and says what it wrote. */
 export async function scaffoldDocker(
-  options: ScaffoldDockerOptions,
+  options: DockerScaffoldOptions,
 ): Promise<void> {
   const dir = options.dir ?? DEFAULT_DIR;
   const files = dockerScaffoldFiles({

@@ -13,6 +13,7 @@ import {
 import { UserError } from "../../lib/errors.ts";
 import { loadShippableFilter } from "../../lib/module_check.ts";
 import { requirePrerequisites } from "../../lib/prerequisites.ts";
+import { DOCKER_NEEDS } from "./needs.ts";
 import { planScaffold, writeScaffold } from "../../lib/scaffold_files.ts";
 import { hint } from "../../lib/ui.ts";
 import { composeCommand, envoyReady, READY_URL } from "./compose.ts";
@@ -59,7 +60,7 @@ export async function dockerUpPlan(options: DockerUpOptions): Promise<Plan> {
   plan.task(
     "Check docker, docker compose and the Docker engine",
     "check that docker, docker compose and a running Docker engine are here (as 'wasmerang doctor docker' does)",
-    () => requirePrerequisites("docker"),
+    () => requirePrerequisites(DOCKER_NEEDS),
   );
   if (missing.length > 0) {
     const toWrite = files.filter((file) =>
@@ -184,7 +185,7 @@ export async function upDocker(options: DockerUpOptions): Promise<void> {
     );
     return;
   }
-  await requirePrerequisites("docker");
+  await requirePrerequisites(DOCKER_NEEDS);
   const plan = await dockerUpPlan(options);
   plan.steps.shift(); // the prerequisites check just ran
   await plan.execute();

@@ -4,15 +4,16 @@
  * configuration, a port in use, Envoy dying after start. Each failure is one
  * line, a non-zero exit, and nothing left running.
  */
+import { cliCommand, runCli } from "../../testing/cli.ts";
+import { writeStandIns } from "../../testing/fake_tools.ts";
 import {
   assert,
   assertEquals,
   assertMatch,
 } from "../../host/testing/assert.ts";
-import { envoyProcessesMentioning, testEnvoy } from "./testing.ts";
+import { envoyProcessesMentioning, testEnvoy } from "../../testing/envoy.ts";
 
 const envoy = await testEnvoy();
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const FREE = [
   "--listen",
   "127.0.0.1:0",
@@ -24,23 +25,13 @@ const FREE = [
   "127.0.0.1:0",
 ];
 
-async function wasmerang(
+/** The CLI with this test's state folder and Envoy; a run that hangs is stopped after 60 s. */
+function wasmerang(
   args: string[],
   stateDir: string,
   env: Record<string, string> = { WASMERANG_ENVOY: envoy?.path ?? "" },
 ) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    env: { WASMERANG_STATE_DIR: stateDir, NO_COLOR: "1", ...env },
-    stdin: "null",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return {
-    code: output.code,
-    stdout: text(output.stdout),
-    stderr: text(output.stderr),
-  };
+  return runCli(args, { stateDir, env, timeoutMs: 60_000 });
 }
 
 /** A failure: exit 1, exactly one line on stderr, nothing running, no state. */
@@ -193,11 +184,9 @@ Deno.test({
       failsInOneLine(missing, /--envoy .*envoy: no such file/, stateDir);
 
       const old = `${empty}/envoy`;
-      Deno.writeTextFileSync(
-        old,
-        "#!/bin/sh\necho 'envoy  version: 0123abcd/1.27.3/Clean/RELEASE/BoringSSL'\n",
-        { mode: 0o755 },
-      );
+      await writeStandIns(empty, {
+        envoy: "echo 'envoy  version: 0123abcd/1.27.3/Clean/RELEASE/BoringSSL'",
+      });
       for (const detach of [[], ["--detach"]]) {
         const tooOld = await wasmerang(
           ["up", "envoy", ...detach, "--envoy", old, ...FREE],
@@ -324,16 +313,9 @@ Deno.test({
 
 /** Starts `up envoy` in the foreground and resolves once it says the plugin loaded. */
 async function foreground(stateDir: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, "up", "envoy", ...FREE],
-    env: {
-      WASMERANG_STATE_DIR: stateDir,
-      NO_COLOR: "1",
-      WASMERANG_ENVOY: envoy!.path,
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+  const child = cliCommand(["up", "envoy", ...FREE], {
+    stateDir,
+    env: { WASMERANG_ENVOY: envoy!.path },
   }).spawn();
   const stdout = new Response(child.stdout).text();
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();

@@ -10,7 +10,12 @@ import { decideCluster } from "../../lib/routing.ts";
 import { testPlane } from "../../dataplane/testing.ts";
 import { type EnvoyPlane, startEnvoyPlane } from "./plane.ts";
 import { filterLogMessage } from "../../lib/envoy/process.ts";
-import { bannerFrom, pool, randomSources, testEnvoy } from "./testing.ts";
+import {
+  bannerFrom,
+  pool,
+  randomSources,
+  testEnvoy,
+} from "../../testing/envoy.ts";
 
 const envoy = await testEnvoy();
 const ANY = { host: "127.0.0.1", port: 0 };

@@ -8,6 +8,7 @@
  * @module
  */
 import { join } from "node:path";
+import { stateDir } from "../../lib/state.ts";
 import { UserError } from "../../lib/errors.ts";
 import type { EnvoyBinary } from "../../lib/envoy/binary.ts";
 import { envoyBootstrap } from "../../lib/envoy/bootstrap.ts";
@@ -38,6 +39,11 @@ export const ENVOY_DEFAULTS = {
 
 /** The bootstrap's and the module's file names in the plane's folder. */
 export const BOOTSTRAP_FILE = "envoy.yaml";
+
+/** Where `up envoy` writes its bootstrap and module. */
+export function envoyDir(): string {
+  return join(stateDir(), "envoy");
+}
 /** The module's file name beside the bootstrap. */
 export const WASM_FILE = "wasmerang.wasm";
 

@@ -12,13 +12,12 @@ import {
 import { embeddedFilter } from "../../lib/filter_module.ts";
 import { UserError } from "../../lib/errors.ts";
 import { decideCluster } from "../../lib/routing.ts";
+import { DEFAULT_SETTINGS, PROBE_PORT } from "../istio/manifests.ts";
 import {
-  DEFAULT_SETTINGS,
   envoyFilter,
   httpOverride,
-  PROBE_PORT,
   wasmPlugin,
-} from "../istio/manifests.ts";
+} from "../istio/filter_manifests.ts";
 import { sidecarWasmFilters } from "../istio/sidecar.ts";
 import { formatHostPort } from "../../lib/address.ts";
 import { type EnvoyPlane, startEnvoyPlane } from "./plane.ts";
@@ -29,7 +28,7 @@ import {
   pool,
   randomSources,
   testEnvoy,
-} from "./testing.ts";
+} from "../../testing/envoy.ts";
 
 const envoy = await testEnvoy();
 const ANY = { host: "127.0.0.1", port: 0 };

@@ -1,20 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../../cli.ts";
-import { readScaffoldSettings } from "./mode.ts";
+import { runCli } from "../../testing/cli.ts";
+import { readScaffoldSettings } from "./settings.ts";
 
-/** Runs the CLI in-process with output captured. */
+/** Runs the CLI; `output` is stdout then stderr. */
 async function cli(...args: string[]) {
-  const lines: string[] = [];
-  const { log, error } = console;
-  console.log = (...parts: unknown[]) => lines.push(parts.join(" "));
-  console.error = (...parts: unknown[]) => lines.push(parts.join(" "));
-  try {
-    return { code: await main(args), output: lines.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
+  const { code, stdout, stderr } = await runCli(args);
+  return { code, output: stdout + stderr };
 }
 
 Deno.test("the CLI wires scaffold istio and up istio --dry-run with their options", async () => {

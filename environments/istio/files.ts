@@ -9,18 +9,18 @@ import {
   clientDeployment,
   clientNetworkPolicy,
   clientSidecar,
-  EGRESS_NAMES,
   egressDeployment,
   egressService,
-  envoyFilter,
-  filterConfigMap,
   frontService,
-  httpOverride,
+} from "./workload_manifests.ts";
+import {
+  EGRESS_NAMES,
+  filterConfigMap,
   type IstioSettings,
   kindConfig,
   PROBE_PORT,
-  wasmPlugin,
 } from "./manifests.ts";
+import { envoyFilter, httpOverride, wasmPlugin } from "./filter_manifests.ts";
 import {
   CLIENT_FILE,
   CONFIGMAP_FILE,
@@ -32,7 +32,7 @@ import {
   README_FILE,
   SIDECAR_FILE,
   WASM_PLUGIN_FILE,
-} from "./layout.ts";
+} from "./file_names.ts";
 import { istioReadme } from "./readme.ts";
 
 /** A model instance or a plain object, as it goes to YAML. */

@@ -13,26 +13,30 @@ import { renderIstioFiles, sha256Hex } from "./files.ts";
 import { istioPluginConfigString } from "./sidecar.ts";
 import {
   CLIENT_NAME,
-  clientDeployment,
-  clientNetworkPolicy,
-  clientSidecar,
   CONFIGMAP_LIMIT,
   DEFAULT_SETTINGS,
   EGRESS_NAMES,
-  egressDeployment,
-  envoyFilter,
   filterConfigMap,
   filterConfiguration,
-  frontService,
-  httpOverride,
-  httpOverrideTcpProxyConfig,
   type IstioSettings,
   WASM_KEY,
   WASM_MOUNT_DIR,
   WASM_PATH,
+} from "./manifests.ts";
+import {
+  clientDeployment,
+  clientNetworkPolicy,
+  clientSidecar,
+  egressDeployment,
+  frontService,
+} from "./workload_manifests.ts";
+import {
+  envoyFilter,
+  httpOverride,
+  httpOverrideTcpProxyConfig,
   wasmPlugin,
   wasmTypedConfig,
-} from "./manifests.ts";
+} from "./filter_manifests.ts";
 import {
   renderManifestIssues,
   validateIstioFiles,

@@ -1,9 +1,9 @@
 /**
  * The Kubernetes and Istio model classes the Istio example uses, loaded in one
- * place between `quiet_begin.ts` and `quiet_end.ts` (ES modules evaluate in
+ * place between `deprecation_warnings_off.ts` and `deprecation_warnings_restore.ts` (ES modules evaluate in
  * import order), so their loading prints no deprecation warning.
  */
-import "./quiet_begin.ts";
+import "./deprecation_warnings_off.ts";
 export { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 export { Service } from "kubernetes-models/v1/Service";
 export { Deployment } from "kubernetes-models/apps/v1/Deployment";
@@ -14,4 +14,4 @@ export { Sidecar } from "@kubernetes-models/istio/networking.istio.io/v1/Sidecar
 export type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 export type { IServicePort } from "kubernetes-models/v1/ServicePort";
 export type { IResourceRequirements } from "kubernetes-models/v1/ResourceRequirements";
-import "./quiet_end.ts";
+import "./deprecation_warnings_restore.ts";

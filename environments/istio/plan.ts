@@ -5,18 +5,13 @@
  * is already there, so a second `up` only re-applies the manifests.
  */
 import { join } from "node:path";
-import {
-  type CommandResult,
-  runChecked,
-  runCommand,
-  shellQuote,
-} from "../../lib/commands.ts";
-import { step } from "../../lib/ui.ts";
+import { Plan, type Runner, runQuery } from "../../lib/commands.ts";
 import {
   CLIENT_NAME,
   EGRESS_NAMES,
   type IstioSettings,
   kubeContext,
+  kubectl,
   PART_OF_SELECTOR,
 } from "./manifests.ts";
 import {
@@ -25,7 +20,7 @@ import {
   HTTP_OVERRIDE_FILE,
   KIND_CONFIG_FILE,
   WASM_PLUGIN_FILE,
-} from "./layout.ts";
+} from "./file_names.ts";
 
 /** What `up` and `down` need to know about the cluster before acting. */
 export interface ClusterState {
@@ -53,23 +48,28 @@ export const FRESH_CLUSTER: Readonly<ClusterState> = Object.freeze({
   namespaceOwned: false,
 });
 
-/** One step: a command to run, or the reason it is skipped. */
-export interface PlannedStep {
-  /** What the spinner says. */
+/** One command of a plan, before it becomes a {@link Plan} step. */
+interface Command {
   title: string;
-  /** The command, exactly as run and as `--dry-run` prints it. */
   argv: string[];
-  /** Why the step does not run (its effect is already there). */
   skipped?: string;
-  /** Kill the command after this long (ms). */
   timeoutMs?: number;
 }
 
-const ROLLOUT_TIMEOUT = "300s";
-
-function kubectl(settings: IstioSettings, ...args: string[]): string[] {
-  return ["kubectl", "--context", kubeContext(settings), ...args];
+function planOf(commands: Command[]): Plan {
+  const plan = new Plan();
+  for (const command of commands) {
+    plan.run(
+      command.title,
+      command.argv,
+      command.timeoutMs === undefined ? {} : { timeoutMs: command.timeoutMs },
+      command.skipped,
+    );
+  }
+  return plan;
 }
+
+const ROLLOUT_TIMEOUT = "300s";
 
 /** The manifest files `up` applies, in order, the ConfigMap first. */
 export function manifestFiles(settings: IstioSettings): string[] {
@@ -88,7 +88,7 @@ export function upPlan(
   settings: IstioSettings,
   dir: string,
   state: ClusterState,
-): PlannedStep[] {
+): Plan {
   const name = settings.clusterName;
   const ns = settings.namespace;
   const file = (base: string) => join(dir, base);
@@ -104,7 +104,7 @@ export function upPlan(
     );
   const [configMap, ...rest] = manifestFiles(settings);
   const creating = !state.namespaceExists && ns !== "default";
-  const steps: PlannedStep[] = [
+  return planOf([
     {
       title: `Create kind cluster "${name}"`,
       argv: [
@@ -184,8 +184,7 @@ export function upPlan(
       ),
       timeoutMs: 360_000,
     })),
-  ];
-  return steps;
+  ]);
 }
 
 /**
@@ -198,17 +197,17 @@ export function downPlan(
   settings: IstioSettings,
   state: ClusterState,
   options: { cluster?: boolean } = {},
-): PlannedStep[] {
+): Plan {
   const name = settings.clusterName;
   const ns = settings.namespace;
   const gone = `cluster "${name}" does not exist`;
   if (options.cluster) {
-    return [{
+    return planOf([{
       title: `Delete kind cluster "${name}"`,
       argv: ["kind", "delete", "cluster", "--name", name],
       skipped: state.clusterExists ? undefined : gone,
       timeoutMs: 300_000,
-    }];
+    }]);
   }
   const noNamespace = !state.clusterExists
     ? gone
@@ -216,24 +215,29 @@ export function downPlan(
     ? `namespace ${ns} does not exist`
     : undefined;
   if (noNamespace === undefined && state.namespaceOwned) {
-    return [{
+    return planOf([{
       title: `Delete namespace ${ns} (up created it) and everything in it`,
       argv: kubectl(settings, "delete", "namespace", ns, "--ignore-not-found"),
       timeoutMs: 300_000,
-    }];
+    }]);
   }
-  return [
+  // The example's objects of `kinds`, found by their part-of label.
+  const deleteOurs = (kinds: string) =>
+    kubectl(
+      settings,
+      "delete",
+      "-n",
+      ns,
+      kinds,
+      "-l",
+      PART_OF_SELECTOR,
+      "--ignore-not-found",
+    );
+  return planOf([
     {
       title: "Delete the Istio objects (WasmPlugins, EnvoyFilters, Sidecar)",
-      argv: kubectl(
-        settings,
-        "delete",
-        "-n",
-        ns,
+      argv: deleteOurs(
         "wasmplugins.extensions.istio.io,envoyfilters.networking.istio.io,sidecars.networking.istio.io",
-        "-l",
-        PART_OF_SELECTOR,
-        "--ignore-not-found",
       ),
       skipped: noNamespace ??
         (state.istioCrds ? undefined : "Istio is not installed"),
@@ -241,15 +245,8 @@ export function downPlan(
     },
     {
       title: "Delete deployments, services, ConfigMap and NetworkPolicy",
-      argv: kubectl(
-        settings,
-        "delete",
-        "-n",
-        ns,
+      argv: deleteOurs(
         "deployments.apps,services,configmaps,networkpolicies.networking.k8s.io",
-        "-l",
-        PART_OF_SELECTOR,
-        "--ignore-not-found",
       ),
       skipped: noNamespace,
       timeoutMs: 180_000,
@@ -260,37 +257,8 @@ export function downPlan(
       skipped: noNamespace ??
         (state.injectionEnabled ? undefined : "not labelled"),
     },
-  ];
+  ]);
 }
-
-/** The dry run: commands as pasteable shell, skipped steps as comments. */
-export function renderPlan(steps: PlannedStep[]): string {
-  return steps.map((item) =>
-    item.skipped === undefined
-      ? shellQuote(item.argv)
-      : `# skipped (${item.skipped}): ${shellQuote(item.argv)}`
-  ).join("\n");
-}
-
-/** Runs the plan: each step with a spinner and ✓/✗; skipped steps say why. */
-export async function executePlan(steps: PlannedStep[]): Promise<void> {
-  for (const item of steps) {
-    if (item.skipped !== undefined) {
-      console.error(`✓ ${item.title}: skipped, ${item.skipped}`);
-      continue;
-    }
-    await step(
-      item.title,
-      async () =>
-        void await runChecked(item.argv, { timeoutMs: item.timeoutMs }),
-    );
-  }
-}
-
-/** Runs a command and captures its output (injectable for tests). */
-export type Runner = (argv: string[]) => Promise<CommandResult>;
-
-const defaultRunner: Runner = (argv) => runCommand(argv, { timeoutMs: 30_000 });
 
 function parseJson(text: string): Record<string, unknown> | undefined {
   try {
@@ -329,7 +297,7 @@ export function parseNamespaceLabels(stdout: string): Record<string, string> {
 /** Looks at the cluster (read-only commands only) and reports its state. */
 export async function observeCluster(
   settings: IstioSettings,
-  run: Runner = defaultRunner,
+  run: Runner = runQuery,
 ): Promise<ClusterState> {
   const clusters = await run(["kind", "get", "clusters"]);
   if (

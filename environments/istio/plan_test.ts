@@ -7,7 +7,6 @@ import {
   FRESH_CLUSTER,
   observeCluster,
   parseKindClusters,
-  renderPlan,
   upPlan,
 } from "./plan.ts";
 
@@ -26,7 +25,7 @@ const APPLY =
 
 Deno.test("up --dry-run on a fresh cluster: every command, exactly", () => {
   assert.equal(
-    renderPlan(upPlan(settings, "istio-k8s", FRESH_CLUSTER)),
+    upPlan(settings, "istio-k8s", FRESH_CLUSTER).render(),
     [
       "kind create cluster --name wasmerang --config istio-k8s/kind-cluster.yaml --wait 120s",
       "istioctl install -y --context kind-wasmerang --set profile=minimal",
@@ -43,9 +42,9 @@ Deno.test("up --dry-run on a fresh cluster: every command, exactly", () => {
 });
 
 Deno.test("up --dry-run on a running cluster: cluster, Istio, namespace and label are skipped", () => {
-  const steps = upPlan(settings, "istio-k8s", RUNNING);
+  const plan = upPlan(settings, "istio-k8s", RUNNING);
   assert.deepEqual(
-    steps.filter((item) => item.skipped).map((item) => item.skipped),
+    plan.steps.filter((item) => item.skipped).map((item) => item.skipped),
     [
       'cluster "wasmerang" exists: reused',
       "istiod is running",
@@ -53,7 +52,7 @@ Deno.test("up --dry-run on a running cluster: cluster, Istio, namespace and labe
       "namespace default has istio-injection=enabled",
     ],
   );
-  const running = steps.filter((item) => !item.skipped).map((item) =>
+  const running = plan.steps.filter((item) => !item.skipped).map((item) =>
     item.title
   );
   assert.deepEqual(running, [
@@ -64,7 +63,7 @@ Deno.test("up --dry-run on a running cluster: cluster, Istio, namespace and labe
     "Wait for deployment wasmerang-client",
   ]);
   assert.match(
-    renderPlan(steps),
+    plan.render(),
     /^# skipped \(cluster "wasmerang" exists: reused\): kind create cluster/,
   );
 });
@@ -76,14 +75,14 @@ Deno.test("up plan: a cluster without Istio installs it; a new namespace is crea
     clusterName: "lab",
     httpOverride: true,
   };
-  const steps = upPlan(lab, "/tmp/x", {
+  const plan = upPlan(lab, "/tmp/x", {
     ...RUNNING,
     istiodReady: false,
     namespaceExists: false,
     injectionEnabled: false,
     namespaceOwned: false,
   });
-  const text = renderPlan(steps);
+  const text = plan.render();
   assert.match(text, /^# skipped \(cluster "lab" exists: reused\)/);
   assert.match(
     text,
@@ -98,18 +97,18 @@ Deno.test("up plan: a cluster without Istio installs it; a new namespace is crea
     text,
     /-f \/tmp\/x\/envoyfilter\.yaml -f \/tmp\/x\/http-override\.yaml -f \/tmp\/x\/networkpolicy\.yaml/,
   );
-  assert.equal(steps.filter((item) => item.skipped).length, 1);
+  assert.equal(plan.steps.filter((item) => item.skipped).length, 1);
 });
 
 Deno.test("down plan: delete by label, or the whole cluster; nothing to do when it is gone", () => {
-  const steps = downPlan(settings, RUNNING);
-  assert.deepEqual(steps.map((item) => item.skipped), [
+  const plan = downPlan(settings, RUNNING);
+  assert.deepEqual(plan.steps.map((item) => item.skipped), [
     undefined,
     undefined,
     undefined,
   ]);
   assert.equal(
-    renderPlan(steps),
+    plan.render(),
     [
       `${K} delete -n default wasmplugins.extensions.istio.io,envoyfilters.networking.istio.io,sidecars.networking.istio.io ` +
       "-l app.kubernetes.io/part-of=wasmerang --ignore-not-found",
@@ -119,12 +118,12 @@ Deno.test("down plan: delete by label, or the whole cluster; nothing to do when 
     ].join("\n"),
   );
   assert.ok(
-    downPlan(settings, FRESH_CLUSTER).every((item) =>
+    downPlan(settings, FRESH_CLUSTER).steps.every((item) =>
       item.skipped === 'cluster "wasmerang" does not exist'
     ),
   );
   assert.equal(
-    downPlan(settings, { ...RUNNING, istioCrds: false })[0].skipped,
+    downPlan(settings, { ...RUNNING, istioCrds: false }).steps[0].skipped,
     "Istio is not installed",
   );
   // A namespace up created (it carries the part-of label) goes as a whole.
@@ -135,15 +134,15 @@ Deno.test("down plan: delete by label, or the whole cluster; nothing to do when 
     httpOverride: false,
   };
   assert.equal(
-    renderPlan(downPlan(lab, { ...RUNNING, namespaceOwned: true })),
+    downPlan(lab, { ...RUNNING, namespaceOwned: true }).render(),
     "kubectl --context kind-lab delete namespace demo --ignore-not-found",
   );
   assert.equal(
-    renderPlan(downPlan(settings, RUNNING, { cluster: true })),
+    downPlan(settings, RUNNING, { cluster: true }).render(),
     "kind delete cluster --name wasmerang",
   );
   assert.equal(
-    downPlan(settings, FRESH_CLUSTER, { cluster: true })[0].skipped,
+    downPlan(settings, FRESH_CLUSTER, { cluster: true }).steps[0].skipped,
     'cluster "wasmerang" does not exist',
   );
 });

@@ -1,258 +1,44 @@
-/**
- * `probe istio`: connections from the client pods (each an injected pod with
- * the filter in its sidecar) to the Service `egress`, which the filter
- * intercepts. Each connection is `kubectl exec <pod> -- nc egress 9000`; the
- * first line of the answer names the egress that took it. The expectation
- * comes from `lib/routing.ts` with the same plugin configuration the
- * EnvoyFilter carries, for the pod's IP.
- */
-import {
-  type ProbeReport,
-  probeReport,
-  type ProbeResult,
-} from "../../lib/probe_report.ts";
-import {
-  decideCluster,
-  parseFilterConfig,
-  sourceParity,
-} from "../../lib/routing.ts";
+/** `wasmerang probe istio`: find the example, then probe from its client pods. */
 import { UserError } from "../../lib/errors.ts";
-import { runCommand } from "../../lib/commands.ts";
-import {
-  CLIENT_CONTAINER,
-  CLIENT_NAME,
-  filterConfiguration,
-  FRONT_SERVICE,
-  type IstioSettings,
-  kubeContext,
-  PROBE_PORT,
-} from "./manifests.ts";
-import type { Runner } from "./plan.ts";
+import { requirePrerequisites } from "../../lib/prerequisites.ts";
+import { ISTIO_NEEDS } from "./needs.ts";
+import type { ProbeReport } from "../../lib/probe_report.ts";
+import { HTTP_PORT } from "./manifests.ts";
+import { probeIstio } from "./pod_probe.ts";
+import { type IstioTargetOptions, targetSettings } from "./settings.ts";
 
-/** One probe connection's result: the shared fields plus the pod, its parity and the cluster. */
-export interface IstioProbeResult extends ProbeResult {
-  /** The client pod the connection came from. */
-  pod: string;
-  /** 0 (even) or 1 (odd), from the pod IP; null when it does not parse. */
-  parity: 0 | 1 | null;
-  /** The Envoy cluster the filter should choose. */
-  cluster: string | null;
-}
-
-/** A client pod as the probe sees it. */
-export interface ClientPod {
-  name: string;
-  ip: string;
-  /** Running and every container ready. */
-  ready: boolean;
-  /** Has an istio-proxy container (classic or native sidecar). */
-  sidecar: boolean;
-}
-
-/** Options of {@link probeIstio}. */
-export interface IstioProbeOptions {
-  /** Connections to make, spread round-robin over the client pods (default 8). */
-  count?: number;
-  /** Destination port: 9000, or 80 with the HTTP override. */
-  port?: number;
-  /** Connections in flight at once (default 4). */
-  parallel?: number;
-}
-
-interface PodJson {
-  metadata?: { name?: string };
-  spec?: {
-    containers?: { name?: string }[];
-    initContainers?: { name?: string }[];
-  };
-  status?: {
-    phase?: string;
-    podIP?: string;
-    containerStatuses?: { ready?: boolean }[];
-  };
-}
-
-/** The client pods in `kubectl get pods -o json`, sorted by name. */
-export function parseClientPods(stdout: string): ClientPod[] {
-  let items: PodJson[];
-  try {
-    items = (JSON.parse(stdout) as { items?: PodJson[] }).items ?? [];
-  } catch {
-    throw new UserError(
-      "kubectl printed something that is not JSON for the client pods",
-    );
-  }
-  return items.map((item) => {
-    const names = [
-      ...(item.spec?.containers ?? []),
-      ...(item.spec?.initContainers ?? []),
-    ]
-      .map((container) => container.name);
-    const statuses = item.status?.containerStatuses ?? [];
-    return {
-      name: item.metadata?.name ?? "?",
-      ip: item.status?.podIP ?? "",
-      ready: item.status?.phase === "Running" && statuses.length > 0 &&
-        statuses.every((status) => status.ready),
-      sidecar: names.includes("istio-proxy"),
-    };
-  }).sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** The egress name inside an Istio cluster name (`outbound|9000||egress1.ns.svc…` → `egress1`). */
-export function egressOfCluster(cluster: string): string {
-  const fqdn = cluster.split("|")[3] ?? cluster;
-  return fqdn.split(".")[0];
-}
-
-/** The first line of what the egress answered, if any. */
-export function parseBanner(stdout: string): string | null {
-  const line = stdout.split("\n")[0]?.trim();
-  return line ? line : null;
-}
-
-/** The command that makes one connection from `pod`. */
-export function probeCommand(
-  settings: IstioSettings,
-  pod: string,
-  port: number,
-): string[] {
-  return [
-    "kubectl",
-    "--context",
-    kubeContext(settings),
-    "-n",
-    settings.namespace,
-    "exec",
-    pod,
-    "-c",
-    CLIENT_CONTAINER,
-    "--",
-    "sh",
-    "-c",
-    `echo wasmerang-probe | nc -w 5 ${FRONT_SERVICE} ${port}`,
-  ];
-}
-
-const defaultRunner: Runner = (argv) => runCommand(argv, { timeoutMs: 30_000 });
-
-function lastLine(text: string): string {
-  return text.trim().split("\n").at(-1) ?? "";
+/** Options of `probe istio`. */
+export interface IstioProbeTaskOptions extends IstioTargetOptions {
+  /** Connections to make, round-robin over the client pods (default 8). */
+  count?: number | string;
+  /** 9000, or 80 through the HTTP override. */
+  port?: number | string;
 }
 
 /**
- * Probes the running example. Throws a UserError (exit 2) when the cluster or
- * the client pods cannot be reached, before any connection is made.
+ * `probe istio`: the report (the `probe` task prints it, as for every mode).
+ * Usage errors and an unreachable cluster are UserErrors with exit 2.
  */
-export async function probeIstio(
-  settings: IstioSettings,
-  options: IstioProbeOptions = {},
-  run: Runner = defaultRunner,
+export async function probeIstioReport(
+  options: IstioProbeTaskOptions = {},
 ): Promise<ProbeReport> {
-  const count = options.count ?? 8;
-  const port = options.port ?? PROBE_PORT;
-  if (!Number.isInteger(count) || count < 1) {
-    throw new UserError("--count must be a positive integer", 2);
+  const settings = await targetSettings(options);
+  const count = options.count === undefined ? undefined : Number(options.count);
+  const port = options.port === undefined ? undefined : Number(options.port);
+  if (
+    port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)
+  ) {
+    throw new UserError(`invalid --port "${options.port}"`, 2);
   }
-  const kubectl = [
-    "kubectl",
-    "--context",
-    kubeContext(settings),
-    "-n",
-    settings.namespace,
-  ];
-  const listed = await run([
-    ...kubectl,
-    "get",
-    "pods",
-    "-l",
-    `app=${CLIENT_NAME}`,
-    "-o",
-    "json",
-  ]);
-  if (listed.code !== 0) {
-    throw new UserError(
-      `cannot list the client pods in cluster "${settings.clusterName}": ${
-        lastLine(listed.stderr)
-      } ` +
-        "(run 'wasmerang up istio' first)",
-      2,
+  if (port === HTTP_PORT && !settings.httpOverride) {
+    console.error(
+      `note: port ${HTTP_PORT} reaches the filter only with --http-override (scaffold istio --http-override)`,
     );
   }
-  const pods = parseClientPods(listed.stdout);
-  const usable = pods.filter((pod) => pod.ready && pod.ip !== "");
-  if (usable.length === 0) {
-    throw new UserError(
-      `no ready ${CLIENT_NAME} pod in namespace ${settings.namespace} (run 'wasmerang up istio' and wait for the rollout)`,
-      2,
-    );
-  }
-  const bare = usable.find((pod) => !pod.sidecar);
-  if (bare) {
-    throw new UserError(
-      `pod ${bare.name} has no istio-proxy sidecar, so no filter: label the namespace ` +
-        `(istio-injection=enabled) and restart it: kubectl --context ${
-          kubeContext(settings)
-        } -n ${settings.namespace} ` +
-        `rollout restart deployment/${CLIENT_NAME}`,
-      2,
-    );
-  }
-  const service = await run([
-    ...kubectl,
-    "get",
-    "service",
-    FRONT_SERVICE,
-    "-o",
-    "json",
-  ]);
-  const clusterIp = service.code === 0
-    ? (JSON.parse(service.stdout) as { spec?: { clusterIP?: string } }).spec
-      ?.clusterIP
-    : undefined;
-  if (!clusterIp) {
-    throw new UserError(
-      `service ${FRONT_SERVICE} not found in namespace ${settings.namespace}`,
-      2,
-    );
-  }
-  const config = parseFilterConfig(filterConfiguration(settings));
-  const destination = `${clusterIp}:${port}`;
-  const results: IstioProbeResult[] = new Array(count);
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const index = next++;
-      const pod = usable[index % usable.length];
-      const cluster = decideCluster(pod.ip, destination, config) ?? null;
-      const expected = cluster === null ? null : egressOfCluster(cluster);
-      const started = performance.now();
-      const result = await run(probeCommand(settings, pod.name, port));
-      const ms = performance.now() - started;
-      const got = result.code === 0 ? parseBanner(result.stdout) : null;
-      const error = got === null
-        ? (result.timedOut
-          ? "timed out"
-          : lastLine(result.stderr) || `exit ${result.code}, no answer`)
-        : undefined;
-      results[index] = {
-        source: pod.ip,
-        expected,
-        got,
-        ok: got !== null && got === expected,
-        ms,
-        ...(error === undefined ? {} : { error }),
-        pod: pod.name,
-        parity: sourceParity(pod.ip) ?? null,
-        cluster,
-      };
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(options.parallel ?? 4, count) }, worker),
-  );
-  return probeReport(
-    `${FRONT_SERVICE}.${settings.namespace}:${port} in kind-${settings.clusterName}`,
-    results,
-  );
+  // Without kubectl nothing can be reached: exit 2, as probe docker without Docker.
+  await requirePrerequisites(ISTIO_NEEDS, {
+    exitCode: 2,
+    only: { tools: ["kubectl"], command: "probe istio" },
+  });
+  return await probeIstio(settings, { count, port });
 }

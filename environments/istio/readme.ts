@@ -18,8 +18,8 @@ import {
   PROBE_PORT,
   routingSummary,
   WASM_PATH,
-  WASM_PLUGIN_NAME,
 } from "./manifests.ts";
+import { WASM_PLUGIN_NAME } from "./filter_manifests.ts";
 import {
   CLIENT_FILE,
   CONFIGMAP_FILE,
@@ -30,8 +30,8 @@ import {
   NETWORK_POLICY_FILE,
   SIDECAR_FILE,
   WASM_PLUGIN_FILE,
-} from "./layout.ts";
-import { FRESH_CLUSTER, renderPlan, upPlan } from "./plan.ts";
+} from "./file_names.ts";
+import { FRESH_CLUSTER, upPlan } from "./plan.ts";
 
 /** The folder's README.md for these settings. */
 export function istioReadme(
@@ -50,7 +50,7 @@ export function istioReadme(
   ].join("");
   const viaPlugin = settings.api === "wasmplugin";
   const other = viaPlugin ? "envoyfilter" : "wasmplugin";
-  const manual = renderPlan(upPlan(settings, ".", FRESH_CLUSTER));
+  const manual = upPlan(settings, ".", FRESH_CLUSTER).render();
   const lines = [
     "# wasmerang on Istio (kind)",
     "",

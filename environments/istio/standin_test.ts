@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../../cli.ts";
+import { runCli } from "../../testing/cli.ts";
+import { writeStandIns } from "../../testing/fake_tools.ts";
 
 const POD = (name: string, ip: string) => ({
   metadata: { name },
@@ -61,31 +62,22 @@ case "$*" in
   *) echo "unexpected: $*" >&2; exit 3 ;;
 esac`,
   };
-  for (const [name, body] of Object.entries(tools)) {
-    const file = join(bin, name);
-    await Deno.writeTextFile(
-      file,
-      `#!/bin/sh\nPATH=/usr/bin:/bin\nS='${state}'\necho "${name} $*" >> "$S/calls.log"\n${body}\n`,
-    );
-    await Deno.chmod(file, 0o755);
-  }
+  await writeStandIns(
+    bin,
+    Object.fromEntries(
+      Object.entries(tools).map(([name, body]) => [
+        name,
+        `PATH=/usr/bin:/bin\nS='${state}'\necho "${name} $*" >> "$S/calls.log"\n${body}`,
+      ]),
+    ),
+  );
   return bin;
 }
 
+/** The CLI with only the stand-ins on PATH; `output` is stdout then stderr. */
 async function run(path: string, ...args: string[]) {
-  const lines: string[] = [];
-  const { log, error } = console;
-  const saved = Deno.env.get("PATH");
-  console.log = (...parts: unknown[]) => lines.push(parts.join(" "));
-  console.error = (...parts: unknown[]) => lines.push(parts.join(" "));
-  Deno.env.set("PATH", path);
-  try {
-    return { code: await main(args), output: lines.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-    if (saved !== undefined) Deno.env.set("PATH", saved);
-  }
+  const { code, stdout, stderr } = await runCli(args, { path });
+  return { code, stdout, output: stdout + stderr };
 }
 
 async function calls(state: string): Promise<string[]> {
@@ -169,7 +161,7 @@ Deno.test("up, probe and down istio against stand-in kind, kubectl and istioctl"
       "--json",
     );
     assert.equal(probe.code, 0, probe.output);
-    const report = JSON.parse(probe.output);
+    const report = JSON.parse(probe.stdout);
     assert.deepEqual(
       report.results.map((
         result: Record<string, unknown>,

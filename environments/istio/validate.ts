@@ -21,7 +21,7 @@ import {
 import { CONFIGMAP_LIMIT } from "./manifests.ts";
 import { istioPluginConfigString } from "./sidecar.ts";
 import { parseFilterConfig, ROOT_ID } from "../../lib/routing.ts";
-import { KIND_CONFIG_FILE } from "./layout.ts";
+import { KIND_CONFIG_FILE } from "./file_names.ts";
 
 /** One problem in one file. */
 export interface ManifestIssue {

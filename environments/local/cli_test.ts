@@ -3,9 +3,9 @@ import {
   assertEquals,
   assertMatch,
 } from "../../host/testing/assert.ts";
+import { runCli } from "../../testing/cli.ts";
 import { startEgress } from "../../dataplane/egress.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const FREE = [
   "--listen",
   "127.0.0.1:0",
@@ -15,20 +15,9 @@ const FREE = [
   "127.0.0.1:0",
 ];
 
-async function wasmerang(args: string[], stateDir: string) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    env: { WASMERANG_STATE_DIR: stateDir, NO_COLOR: "1" },
-    stdin: "null",
-    // A command that should fail but serves instead must not hang the suite.
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return {
-    code: output.code,
-    stdout: text(output.stdout),
-    stderr: text(output.stderr),
-  };
+/** The CLI with this test's state folder; a run that hangs is stopped after 60 s. */
+function wasmerang(args: string[], stateDir: string) {
+  return runCli(args, { stateDir, timeoutMs: 60_000 });
 }
 
 Deno.test("up local --detach, probe local, down local", async () => {

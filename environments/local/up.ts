@@ -6,8 +6,7 @@
  * @module
  */
 import { LineWriter } from "../../lib/line_writer.ts";
-import { resolve } from "node:path";
-import { UsageError, UserError } from "../../lib/errors.ts";
+import { UsageError } from "../../lib/errors.ts";
 import { isIP } from "node:net";
 import { loadFilter } from "../../lib/filter_module.ts";
 import { loadShippableFilter } from "../../lib/module_check.ts";
@@ -23,10 +22,11 @@ import {
   type LocalPlane,
   startLocalPlane,
 } from "../../dataplane/plane.ts";
-import { isRunning, readState } from "../../lib/state.ts";
 import {
   detachSelf,
+  flagsFor,
   isDetachedChild,
+  refuseSecondExample,
   runDetachedChild,
   untilSignal,
 } from "../../lib/detach.ts";
@@ -68,14 +68,7 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
   }
   const config = options.config ?? LOCAL_DEFAULTS.config;
   localConfig(config);
-  const running = readState();
-  if (
-    running !== undefined && isRunning(running.pid) && running.pid !== Deno.pid
-  ) {
-    throw new UserError(
-      `a local example is already running (pid ${running.pid}, ${running.listen}): stop it with 'wasmerang down local'`,
-    );
-  }
+  refuseSecondExample("local");
   if (options.detach) return await detach(options);
   if (isDetachedChild()) return await runDetachedLocal(options);
 
@@ -183,11 +176,11 @@ async function runDetachedLocal(options: LocalUpOptions): Promise<void> {
 
 /** Starts this same command in the background and waits until it listens. */
 async function detach(options: LocalUpOptions): Promise<void> {
-  const args: string[] = [];
-  for (const flag of ["listen", "egress1", "egress2", "config"] as const) {
-    if (options[flag] !== undefined) args.push(`--${flag}`, options[flag]!);
-  }
-  if (options.wasm !== undefined) args.push("--wasm", resolve(options.wasm));
+  const args = flagsFor(
+    options,
+    ["listen", "egress1", "egress2", "config"],
+    ["wasm"],
+  );
   // A bad --wasm is reported here, not in the background.
   await loadShippableFilter(
     options.wasm,

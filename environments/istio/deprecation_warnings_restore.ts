@@ -1,4 +1,4 @@
-/** Imported last by `models.ts`: restores Node's deprecation warnings (see `quiet_begin.ts`). */
+/** Imported last by `models.ts`: restores Node's deprecation warnings (see `deprecation_warnings_off.ts`). */
 import nodeProcess from "node:process";
 
 const process = nodeProcess as { noDeprecation?: boolean };

@@ -6,8 +6,8 @@
  * @module
  */
 import { connect } from "node:net";
-import { type EnvoyBinary, requireEnvoy } from "../../lib/envoy/binary.ts";
-import type { HostPort } from "../../lib/address.ts";
+import { type EnvoyBinary, requireEnvoy } from "../lib/envoy/binary.ts";
+import type { HostPort } from "../lib/address.ts";
 
 let found: Promise<EnvoyBinary | undefined> | undefined;
 

@@ -9,7 +9,7 @@ import {
   parseBanner,
   parseClientPods,
   probeIstio,
-} from "./probe.ts";
+} from "./pod_probe.ts";
 
 const settings: IstioSettings = { ...DEFAULT_SETTINGS };
 

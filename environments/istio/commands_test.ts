@@ -4,12 +4,10 @@ import { UserError } from "../../lib/errors.ts";
 import { embeddedFilter } from "../../lib/filter_module.ts";
 import { renderIstioFiles } from "./files.ts";
 import { DEFAULT_SETTINGS } from "./manifests.ts";
-import {
-  downIstio,
-  readScaffoldSettings,
-  scaffoldIstio,
-  upIstio,
-} from "./mode.ts";
+import { downIstio } from "./down.ts";
+import { scaffoldIstio } from "./scaffold.ts";
+import { readScaffoldSettings } from "./settings.ts";
+import { upIstio } from "./up.ts";
 
 /** Runs `work` with console.log/error captured and PATH pointing at an empty folder. */
 async function quietly<T>(

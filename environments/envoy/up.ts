@@ -1,33 +1,27 @@
 /**
- * `wasmerang up|probe|down envoy`: the local example's story on a native
- * Envoy. Foreground or detached exactly like `up local` (lib/detach.ts);
- * the probe is `probe local`'s, plus the filter's counters from Envoy's admin.
+ * `wasmerang up envoy`: the local example's story on a native Envoy.
+ * Foreground or detached exactly like `up local` (lib/detach.ts).
  *
  * @module
  */
-import { join, resolve } from "node:path";
 import { UserError } from "../../lib/errors.ts";
 import { requireEnvoy } from "../../lib/envoy/binary.ts";
 import { loadShippableFilter } from "../../lib/module_check.ts";
-import { parseFilterConfig } from "../../lib/routing.ts";
-import type { ProbeReport } from "../../lib/probe_report.ts";
 import { hint } from "../../lib/ui.ts";
 import { formatHostPort, parseHostPort } from "../../lib/address.ts";
 import {
   detachSelf,
+  flagsFor,
   isDetachedChild,
+  refuseSecondExample,
   runDetachedChild,
   untilSignal,
 } from "../../lib/detach.ts";
-import { downDetached } from "../local/down.ts";
 import { LineWriter } from "../../lib/line_writer.ts";
-import { parseSources, probeLocal } from "../../lib/loopback_probe.ts";
-import { isRunning, readState, stateDir } from "../../lib/state.ts";
 import {
-  BOOTSTRAP_FILE,
   ENVOY_DEFAULTS,
+  envoyDir,
   type EnvoyPlane,
-  filterCounters,
   startEnvoyPlane,
 } from "./plane.ts";
 
@@ -49,11 +43,6 @@ export interface EnvoyUpOptions {
   envoy?: string;
   /** Run in the background; `down envoy` stops it. */
   detach?: boolean;
-}
-
-/** Where `up envoy` writes its bootstrap and module. */
-export function envoyDir(): string {
-  return join(stateDir(), "envoy");
 }
 
 /** Whether an Envoy log line is worth a terminal: anything but routine start-up chatter. */
@@ -105,15 +94,7 @@ function describe(plane: EnvoyPlane): string {
 
 /** Starts the example as the options say. */
 export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
-  const running = readState("envoy");
-  if (
-    running !== undefined && isRunning(running.pid, "envoy") &&
-    running.pid !== Deno.pid
-  ) {
-    throw new UserError(
-      `an envoy example is already running (pid ${running.pid}, ${running.listen}): stop it with 'wasmerang down envoy'`,
-    );
-  }
+  refuseSecondExample("envoy");
   if (isDetachedChild()) {
     return await runDetachedChild("envoy", async (write) => {
       const plane = await start(options, write, () => true);
@@ -142,17 +123,11 @@ export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
       options.wasm,
       options.config ?? ENVOY_DEFAULTS.config,
     );
-    const args: string[] = [];
-    for (
-      const flag of ["listen", "admin", "egress1", "egress2", "config"] as const
-    ) {
-      if (options[flag] !== undefined) args.push(`--${flag}`, options[flag]!);
-    }
-    for (const flag of ["wasm", "envoy"] as const) {
-      if (options[flag] !== undefined) {
-        args.push(`--${flag}`, resolve(options[flag]!));
-      }
-    }
+    const args = flagsFor(
+      options,
+      ["listen", "admin", "egress1", "egress2", "config"],
+      ["wasm", "envoy"],
+    );
     const state = await detachSelf("envoy", args, 60_000);
     console.log(
       `envoy example running in the background (pid ${state.pid}, Envoy pid ${state.envoyPid})`,
@@ -193,120 +168,4 @@ export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
   out.flush();
   if (reason !== undefined) throw new UserError(reason);
   console.error("stopped");
-}
-
-/** Options of `wasmerang probe envoy`. */
-export interface EnvoyProbeOptions {
-  /** Comma-separated loopback sources (default 127.0.0.10-17). */
-  from?: string;
-  /** Envoy's listener (default: the running example's). */
-  to?: string;
-  /** Connections per source (default 1). */
-  count?: string | number;
-  /** The configuration to expect (default: the running example's). */
-  config?: string;
-  /** Envoy's admin, for the counters (default: the running example's). */
-  admin?: string;
-}
-
-/** Probes Envoy's listener like `probe local`, adding the filter's counters from admin. */
-export async function probeEnvoy(
-  options: EnvoyProbeOptions = {},
-): Promise<ProbeReport> {
-  const state = readState("envoy");
-  const sources = parseSources(options.from);
-  const target = parseHostPort(
-    options.to ?? state?.listen ?? ENVOY_DEFAULTS.listen,
-    "--to",
-  );
-  const admin = parseHostPort(
-    options.admin ?? state?.admin ?? ENVOY_DEFAULTS.admin,
-    "--admin",
-  );
-  const count = options.count === undefined ? 1 : Number(options.count);
-  if (!Number.isInteger(count) || count < 1 || count > 1000) {
-    throw new UserError(
-      `--count ${options.count}: use a whole number from 1 to 1000`,
-      2,
-    );
-  }
-  let config;
-  try {
-    config = parseFilterConfig(
-      options.config ?? state?.config ?? ENVOY_DEFAULTS.config,
-    );
-  } catch (error) {
-    throw new UserError(`--config: ${(error as Error).message}`, 2);
-  }
-  const report = await probeLocal({
-    target,
-    sources,
-    count,
-    config,
-    startHint: "Envoy with 'wasmerang up envoy --detach'",
-  });
-  try {
-    report.counters = await filterCounters(admin);
-  } catch {
-    throw new UserError(
-      `Envoy's admin does not answer at http://${
-        formatHostPort(admin.host, admin.port)
-      }/stats: give its address with --admin`,
-      2,
-    );
-  }
-  return report;
-}
-
-/**
- * Envoy processes started on this state directory's bootstrap (Linux): the
- * detached example's, or one left behind by a foreground `up envoy` that was
- * killed outright.
- */
-function envoysOnOurBootstrap(): number[] {
-  const bootstrap = join(envoyDir(), BOOTSTRAP_FILE);
-  const pids: number[] = [];
-  try {
-    for (const entry of Deno.readDirSync("/proc")) {
-      if (!/^\d+$/.test(entry.name)) continue;
-      try {
-        const argv = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`)
-          .split("\0");
-        if (argv.includes(bootstrap)) pids.push(Number(entry.name));
-      } catch {
-        // Gone meanwhile.
-      }
-    }
-  } catch {
-    // No /proc: nothing to find.
-  }
-  return pids;
-}
-
-async function stopEnvoy(pid: number): Promise<void> {
-  const alive = () => envoysOnOurBootstrap().includes(pid);
-  Deno.kill(pid, "SIGTERM");
-  const deadline = Date.now() + 5000;
-  while (alive() && Date.now() < deadline) {
-    await new Promise((done) => setTimeout(done, 50));
-  }
-  if (alive()) Deno.kill(pid, "SIGKILL");
-}
-
-/** Stops the detached example and makes sure no Envoy of ours is left. Idempotent. */
-export async function downEnvoy(): Promise<void> {
-  await downDetached("envoy", async (state) => {
-    if (
-      state.envoyPid !== undefined &&
-      envoysOnOurBootstrap().includes(state.envoyPid)
-    ) await stopEnvoy(state.envoyPid);
-  });
-  for (const pid of envoysOnOurBootstrap()) {
-    await stopEnvoy(pid);
-    console.log(
-      `stopped an Envoy left running on ${
-        join(envoyDir(), BOOTSTRAP_FILE)
-      } (pid ${pid})`,
-    );
-  }
 }

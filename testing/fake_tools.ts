@@ -1,39 +1,18 @@
-/**
- * Test support for the Docker and doctor commands: run the CLI as a
- * subprocess with a chosen PATH, and stand-in `docker`, `kind`, `kubectl` and
- * `istioctl` programs that print what the real ones print and record how they
- * were called. Used by tests only.
- */
+// Stand-in external programs for tests: shell scripts on a PATH of their own
+// that print what the real tools print and record how they were called.
+// Kept out of any *_test.ts file so that importing it does not register
+// another file's tests.
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
-
-/** What one CLI run printed. */
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `wasmerang ...args` with `env` (PATH replaced when given) in `cwd`. */
-export async function runCli(
-  args: string[],
-  options: { path?: string; env?: Record<string, string>; cwd?: string } = {},
-): Promise<CliRun> {
-  const env: Record<string, string> = { ...options.env, NO_COLOR: "1" };
-  if (options.path !== undefined) env.PATH = options.path;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    cwd: options.cwd,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+/** Writes each of `scripts` (name → /bin/sh body) into `dir` as an executable. */
+export async function writeStandIns(
+  dir: string,
+  scripts: Record<string, string>,
+): Promise<void> {
+  for (const [name, body] of Object.entries(scripts)) {
+    const file = `${dir}/${name}`;
+    await Deno.writeTextFile(file, `#!/bin/sh\n${body}\n`);
+    await Deno.chmod(file, 0o755);
+  }
 }
 
 /** How the stand-in docker behaves. */
@@ -51,10 +30,6 @@ export interface FakeDockerBehaviour {
   banner?: boolean;
 }
 
-function script(body: string): string {
-  return `#!/bin/sh\n${body}\n`;
-}
-
 /**
  * Writes stand-in programs into a new directory and returns it (use it as
  * PATH) with the file where docker records its calls, one per line.
@@ -66,10 +41,8 @@ export async function fakeTools(
 ): Promise<{ dir: string; calls: string } & AsyncDisposable> {
   const dir = await Deno.makeTempDir({ prefix: "wasmerang-fake-tools-" });
   const calls = `${dir}/docker-calls.log`;
-  const write = async (name: string, body: string) => {
-    await Deno.writeTextFile(`${dir}/${name}`, script(body));
-    await Deno.chmod(`${dir}/${name}`, 0o755);
-  };
+  const write = (name: string, body: string) =>
+    writeStandIns(dir, { [name]: body });
   if (tools.includes("docker")) {
     await write(
       "docker",

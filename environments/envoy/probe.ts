@@ -1,0 +1,73 @@
+/**
+ * `wasmerang probe envoy`: the probe of `probe local`, plus the filter's
+ * counters from Envoy's admin.
+ *
+ * @module
+ */
+import { UserError } from "../../lib/errors.ts";
+import { parseFilterConfig } from "../../lib/routing.ts";
+import type { ProbeReport } from "../../lib/probe_report.ts";
+import { formatHostPort, parseHostPort } from "../../lib/address.ts";
+import {
+  parseCount,
+  parseSources,
+  probeLocal,
+} from "../../lib/loopback_probe.ts";
+import { readState } from "../../lib/state.ts";
+import { ENVOY_DEFAULTS, filterCounters } from "./plane.ts";
+/** Options of `wasmerang probe envoy`. */
+export interface EnvoyProbeOptions {
+  /** Comma-separated loopback sources (default 127.0.0.10-17). */
+  from?: string;
+  /** Envoy's listener (default: the running example's). */
+  to?: string;
+  /** Connections per source (default 1). */
+  count?: string | number;
+  /** The configuration to expect (default: the running example's). */
+  config?: string;
+  /** Envoy's admin, for the counters (default: the running example's). */
+  admin?: string;
+}
+
+/** Probes Envoy's listener like `probe local`, adding the filter's counters from admin. */
+export async function probeEnvoy(
+  options: EnvoyProbeOptions = {},
+): Promise<ProbeReport> {
+  const state = readState("envoy");
+  const sources = parseSources(options.from);
+  const target = parseHostPort(
+    options.to ?? state?.listen ?? ENVOY_DEFAULTS.listen,
+    "--to",
+  );
+  const admin = parseHostPort(
+    options.admin ?? state?.admin ?? ENVOY_DEFAULTS.admin,
+    "--admin",
+  );
+  const count = parseCount(options.count);
+  let config;
+  try {
+    config = parseFilterConfig(
+      options.config ?? state?.config ?? ENVOY_DEFAULTS.config,
+    );
+  } catch (error) {
+    throw new UserError(`--config: ${(error as Error).message}`, 2);
+  }
+  const report = await probeLocal({
+    target,
+    sources,
+    count,
+    config,
+    startHint: "Envoy with 'wasmerang up envoy --detach'",
+  });
+  try {
+    report.counters = await filterCounters(admin);
+  } catch {
+    throw new UserError(
+      `Envoy's admin does not answer at http://${
+        formatHostPort(admin.host, admin.port)
+      }/stats: give its address with --admin`,
+      2,
+    );
+  }
+  return report;
+}

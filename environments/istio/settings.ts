@@ -1,0 +1,110 @@
+/**
+ * The settings of the Istio example: from the options, or read back from a
+ * scaffolded folder (`up`, `probe`, `down` find the example with them).
+ */
+import { join } from "node:path";
+import { parse } from "yaml";
+import { UserError } from "../../lib/errors.ts";
+import {
+  CONFIGMAP_FILE,
+  ENVOY_FILTER_FILE,
+  HTTP_OVERRIDE_FILE,
+  KIND_CONFIG_FILE,
+} from "./file_names.ts";
+import {
+  checkSettings,
+  DEFAULT_SETTINGS,
+  type IstioApi,
+  type IstioSettings,
+} from "./manifests.ts";
+
+/** Where `scaffold istio` writes and `up istio` reads, unless `--dir` says otherwise. */
+export const DEFAULT_ISTIO_DIR = "istio-k8s";
+
+/** The settings the options ask for, defaults filled in and checked. */
+export function settingsFrom(
+  options: {
+    api?: string;
+    namespace?: string;
+    clusterName?: string;
+    httpOverride?: boolean;
+  },
+): IstioSettings {
+  return checkSettings({
+    api: (options.api ?? DEFAULT_SETTINGS.api) as IstioApi,
+    namespace: options.namespace ?? DEFAULT_SETTINGS.namespace,
+    clusterName: options.clusterName ?? DEFAULT_SETTINGS.clusterName,
+    httpOverride: options.httpOverride ?? DEFAULT_SETTINGS.httpOverride,
+  });
+}
+
+/** True when `path` exists. */
+export async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+/** The text of `path`, or `undefined` when there is no such file. */
+export async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The settings a scaffolded folder was written with: the cluster name from
+ * its kind config, the namespace from its ConfigMap, the HTTP override and
+ * the installation API from the presence of their files. `undefined` when `dir` holds no Istio example.
+ */
+export async function readScaffoldSettings(
+  dir: string,
+): Promise<IstioSettings | undefined> {
+  const kind = await readText(join(dir, KIND_CONFIG_FILE));
+  const configMap = await readText(join(dir, CONFIGMAP_FILE));
+  if (kind === undefined || configMap === undefined) return undefined;
+  const clusterName = (parse(kind) as { name?: string } | null)?.name ??
+    DEFAULT_SETTINGS.clusterName;
+  const namespace =
+    (parse(configMap) as { metadata?: { namespace?: string } } | null)?.metadata
+      ?.namespace ??
+      DEFAULT_SETTINGS.namespace;
+  return checkSettings({
+    api: await exists(join(dir, ENVOY_FILTER_FILE))
+      ? "envoyfilter"
+      : "wasmplugin",
+    clusterName,
+    namespace,
+    httpOverride: await exists(join(dir, HTTP_OVERRIDE_FILE)),
+  });
+}
+
+/** Options shared by `probe istio` and `down istio` to find the example. */
+export interface IstioTargetOptions {
+  /** A scaffolded folder to read the namespace and cluster name from (default istio-k8s, if present). */
+  dir?: string;
+  /** The example's namespace (default: the folder's, else `default`). */
+  namespace?: string;
+  /** The kind cluster (default: the folder's, else `wasmerang`). */
+  clusterName?: string;
+}
+
+/** The settings of the example `probe` and `down` work on: the options, else the folder's. */
+export async function targetSettings(
+  options: IstioTargetOptions,
+): Promise<IstioSettings> {
+  const fromDir = await readScaffoldSettings(options.dir ?? DEFAULT_ISTIO_DIR);
+  if (options.dir !== undefined && fromDir === undefined) {
+    throw new UserError(
+      `${options.dir} holds no Istio example (no ${KIND_CONFIG_FILE} and ${CONFIGMAP_FILE})`,
+      2,
+    );
+  }
+  return settingsFrom({
+    namespace: options.namespace ?? fromDir?.namespace,
+    clusterName: options.clusterName ?? fromDir?.clusterName,
+    httpOverride: fromDir?.httpOverride,
+    api: fromDir?.api,
+  });
+}
