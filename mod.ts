@@ -95,10 +95,7 @@ export {
 } from "./dataplane/mod.ts";
 
 // The probe of a data plane on loopback, and the report every environment's probe gives.
-export {
-  type LocalProbeOptions,
-  probeLocal,
-} from "./lib/loopback_probe.ts";
+export { type LocalProbeOptions, probeLocal } from "./lib/loopback_probe.ts";
 export type { ProbeReport, ProbeResult } from "./lib/probe_report.ts";
 
 // The mistake a user can fix (a file that cannot be read, a port in use): one line, an exit code.
