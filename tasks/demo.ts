@@ -89,7 +89,7 @@ export async function demo(): Promise<number> {
     const code = probeExitCode(report);
     hint(
       code === 0
-        ? "Next: run it yourself with 'wasmerang up local', or see it in Envoy with 'wasmerang up docker'."
+        ? "Next: run it yourself with 'wasmerang up local', or in a real Envoy with 'wasmerang up envoy'."
         : "Some sources reached the wrong egress: see the access log above and 'wasmerang route <source>'.",
     );
     return code;
