@@ -252,7 +252,11 @@ export async function startEnvoyPlane(
         `wasm:${options.wasmLogLevel ?? "debug"}`,
       ],
       onLog: (line) => {
-        configured ??= filterLogMessage(line)?.message;
+        // The filter's first line at info or above (its debug lines say less).
+        const entry = filterLogMessage(line);
+        if (entry !== undefined && !["debug", "trace"].includes(entry.level)) {
+          configured ??= entry.message;
+        }
         options.onLog?.(line);
       },
       onStdout: options.onAccess,
