@@ -7,7 +7,7 @@
  * and count the same. And 1,000 connections through Envoy, 50 at a time, with
  * no misroute.
  */
-import { assertEquals } from "../../host/testing/assert.ts";
+import { assert, assertEquals } from "../../host/testing/assert.ts";
 import { embeddedFilter } from "../../lib/filter_module.ts";
 import { decideCluster } from "../../lib/routing.ts";
 import { testPlane } from "../../dataplane/testing.ts";
@@ -212,6 +212,42 @@ Deno.test({
     ];
     assertEquals([...new Set(local.filter)], configuredOnly);
     assertEquals([...new Set(envoyFilterLines(plane))], configuredOnly);
+  },
+});
+
+Deno.test({
+  name:
+    "the operator's switch: admin POST /logging?wasm=debug on a running Envoy brings the decision lines (the filter asks the level every second)",
+  ignore: envoy === undefined,
+  async fn() {
+    const plane = await envoyPlane("standalone", "info");
+    try {
+      const decisions = () =>
+        envoyFilterLines(plane).filter((line) => line.includes("connection #"));
+      assertEquals(await bannerFrom(plane.listen, "127.0.0.10"), "egress1");
+      const admin = `http://127.0.0.1:${plane.admin.port}`;
+      const raised = await fetch(`${admin}/logging?wasm=debug`, {
+        method: "POST",
+      });
+      await raised.body?.cancel();
+      assertEquals(raised.status, 200);
+      // Within the filter's one-second period (and a margin), connections show.
+      const deadline = Date.now() + 5000;
+      while (decisions().length === 0 && Date.now() < deadline) {
+        assertEquals(await bannerFrom(plane.listen, "127.0.0.11"), "egress2");
+        await new Promise((done) => setTimeout(done, 200));
+      }
+      assertEquals(
+        decisions()[0],
+        "debug wasmerang: connection # source=127.0.0.11:* destination=127.0.0.1:* -> egress2 (odd, set_envoy_filter_state Ok)",
+      );
+      assert(
+        !decisions().some((line) => line.includes("source=127.0.0.10:")),
+        "no line for the connection made at info",
+      );
+    } finally {
+      await plane.close();
+    }
   },
 });
 
