@@ -99,7 +99,7 @@ Deno.test("build writes the module, describes it, and it is the embedded module 
     assert.ok(WebAssembly.validate(bytes));
     assert.match(stdout, new RegExp(`size +${bytes.byteLength} bytes`));
     assert.match(stdout, /sha256 +[0-9a-f]{64}/);
-    assert.match(stdout, /abi +proxy-wasm 0\.2\.0/);
+    assert.match(stdout, /abi +proxy-wasm 0\.2\.1/);
     assert.match(stdout, /root id +wasmerang/);
     assert.deepEqual(
       embeddedFilter(),

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type LogEntry, ProxyWasmVm } from "../host/mod.ts";
+import { type LogEntry, type LogLevel, ProxyWasmVm } from "../host/mod.ts";
 
 /** What the filter VM is started with. */
 export interface FilterVmOptions {
@@ -17,6 +17,12 @@ export interface FilterVmOptions {
   configuration: string;
   /** Called with each log line of the filter (and the proxy's notes about the VM). */
   onFilterLog?: (entry: LogEntry) => void;
+  /**
+   * The log level the filter is told (`proxy_get_log_level`) and below which
+   * its lines are dropped; default `"info"`, as Envoy's. The Wasmerang filter
+   * writes its per-connection decision line at `"debug"`.
+   */
+  logLevel?: LogLevel;
 }
 
 /** Passes one of the proxy's own notes on with the filter's log lines, marked `[proxy]`. */
@@ -53,6 +59,7 @@ export class FilterVm {
       rootId: options.rootId,
       configuration: options.configuration,
       logCapacity: 1000,
+      logLevel: options.logLevel,
       onLog: options.onFilterLog,
     });
     this.loads++;

@@ -8,6 +8,7 @@
 import {
   ConfigurationRejectedError,
   type LogEntry,
+  type LogLevel,
   WasmLoadError,
 } from "../host/mod.ts";
 import { UserError } from "../lib/errors.ts";
@@ -20,7 +21,8 @@ import type { AccessRecord } from "./access_log.ts";
 import type { HostPort } from "../lib/address.ts";
 import { type EgressServer, startEgress } from "./egress.ts";
 import { startEgressThread } from "./egress_thread.ts";
-import { type LocalProxy, startProxy } from "./proxy.ts";
+import { type LocalProxy, type ProxyOptions, startProxy } from "./proxy.ts";
+import type { FilterVmOptions } from "./filter_vm.ts";
 
 /** Defaults of `wasmerang up local`. */
 export const LOCAL_DEFAULTS = {
@@ -44,6 +46,11 @@ export interface PlaneOptions {
   onAccess?: (line: string, record: AccessRecord) => void;
   /** Called with each of the filter's log lines. */
   onFilterLog?: (entry: LogEntry) => void;
+  /**
+   * The filter's log level (default `"info"`, as Envoy's); at `"debug"` the
+   * Wasmerang filter writes one line per connection, as `up local` shows.
+   */
+  logLevel?: LogLevel;
   /** Run each egress server on its own thread instead of the proxy's (as `up local` does). */
   egressThreads?: boolean;
 }
@@ -97,20 +104,23 @@ export async function startLocalPlane(
       started.push(server);
       egress.push(server);
     }
+    // The proxy hands these options on to its filter VM, log level included.
+    const proxyOptions: ProxyOptions & Pick<FilterVmOptions, "logLevel"> = {
+      listen: options.listen,
+      clusters: new Map(
+        egress.map((server) => [server.name, server.address]),
+      ),
+      defaultCluster: config.clusters[0],
+      wasm: options.wasm,
+      rootId: ROOT_ID,
+      configuration: options.config,
+      onAccess: options.onAccess,
+      onFilterLog: options.onFilterLog,
+      logLevel: options.logLevel,
+    };
     let proxy: LocalProxy;
     try {
-      proxy = await startProxy({
-        listen: options.listen,
-        clusters: new Map(
-          egress.map((server) => [server.name, server.address]),
-        ),
-        defaultCluster: config.clusters[0],
-        wasm: options.wasm,
-        rootId: ROOT_ID,
-        configuration: options.config,
-        onAccess: options.onAccess,
-        onFilterLog: options.onFilterLog,
-      });
+      proxy = await startProxy(proxyOptions);
     } catch (error) {
       if (
         error instanceof ConfigurationRejectedError ||

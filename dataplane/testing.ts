@@ -9,13 +9,18 @@ import { connect } from "node:net";
 import { embeddedFilter } from "../lib/filter_module.ts";
 import { decideCluster, DEFAULT_CONFIG } from "../lib/routing.ts";
 import type { HostPort } from "../lib/address.ts";
+import type { LogLevel } from "../host/mod.ts";
 import { type LocalPlane, startLocalPlane } from "./plane.ts";
 
 const ANY_PORT: HostPort = { host: "127.0.0.1", port: 0 };
 
-/** A plane on free ports, with every access-log and filter line collected. */
+/**
+ * A plane on free ports, with every access-log and filter line collected.
+ * The filter runs at `up local`'s log level, debug (one line per connection),
+ * unless told otherwise.
+ */
 export async function testPlane(
-  options: { config?: string; wasm?: Uint8Array } = {},
+  options: { config?: string; wasm?: Uint8Array; logLevel?: LogLevel } = {},
 ): Promise<{ plane: LocalPlane; access: string[]; filter: string[] }> {
   const access: string[] = [];
   const filter: string[] = [];
@@ -26,6 +31,7 @@ export async function testPlane(
     wasm: options.wasm ?? embeddedFilter(),
     onAccess: (line) => access.push(line),
     onFilterLog: (entry) => filter.push(`${entry.level} ${entry.message}`),
+    logLevel: options.logLevel ?? "debug",
   });
   return { plane, access, filter };
 }

@@ -38,6 +38,8 @@ async function loadVm(wasm: Uint8Array, config: string): Promise<ProxyWasmVm> {
     return await ProxyWasmVm.load(wasm, {
       rootId: ROOT_ID,
       configuration: config,
+      // The filter writes its decision line at debug; route shows it (--verbose, --json).
+      logLevel: "debug",
     });
   } catch (error) {
     if (error instanceof ConfigurationRejectedError) {

@@ -62,7 +62,8 @@ name: ${COMPOSE_PROJECT}
 services:
   envoy:
     image: ${envoyImage}
-    command: ["envoy", "-c", "/etc/envoy/envoy.yaml", "--log-level", "info"]
+    # wasm:debug: the filter writes one decision line per connection (docker compose logs envoy).
+    command: ["envoy", "-c", "/etc/envoy/envoy.yaml", "--log-level", "info", "--component-log-level", "wasm:debug"]
     volumes:
       - ./envoy.yaml:/etc/envoy/envoy.yaml:ro
       - ./${WASM_FILE}:${WASM_IN_CONTAINER}:ro

@@ -11,7 +11,11 @@ import {
   assertEquals,
   assertMatch,
 } from "../../host/testing/assert.ts";
-import { envoyProcessesMentioning, testEnvoy } from "../../testing/envoy.ts";
+import {
+  bannerFrom,
+  envoyProcessesMentioning,
+  testEnvoy,
+} from "../../testing/envoy.ts";
 
 const envoy = await testEnvoy();
 const FREE = [
@@ -344,12 +348,27 @@ Deno.test({
     try {
       const run = await foreground(stateDir);
       assertMatch(run.started, /^envoy {3}127\.0\.0\.1:\d+ {2}\(pid \d+/);
+      const listen = Number(
+        run.started.match(/^envoy {3}127\.0\.0\.1:(\d+)/)![1],
+      );
+      assertEquals(
+        await bannerFrom({ host: "127.0.0.1", port: listen }, "127.0.0.11"),
+        "egress2",
+      );
+      // Envoy writes its log as it goes: give the decision line a moment.
+      await new Promise((done) => setTimeout(done, 300));
       // Ctrl-C in a terminal signals the whole process group: Envoy too.
       run.child.kill("SIGINT");
       Deno.kill(Number(run.started.match(/\(pid (\d+)/)![1]), "SIGINT");
       assertEquals((await run.child.status).code, 0);
       assertMatch(await run.stderr, /stopped\n$/);
-      await run.stdout;
+      // The terminal shows the filter's decision line, not Envoy's own Wasm debug chatter.
+      const shown = await run.stdout;
+      assertMatch(
+        shown,
+        /\[debug\]\[wasm\] .*wasmerang: connection \d+ source=127\.0\.0\.11:\d+ .* -> egress2 \(odd, set_envoy_filter_state Ok\)/,
+      );
+      assert(!/Wasm created/.test(shown), shown);
       assertEquals(envoyProcessesMentioning(stateDir), []);
 
       const dying = await foreground(stateDir);

@@ -75,6 +75,12 @@ export interface EnvoyPlaneOptions {
   egressThreads?: boolean;
   /** Envoy's worker threads. */
   concurrency?: number;
+  /**
+   * Envoy's log level for its `wasm` component, which the filter asks for:
+   * at `debug` (the default) it writes one line per connection, at `info`
+   * only its configuration, warnings and errors.
+   */
+  wasmLogLevel?: "debug" | "info";
 }
 
 /** A running Envoy example. */
@@ -241,8 +247,16 @@ export async function startEnvoyPlane(
       bootstrap,
       admin: formatHostPort(admin.host, admin.port),
       concurrency: options.concurrency,
+      extraArgs: [
+        "--component-log-level",
+        `wasm:${options.wasmLogLevel ?? "debug"}`,
+      ],
       onLog: (line) => {
-        configured ??= filterLogMessage(line)?.message;
+        // The filter's first line at info or above (its debug lines say less).
+        const entry = filterLogMessage(line);
+        if (entry !== undefined && !["debug", "trace"].includes(entry.level)) {
+          configured ??= entry.message;
+        }
         options.onLog?.(line);
       },
       onStdout: options.onAccess,

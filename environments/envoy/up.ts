@@ -18,6 +18,7 @@ import {
   untilSignal,
 } from "../../lib/detach.ts";
 import { LineWriter } from "../../lib/line_writer.ts";
+import { filterLogMessage } from "../../lib/envoy/process.ts";
 import {
   ENVOY_DEFAULTS,
   envoyDir,
@@ -45,10 +46,17 @@ export interface EnvoyUpOptions {
   detach?: boolean;
 }
 
-/** Whether an Envoy log line is worth a terminal: anything but routine start-up chatter. */
+/**
+ * Whether an Envoy log line is worth a terminal: anything but routine
+ * start-up chatter and Envoy's own debug lines about its Wasm VMs (the wasm
+ * component runs at debug so that the filter's decision lines show).
+ */
 function worthShowing(line: string): boolean {
   const match = line.match(/^\[[^\]]+\]\[\d+\]\[(\w+)\]\[([\w-]+)\]/);
-  return match === null || match[1] !== "info" || match[2] === "wasm";
+  if (match === null) return true;
+  const [, level, component] = match;
+  if (component !== "wasm") return level !== "info";
+  return level !== "debug" || filterLogMessage(line) !== undefined;
 }
 
 async function start(

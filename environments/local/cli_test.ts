@@ -3,7 +3,8 @@ import {
   assertEquals,
   assertMatch,
 } from "../../host/testing/assert.ts";
-import { runCli } from "../../testing/cli.ts";
+import { cliCommand, runCli } from "../../testing/cli.ts";
+import { bannerFrom } from "../../testing/envoy.ts";
 import { startEgress } from "../../dataplane/egress.ts";
 
 const FREE = [
@@ -58,6 +59,10 @@ Deno.test("up local --detach, probe local, down local", async () => {
     assert(
       log.includes("cluster=egress2 src=127.0.0.11:"),
       "the access log reached the log file",
+    );
+    assertMatch(
+      log,
+      /\[wasm debug\] wasmerang: connection \d+ source=127\.0\.0\.11:\d+ destination=127\.0\.0\.1:\d+ -> egress2 \(odd, set_envoy_filter_state Ok\)/,
     );
 
     const nothing = await wasmerang(["down", "local"], stateDir);
@@ -138,6 +143,48 @@ Deno.test("bad input to up and probe local: one line, no stack trace, non-zero e
     }
   } finally {
     await busy.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
+Deno.test("up local in the foreground shows one decision line per connection; Ctrl-C stops it", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "wasmerang-state-" });
+  try {
+    const child = cliCommand(["up", "local", ...FREE], {
+      stateDir,
+      timeoutMs: 60_000,
+    }).spawn();
+    const stdout = new Response(child.stdout).text();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let stderr = "";
+    while (!/stop: Ctrl-C/.test(stderr)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stderr += value;
+    }
+    const port = Number(stderr.match(/^proxy {3}127\.0\.0\.1:(\d+)/m)![1]);
+    const target = { host: "127.0.0.1", port };
+    assertEquals(await bannerFrom(target, "127.0.0.10"), "egress1");
+    assertEquals(await bannerFrom(target, "127.0.0.11"), "egress2");
+    child.kill("SIGINT");
+    assertEquals((await child.status).code, 0);
+    while (!(await reader.read()).done) {
+      // the rest of stderr ("stopped")
+    }
+    const shown = await stdout;
+    for (const [last, egress, side] of [[10, 1, "even"], [11, 2, "odd"]]) {
+      const line =
+        `[wasm debug] wasmerang: connection N source=127.0.0.${last}:P destination=127.0.0.1:${port} -> egress${egress} (${side}, set_envoy_filter_state Ok)`;
+      assert(
+        shown.split("\n").some((shownLine) =>
+          shownLine.replace(/connection \d+/, "connection N")
+            .replace(/(source=[0-9.]+):\d+/, "$1:P") === line
+        ),
+        `${line} in:\n${shown}`,
+      );
+    }
+  } finally {
     await Deno.remove(stateDir, { recursive: true });
   }
 });

@@ -31,6 +31,12 @@ import {
   untilSignal,
 } from "../../lib/detach.ts";
 
+/**
+ * The example shows each connection's decision: the filter writes that line
+ * at debug (as in Envoy with `--component-log-level wasm:debug`).
+ */
+const FILTER_LOG_LEVEL = "debug";
+
 /** Options of `wasmerang up local`. */
 export interface LocalUpOptions {
   listen?: string;
@@ -81,6 +87,7 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
     wasm,
     onAccess: (line) => out.write(line),
     onFilterLog: (entry) => out.write(`[wasm ${entry.level}] ${entry.message}`),
+    logLevel: FILTER_LOG_LEVEL,
     egressThreads: true,
   });
   console.error(describe(plane));
@@ -156,6 +163,7 @@ async function runDetachedLocal(options: LocalUpOptions): Promise<void> {
       wasm: await loadFilter(options.wasm),
       onAccess: write,
       onFilterLog: (entry) => write(`[wasm ${entry.level}] ${entry.message}`),
+      logLevel: FILTER_LOG_LEVEL,
       egressThreads: true,
     });
     const at = (address: { host: string; port: number }) =>

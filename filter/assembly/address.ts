@@ -1,87 +1,97 @@
-// The routing key: the parity of a source address.
+// The routing key: the parity of a source address, read from its bytes where the host
+// put them (no string, no allocation).
 // IPv4 (bare or "ip:port"), IPv4-mapped IPv6 ("[::ffff:a.b.c.d]:port") use the last octet;
 // plain IPv6 uses its last byte. Anything else is unparseable.
 
-/** 0 for even, 1 for odd, -1 when `address` is not an IP address. Never traps. */
-export function sourceParity(address: string): i32 {
-  const host = hostOf(address);
-  if (host == null) return -1;
-  const last = host!.includes(":")
-    ? lastByteOfIPv6(host!)
-    : lastByteOfIPv4(host!);
+const COLON: u8 = 0x3a;
+const DOT: u8 = 0x2e;
+const OPEN: u8 = 0x5b; // [
+const CLOSE: u8 = 0x5d; // ]
+
+/** 0 for even, 1 for odd, -1 when the `length` bytes at `text` are not an IP address. Never traps. */
+export function sourceParity(text: usize, length: i32): i32 {
+  let start = 0;
+  let end = length;
+  if (length > 0 && load<u8>(text) == OPEN) {
+    const close = indexOf(text, 0, length, CLOSE);
+    if (close < 0) return -1;
+    if (close + 1 < length) {
+      if (load<u8>(text + close + 1) != COLON) return -1;
+      if (parsePort(text, close + 2, length) < 0) return -1;
+    }
+    start = 1;
+    end = close;
+  } else {
+    const colon = indexOf(text, 0, length, COLON);
+    if (colon >= 0 && lastIndexOf(text, 0, length, COLON) == colon) {
+      if (parsePort(text, colon + 1, length) < 0) return -1;
+      end = colon;
+    }
+  }
+  let last = -1;
+  if (indexOf(text, start, end, COLON) >= 0) {
+    last = lastByteOfIPv6(text, start, end);
+  } else last = lastByteOfIPv4(text, start, end);
   return last < 0 ? -1 : last & 1;
 }
 
-/** The port of "ip:port" or "[ipv6]:port", or 0 when there is none. */
-export function portOf(address: string): i32 {
-  const colon = address.lastIndexOf(":");
+/** The port of "ip:port" or "[ipv6]:port" (the `length` bytes at `text`), 0 when there is none, -1 when it is not a port. */
+export function portOf(text: usize, length: i32): i32 {
+  const colon = lastIndexOf(text, 0, length, COLON);
   if (colon < 0) return 0;
-  const bracketed = address.startsWith("[");
-  if (!bracketed && address.indexOf(":") != colon) return 0;
-  if (bracketed && address.charCodeAt(colon - 1) != 0x5d) return 0;
-  return parsePort(address.substring(colon + 1));
+  const bracketed = load<u8>(text) == OPEN;
+  if (!bracketed && indexOf(text, 0, length, COLON) != colon) return 0;
+  if (bracketed && load<u8>(text + colon - 1) != CLOSE) return 0;
+  return parsePort(text, colon + 1, length);
 }
 
-function hostOf(address: string): string | null {
-  if (address.startsWith("[")) {
-    const close = address.indexOf("]");
-    if (close < 0) return null;
-    const rest = address.substring(close + 1);
-    if (
-      rest.length > 0 &&
-      !(rest.startsWith(":") && parsePort(rest.substring(1)) >= 0)
-    ) return null;
-    return address.substring(1, close);
-  }
-  const colon = address.indexOf(":");
-  if (colon >= 0 && address.lastIndexOf(":") == colon) {
-    return parsePort(address.substring(colon + 1)) >= 0
-      ? address.substring(0, colon)
-      : null;
-  }
-  return address;
+function indexOf(text: usize, start: i32, end: i32, c: u8): i32 {
+  for (let i = start; i < end; i++) if (load<u8>(text + i) == c) return i;
+  return -1;
 }
 
-/** A decimal port 0..65535 of 1 to 5 digits, or -1. */
-function parsePort(text: string): i32 {
-  const value = parseDecimal(text, 5);
+function lastIndexOf(text: usize, start: i32, end: i32, c: u8): i32 {
+  for (let i = end - 1; i >= start; i--) if (load<u8>(text + i) == c) return i;
+  return -1;
+}
+
+/** A decimal port 0..65535 of 1 to 5 digits in [start, end), or -1. */
+function parsePort(text: usize, start: i32, end: i32): i32 {
+  const value = parseDecimal(text, start, end, 5);
   return value <= 65535 ? value : -1;
 }
 
 /** Digits only, 1 to `maxDigits` of them, or -1. */
-function parseDecimal(text: string, maxDigits: i32): i32 {
-  const length = text.length;
-  if (length == 0 || length > maxDigits) return -1;
+function parseDecimal(text: usize, start: i32, end: i32, maxDigits: i32): i32 {
+  const length = end - start;
+  if (length <= 0 || length > maxDigits) return -1;
   let value = 0;
-  for (let i = 0; i < length; i++) {
-    const digit = text.charCodeAt(i) - 0x30;
+  for (let i = start; i < end; i++) {
+    const digit = <i32> load<u8>(text + i) - 0x30;
     if (digit < 0 || digit > 9) return -1;
     value = value * 10 + digit;
   }
   return value;
 }
 
-function lastByteOfIPv4(text: string): i32 {
-  const parts = text.split(".");
-  if (parts.length != 4) return -1;
-  let last = -1;
-  for (let i = 0; i < 4; i++) {
-    last = parseDecimal(parts[i], 3);
-    if (last < 0 || last > 255) return -1;
+/** The last of four dot-separated decimals 0..255 of 1 to 3 digits, or -1. */
+function lastByteOfIPv4(text: usize, start: i32, end: i32): i32 {
+  let dots = 0;
+  let partStart = start;
+  for (let i = start; i <= end; i++) {
+    if (i < end && load<u8>(text + i) != DOT) continue;
+    const value = parseDecimal(text, partStart, i, 3);
+    if (value < 0 || value > 255) return -1;
+    if (i == end) return dots == 3 ? value : -1;
+    dots++;
+    partStart = i + 1;
   }
-  return last;
+  return -1;
 }
 
-function isHexGroup(group: string): bool {
-  const length = group.length;
-  if (length == 0 || length > 4) return false;
-  for (let i = 0; i < length; i++) {
-    const c = group.charCodeAt(i);
-    const hex = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) ||
-      (c >= 0x41 && c <= 0x46);
-    if (!hex) return false;
-  }
-  return true;
+function isHex(c: i32): bool {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) ||
+    (c >= 0x41 && c <= 0x46);
 }
 
 function hexValue(c: i32): i32 {
@@ -89,43 +99,66 @@ function hexValue(c: i32): i32 {
   return (c | 0x20) - 0x61 + 10;
 }
 
-function lastByteOfIPv6(text: string): i32 {
+/** How many colon-separated groups of 1 to 4 hex digits [start, end) holds (0 when empty), or -1. */
+function hexGroups(text: usize, start: i32, end: i32): i32 {
+  if (start >= end) return 0;
+  let groups = 0;
+  let groupStart = start;
+  for (let i = start; i <= end; i++) {
+    if (i < end && load<u8>(text + i) != COLON) {
+      if (!isHex(load<u8>(text + i))) return -1;
+      continue;
+    }
+    const length = i - groupStart;
+    if (length == 0 || length > 4) return -1;
+    groups++;
+    groupStart = i + 1;
+  }
+  return groups;
+}
+
+/** Where "::" starts in [start, end), or -1. */
+function indexOfDoubleColon(text: usize, start: i32, end: i32): i32 {
+  for (let i = start; i + 1 < end; i++) {
+    if (load<u8>(text + i) == COLON && load<u8>(text + i + 1) == COLON) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+function lastByteOfIPv6(text: usize, start: i32, end: i32): i32 {
   // An embedded IPv4 tail ("::ffff:10.0.0.4") stands for the last two groups.
-  let head = text;
+  let headEnd = end;
   let groupsWanted = 8;
   let tailByte = -1;
-  const lastColon = text.lastIndexOf(":");
-  const tail = text.substring(lastColon + 1);
-  if (tail.includes(".")) {
-    tailByte = lastByteOfIPv4(tail);
+  const lastColon = lastIndexOf(text, start, end, COLON);
+  if (indexOf(text, lastColon + 1, end, DOT) >= 0) {
+    tailByte = lastByteOfIPv4(text, lastColon + 1, end);
     if (tailByte < 0) return -1;
     groupsWanted = 6;
-    head = text.charCodeAt(lastColon - 1) == 0x3a
-      ? text.substring(0, lastColon + 1)
-      : text.substring(0, lastColon);
+    const keepsDoubleColon = lastColon > start &&
+      load<u8>(text + lastColon - 1) == COLON;
+    headEnd = keepsDoubleColon ? lastColon + 1 : lastColon;
   }
-  const halves = head.split("::");
-  if (halves.length > 2) return -1;
-  const left = halves[0].length > 0
-    ? halves[0].split(":")
-    : new Array<string>(0);
-  const right = halves.length == 2 && halves[1].length > 0
-    ? halves[1].split(":")
-    : new Array<string>(0);
-  const count = left.length + right.length;
-  if (halves.length == 2 ? count >= groupsWanted : count != groupsWanted) {
-    return -1;
+  // At most one "::"; it stands for at least one zero group.
+  const double = indexOfDoubleColon(text, start, headEnd);
+  let count = 0;
+  if (double < 0) {
+    count = hexGroups(text, start, headEnd);
+    if (count != groupsWanted) return -1;
+  } else {
+    if (indexOfDoubleColon(text, double + 2, headEnd) >= 0) return -1;
+    const left = hexGroups(text, start, double);
+    const right = hexGroups(text, double + 2, headEnd);
+    if (left < 0 || right < 0 || left + right >= groupsWanted) return -1;
   }
-  for (let i = 0; i < left.length; i++) if (!isHexGroup(left[i])) return -1;
-  for (let i = 0; i < right.length; i++) if (!isHexGroup(right[i])) return -1;
   if (tailByte >= 0) return tailByte;
-  // The last group is the last of `right` after "::", or zero when "::" ends the address.
-  let lastGroup = "";
-  if (right.length > 0) lastGroup = right[right.length - 1];
-  else if (halves.length == 1) lastGroup = left[left.length - 1];
-  if (lastGroup.length == 0) return 0;
-  const length = lastGroup.length;
-  const low = hexValue(lastGroup.charCodeAt(length - 1));
-  const high = length > 1 ? hexValue(lastGroup.charCodeAt(length - 2)) : 0;
+  // The last group follows the last colon; none there means "::" ends the address: zero.
+  const length = end - lastColon - 1;
+  if (length == 0) return 0;
+  const low = hexValue(load<u8>(text + end - 1));
+  let high = 0;
+  if (length > 1) high = hexValue(load<u8>(text + end - 2));
   return (high << 4) | low;
 }

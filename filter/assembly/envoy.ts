@@ -1,12 +1,15 @@
 // Calls into the proxy that the SDK either lacks or makes fatal: property reads that may
-// be missing, the set_envoy_filter_state foreign function, and metrics that may fail.
+// be missing, the set_envoy_filter_state foreign function, the log level, and metrics that
+// may fail.
 import * as imports from "@solo-io/proxy-runtime/imports";
 import { free } from "@solo-io/proxy-runtime/malloc";
 import {
   define_metric,
+  LogLevelValues,
   MetricTypeValues,
   WasmResultValues,
 } from "@solo-io/proxy-runtime/runtime";
+import { proxy_get_log_level } from "./imports_0_2_1";
 
 /** Where the host writes a returned buffer's pointer and size. */
 class HostBuffer {
@@ -19,7 +22,7 @@ class HostBuffer {
   sizeAddress(): usize {
     return changetype<usize>(this) + offsetof<HostBuffer>("size");
   }
-  /** Returns the buffer to the module's allocator once its bytes have been copied. */
+  /** Returns the buffer to the module's allocator once its bytes have been read. */
   release(): void {
     if (this.pointer != 0) free(this.pointer);
     this.pointer = 0;
@@ -27,7 +30,11 @@ class HostBuffer {
   }
 }
 
-const returned = new HostBuffer();
+/** The buffer the last property read or foreign call returned. */
+export const returned = new HostBuffer();
+
+const SET_ENVOY_FILTER_STATE = String.UTF8.encode("set_envoy_filter_state");
+const LOG_LEVEL = new ArrayBuffer(4);
 
 /** Result of the last call, for the log line. */
 export function resultName(result: u32): string {
@@ -38,13 +45,23 @@ export function resultName(result: u32): string {
   return "WasmResult(" + result.toString() + ")";
 }
 
-function getProperty(path: string): bool {
-  const encoded = String.UTF8.encode(path);
+/** Whether the proxy logs debug lines now (`proxy_get_log_level` at debug or trace). */
+export function debugEnabled(): bool {
+  const at = changetype<usize>(LOG_LEVEL);
+  if (proxy_get_log_level(at) != WasmResultValues.Ok) return false;
+  return load<u32>(at) <= <u32> LogLevelValues.debug;
+}
+
+/**
+ * Reads a property (its path encoded once, NUL-separated) into `returned`; false when
+ * the proxy has none. The caller reads `returned` and then releases it.
+ */
+export function readProperty(path: ArrayBuffer): bool {
   returned.pointer = 0;
   returned.size = 0;
   const result = imports.proxy_get_property(
-    changetype<usize>(encoded),
-    encoded.byteLength,
+    changetype<usize>(path),
+    path.byteLength,
     returned.pointerAddress(),
     returned.sizeAddress(),
   );
@@ -56,58 +73,130 @@ function getProperty(path: string): bool {
 }
 
 /** A string property such as "source\0address", or "" when the proxy has none. */
-export function stringProperty(path: string): string {
-  if (!getProperty(path)) return "";
+export function stringProperty(path: ArrayBuffer): string {
+  if (!readProperty(path)) return "";
   const value = String.UTF8.decodeUnsafe(returned.pointer, returned.size);
   returned.release();
   return value;
 }
 
 /** An int64 property such as "destination\0port" (8 bytes, little-endian), or -1. */
-export function integerProperty(path: string): i64 {
-  if (!getProperty(path)) return -1;
-  const value: i64 = returned.size == 8 ? load<i64>(returned.pointer) : -1;
+export function integerProperty(path: ArrayBuffer): i64 {
+  if (!readProperty(path)) return -1;
+  let value: i64 = -1;
+  if (returned.size == 8) value = load<i64>(returned.pointer);
   returned.release();
   return value;
 }
 
-/** Appends a protobuf length-delimited string field. */
-function writeStringField(out: Array<u8>, field: u8, value: string): void {
-  const bytes = Uint8Array.wrap(String.UTF8.encode(value));
-  out.push((field << 3) | 2);
-  let length = <u32> bytes.length;
-  while (length >= 0x80) {
-    out.push(<u8> ((length & 0x7f) | 0x80));
-    length >>= 7;
+/**
+ * The envoy.source.extensions.common.wasm.SetEnvoyFilterStateArguments for one cluster
+ * name, encoded once and reused: path = 1, value = 2, span = 3 (left at its default,
+ * FilterChain, which tcp_proxy reads). The name is `prefix`, an optional port, `suffix`:
+ * an Istio name that takes the connection's port is re-encoded, in place, only when the
+ * port differs from the last one.
+ */
+export class FilterStateArguments {
+  bytes: ArrayBuffer;
+  length: i32 = 0;
+  valueStart: i32 = 0;
+  valueLength: i32 = 0;
+  port: i32 = -1;
+  key: ArrayBuffer;
+  prefix: ArrayBuffer;
+  suffix: ArrayBuffer;
+
+  /** `port` < 0: the name has no port; 0: it is given per connection by `usePort`. */
+  constructor(key: string, prefix: string, suffix: string, port: i32) {
+    this.key = String.UTF8.encode(key);
+    this.prefix = String.UTF8.encode(prefix);
+    this.suffix = String.UTF8.encode(suffix);
+    // Two tags, two varints of up to 5 bytes, a port of up to 5 digits.
+    this.bytes = new ArrayBuffer(
+      this.key.byteLength + this.prefix.byteLength + this.suffix.byteLength +
+        17,
+    );
+    if (port != 0) this.encode(port);
   }
-  out.push(<u8> length);
-  for (let i = 0; i < bytes.length; i++) out.push(bytes[i]);
+
+  /** Encodes the name with `port` (1..65535) unless it already has it. */
+  usePort(port: i32): void {
+    if (port != this.port) this.encode(port);
+  }
+
+  /** The cluster name, for a log line. */
+  clusterName(): string {
+    return String.UTF8.decodeUnsafe(
+      changetype<usize>(this.bytes) + this.valueStart,
+      this.valueLength,
+    );
+  }
+
+  /** Calls set_envoy_filter_state with these arguments; the proxy's result. */
+  apply(): u32 {
+    returned.pointer = 0;
+    returned.size = 0;
+    const result = imports.proxy_call_foreign_function(
+      changetype<usize>(SET_ENVOY_FILTER_STATE),
+      SET_ENVOY_FILTER_STATE.byteLength,
+      changetype<usize>(this.bytes),
+      this.length,
+      returned.pointerAddress(),
+      returned.sizeAddress(),
+    );
+    returned.release();
+    return result;
+  }
+
+  encode(port: i32): void {
+    this.port = port;
+    let digits = 0;
+    if (port > 0) digits = decimalDigits(port);
+    const start = changetype<usize>(this.bytes);
+    let at = writeField(start, 1, this.key);
+    this.valueLength = this.prefix.byteLength + digits +
+      this.suffix.byteLength;
+    at = writeTag(at, 2, this.valueLength);
+    this.valueStart = <i32> (at - start);
+    at = copy(at, this.prefix);
+    let rest = port;
+    for (let i = digits - 1; i >= 0; i--) {
+      store<u8>(at + i, <u8> (0x30 + rest % 10));
+      rest /= 10;
+    }
+    at = copy(at + digits, this.suffix);
+    this.length = <i32> (at - start);
+  }
 }
 
-/**
- * Sets an Envoy filter state entry through the `set_envoy_filter_state` foreign function
- * (Envoy >= 1.28). Arguments are envoy.source.extensions.common.wasm.SetEnvoyFilterStateArguments:
- * path = 1, value = 2, span = 3 (left at its default, FilterChain, which tcp_proxy reads).
- */
-export function setEnvoyFilterState(key: string, value: string): u32 {
-  const message = new Array<u8>(0);
-  writeStringField(message, 1, key);
-  writeStringField(message, 2, value);
-  const args = new Uint8Array(message.length);
-  for (let i = 0; i < message.length; i++) args[i] = message[i];
-  const name = String.UTF8.encode("set_envoy_filter_state");
-  returned.pointer = 0;
-  returned.size = 0;
-  const result = imports.proxy_call_foreign_function(
-    changetype<usize>(name),
-    name.byteLength,
-    args.dataStart,
-    args.length,
-    returned.pointerAddress(),
-    returned.sizeAddress(),
-  );
-  returned.release();
-  return result;
+function decimalDigits(value: i32): i32 {
+  let digits = 1;
+  while (value >= 10) {
+    value /= 10;
+    digits++;
+  }
+  return digits;
+}
+
+/** Writes a length-delimited field's tag and length; returns where its bytes go. */
+function writeTag(at: usize, field: u8, length: i32): usize {
+  store<u8>(at++, (field << 3) | 2);
+  let rest = <u32> length;
+  while (rest >= 0x80) {
+    store<u8>(at++, <u8> ((rest & 0x7f) | 0x80));
+    rest >>= 7;
+  }
+  store<u8>(at++, <u8> rest);
+  return at;
+}
+
+function writeField(at: usize, field: u8, bytes: ArrayBuffer): usize {
+  return copy(writeTag(at, field, bytes.byteLength), bytes);
+}
+
+function copy(at: usize, bytes: ArrayBuffer): usize {
+  memory.copy(at, changetype<usize>(bytes), bytes.byteLength);
+  return at + bytes.byteLength;
 }
 
 /** A counter that is silently absent when the proxy refuses to define it. */

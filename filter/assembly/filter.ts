@@ -1,28 +1,38 @@
 // The story of one TCP connection: read who is calling, pick an egress by the parity of
-// the source address, and tell tcp_proxy through Envoy's filter state.
+// the source address, and tell tcp_proxy through Envoy's filter state. Everything that
+// does not depend on the connection is prepared at configure; the decision line (debug)
+// is built only when the proxy logs debug lines.
+import * as imports from "@solo-io/proxy-runtime/imports";
 import {
-  Context,
   FilterStatusValues,
   get_buffer_bytes,
   log,
   LogLevelValues,
-  PeerTypeValues,
   RootContext,
 } from "@solo-io/proxy-runtime/runtime";
 import { BufferTypeValues } from "@solo-io/proxy-runtime/runtime";
 import { portOf, sourceParity } from "./address";
 import { parseConfig, RouteConfig } from "./config";
 import {
+  debugEnabled,
+  FilterStateArguments,
   integerProperty,
+  readProperty,
   resultName,
+  returned,
   SafeCounter,
-  setEnvoyFilterState,
   stringProperty,
 } from "./envoy";
 
 /** The root id every generated configuration names. */
 export const ROOT_ID = "wasmerang";
 const TCP_PROXY_CLUSTER = "envoy.tcp_proxy.cluster";
+/** How often the log level is asked again, so that a change on a running proxy takes effect. */
+const LOG_LEVEL_PERIOD_MS: u32 = 1000;
+
+const SOURCE_ADDRESS = String.UTF8.encode("source\0address");
+const DESTINATION_ADDRESS = String.UTF8.encode("destination\0address");
+const DESTINATION_PORT = String.UTF8.encode("destination\0port");
 
 // Under this AssemblyScript runtime, a conditional expression that yields an existing
 // managed reference (`a ? local : other`) releases it once too often: use statements.
@@ -31,12 +41,18 @@ function orNone(value: string): string {
   return "(none)";
 }
 
+/** The filter: its configuration, counters and encoded arguments, and each connection's decision. */
 export class ParityRoot extends RootContext {
   config: RouteConfig = new RouteConfig();
   routedEven: SafeCounter | null = null;
   routedOdd: SafeCounter | null = null;
   unparseable: SafeCounter | null = null;
   failed: SafeCounter | null = null;
+  evenArguments: FilterStateArguments | null = null;
+  oddArguments: FilterStateArguments | null = null;
+  /** Whether the Istio name takes the connection's destination port. */
+  portPerConnection: bool = false;
+  debug: bool = false;
 
   /** Reads the plugin configuration; false makes the proxy reject the plugin. */
   configure(configurationSize: u32): bool {
@@ -55,91 +71,108 @@ export class ParityRoot extends RootContext {
     this.routedOdd = new SafeCounter("wasmerang.routed." + config.oddCluster);
     this.unparseable = new SafeCounter("wasmerang.unparseable_source");
     this.failed = new SafeCounter("wasmerang.filter_state_failed");
+    this.evenArguments = this.argumentsFor(config.evenCluster);
+    this.oddArguments = this.argumentsFor(config.oddCluster);
+    this.portPerConnection = config.istio && config.port == 0;
+    this.debug = debugEnabled();
+    imports.proxy_set_tick_period_milliseconds(LOG_LEVEL_PERIOD_MS);
     log(LogLevelValues.info, "wasmerang: configured " + config.describe());
     return true;
   }
-}
 
-export class ParityStream extends Context {
-  root: ParityRoot;
-
-  constructor(id: u32, root: ParityRoot) {
-    super(id, root);
-    this.root = root;
+  onTick(): void {
+    this.debug = debugEnabled();
   }
 
-  onNewConnection(): FilterStatusValues {
-    const source = stringProperty("source\0address");
-    const destination = stringProperty("destination\0address");
-    const story = "wasmerang: connection " + this.context_id.toString() +
-      " source=" + orNone(source) + " destination=" + orNone(destination);
+  /** "name", or "outbound|<port>||name.<namespace>.svc.<domain>" for Istio. */
+  argumentsFor(name: string): FilterStateArguments {
+    const config = this.config;
+    if (!config.istio) {
+      return new FilterStateArguments(TCP_PROXY_CLUSTER, name, "", -1);
+    }
+    return new FilterStateArguments(
+      TCP_PROXY_CLUSTER,
+      "outbound|",
+      "||" + name + "." + config.namespace + ".svc." + config.domain,
+      config.port,
+    );
+  }
 
-    const parity = sourceParity(source);
+  onNewConnection(contextId: u32): FilterStatusValues {
+    let parity = -1;
+    let source = "";
+    if (readProperty(SOURCE_ADDRESS)) {
+      parity = sourceParity(returned.pointer, <i32> returned.size);
+      if (parity < 0 || this.debug) {
+        source = String.UTF8.decodeUnsafe(returned.pointer, returned.size);
+      }
+      returned.release();
+    }
     if (parity < 0) {
-      this.root.unparseable!.increment();
+      this.unparseable!.increment();
       log(
         LogLevelValues.warn,
-        story + " -> no override (source is not an IP address)",
+        story(contextId, source) +
+          " -> no override (source is not an IP address)",
       );
       return FilterStatusValues.Continue;
     }
 
-    const cluster = this.clusterFor(parity, destination);
-    if (cluster.length == 0) {
-      this.root.unparseable!.increment();
-      log(
-        LogLevelValues.warn,
-        story + " -> no override (no destination port for the Istio name)",
-      );
-      return FilterStatusValues.Continue;
+    let args = this.oddArguments!;
+    if (parity == 0) args = this.evenArguments!;
+    if (this.portPerConnection) {
+      const port = destinationPort();
+      if (port <= 0) {
+        this.unparseable!.increment();
+        log(
+          LogLevelValues.warn,
+          story(contextId, source) +
+            " -> no override (no destination port for the Istio name)",
+        );
+        return FilterStatusValues.Continue;
+      }
+      args.usePort(port);
     }
 
-    const result = setEnvoyFilterState(TCP_PROXY_CLUSTER, cluster);
+    const result = args.apply();
     if (result != 0) {
-      this.root.failed!.increment();
+      this.failed!.increment();
       log(
         LogLevelValues.error,
-        story + " -> " + cluster + " not applied: set_envoy_filter_state " +
-          resultName(result) +
+        story(contextId, source) + " -> " + args.clusterName() +
+          " not applied: set_envoy_filter_state " + resultName(result) +
           " (needs Envoy >= 1.28); tcp_proxy keeps its cluster",
       );
       return FilterStatusValues.Continue;
     }
-    if (parity == 0) this.root.routedEven!.increment();
-    else this.root.routedOdd!.increment();
-    log(
-      LogLevelValues.info,
-      story + " -> " + cluster + " (" + (parity == 0 ? "even" : "odd") +
-        ", set_envoy_filter_state Ok)",
-    );
-    return FilterStatusValues.Continue;
-  }
-
-  // Data and close events need nothing from this filter: answer them without the SDK's debug logging.
-  onDownstreamData(size: usize, end: bool): FilterStatusValues {
-    return FilterStatusValues.Continue;
-  }
-  onUpstreamData(size: usize, end: bool): FilterStatusValues {
-    return FilterStatusValues.Continue;
-  }
-  onDownstreamConnectionClose(peer: PeerTypeValues): void {}
-  onUpstreamConnectionClose(peer: PeerTypeValues): void {}
-
-  /** The cluster name for this parity; "" when an Istio name has no port to use. */
-  clusterFor(parity: i32, destination: string): string {
-    const config = this.root.config;
-    let name = config.oddCluster;
-    if (parity == 0) name = config.evenCluster;
-    if (!config.istio) return name;
-    let port = <i32> config.port;
-    if (port == 0) {
-      const fromProperty = integerProperty("destination\0port");
-      port = fromProperty > 0 && fromProperty <= 65535
-        ? <i32> fromProperty
-        : portOf(destination);
+    if (parity == 0) this.routedEven!.increment();
+    else this.routedOdd!.increment();
+    if (this.debug) {
+      let side = "odd";
+      if (parity == 0) side = "even";
+      log(
+        LogLevelValues.debug,
+        story(contextId, source) + " -> " + args.clusterName() + " (" + side +
+          ", set_envoy_filter_state Ok)",
+      );
     }
-    if (port <= 0) return "";
-    return "outbound|" + port.toString() + "||" + name + "." +
-      config.namespace + ".svc." + config.domain;
+    return FilterStatusValues.Continue;
   }
+}
+
+/** The start of a connection's log line (reads the destination address). */
+function story(contextId: u32, source: string): string {
+  const destination = stringProperty(DESTINATION_ADDRESS);
+  return "wasmerang: connection " + contextId.toString() + " source=" +
+    orNone(source) + " destination=" + orNone(destination);
+}
+
+/** The connection's destination port: the property, else the address's; 0 or -1 when none. */
+function destinationPort(): i32 {
+  const fromProperty = integerProperty(DESTINATION_PORT);
+  if (fromProperty > 0 && fromProperty <= 65535) return <i32> fromProperty;
+  if (!readProperty(DESTINATION_ADDRESS)) return 0;
+  const port = portOf(returned.pointer, <i32> returned.size);
+  returned.release();
+  return port;
 }

@@ -4,11 +4,10 @@
 // are written here: SDK 0.1.8 has no TCP entry points, its getContext() downcast leaks
 // memory on every call, and a subclass method is not reached through a Context-typed
 // reference under this AssemblyScript runtime, so each hook calls the concrete class.
+// A connection needs no object of its own: the filter keeps only its root context's id.
 export {
-  proxy_abi_version_0_2_0,
   proxy_on_foreign_function,
   proxy_on_queue_ready,
-  proxy_on_tick,
   proxy_on_vm_start,
 } from "@solo-io/proxy-runtime/exports";
 export { malloc } from "@solo-io/proxy-runtime/malloc";
@@ -22,11 +21,19 @@ import {
   registerRootContext,
   RootContext,
 } from "@solo-io/proxy-runtime/runtime";
-import { ParityRoot, ParityStream, ROOT_ID } from "./filter";
+import { ParityRoot, ROOT_ID } from "./filter";
+
+/** ABI 0.2.1: the one that offers proxy_get_log_level. */
+export function proxy_abi_version_0_2_1(): void {}
 
 registerRootContext((id: u32): RootContext => new ParityRoot(id), ROOT_ID);
 
-const streams = new Map<u32, ParityStream>();
+/** Each open connection's root context id. */
+const connections = new Map<u32, u32>();
+
+function rootOf(rootContextId: u32): ParityRoot {
+  return changetype<ParityRoot>(getBaseContext(rootContextId));
+}
 
 export function proxy_on_context_create(
   contextId: u32,
@@ -36,31 +43,31 @@ export function proxy_on_context_create(
     ensureRootContext(contextId);
     return;
   }
-  const root = changetype<ParityRoot>(getBaseContext(rootContextId));
-  streams.set(contextId, new ParityStream(contextId, root));
+  connections.set(contextId, rootContextId);
 }
 
 export function proxy_on_configure(
   rootContextId: u32,
   configurationSize: u32,
 ): u32 {
-  return changetype<ParityRoot>(getBaseContext(rootContextId)).configure(
-      configurationSize,
-    )
-    ? 1
-    : 0;
+  return rootOf(rootContextId).configure(configurationSize) ? 1 : 0;
+}
+
+export function proxy_on_tick(rootContextId: u32): void {
+  rootOf(rootContextId).onTick();
 }
 
 export function proxy_on_new_connection(contextId: u32): u32 {
-  return streams.get(contextId).onNewConnection();
+  return rootOf(connections.get(contextId)).onNewConnection(contextId);
 }
 
+// Data and close events need nothing from this filter: answer them without the SDK's debug logging.
 export function proxy_on_downstream_data(
   contextId: u32,
   dataSize: u32,
   endOfStream: u32,
 ): u32 {
-  return streams.get(contextId).onDownstreamData(dataSize, endOfStream != 0);
+  return 0; // Continue
 }
 
 export function proxy_on_upstream_data(
@@ -68,30 +75,26 @@ export function proxy_on_upstream_data(
   dataSize: u32,
   endOfStream: u32,
 ): u32 {
-  return streams.get(contextId).onUpstreamData(dataSize, endOfStream != 0);
+  return 0; // Continue
 }
 
 export function proxy_on_downstream_connection_close(
   contextId: u32,
   peerType: u32,
-): void {
-  streams.get(contextId).onDownstreamConnectionClose(peerType);
-}
+): void {}
 
 export function proxy_on_upstream_connection_close(
   contextId: u32,
   peerType: u32,
-): void {
-  streams.get(contextId).onUpstreamConnectionClose(peerType);
-}
+): void {}
 
 export function proxy_on_done(contextId: u32): u32 {
-  return streams.has(contextId) ? 1 : rootOnDone(contextId);
+  return connections.has(contextId) ? 1 : rootOnDone(contextId);
 }
 
 export function proxy_on_log(contextId: u32): void {}
 
 export function proxy_on_delete(contextId: u32): void {
-  if (streams.has(contextId)) streams.delete(contextId);
+  if (connections.has(contextId)) connections.delete(contextId);
   else deleteRootContext(contextId);
 }

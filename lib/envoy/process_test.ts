@@ -4,7 +4,7 @@ import { parseEnvoyVersion, supportsFilterState } from "./binary.ts";
 import { envoyErrorLine, filterLogMessage } from "./process.ts";
 
 const DECISION =
-  "[2026-11-30 22:30:37.749][4931][info][wasm] [source/extensions/common/wasm/context.cc:1151] wasm log wasmerang wasmerang wasmerang: wasmerang: connection 2 source=127.0.0.10:44317 destination=127.0.0.1:19100 -> egress1 (even, set_envoy_filter_state Ok)";
+  "[2026-11-30 23:42:07.702][13139][debug][wasm] [source/extensions/common/wasm/context.cc:1148] wasm log wasmerang wasmerang wasmerang: wasmerang: connection 2 source=127.0.0.4:46013 destination=127.0.0.1:33883 -> egress1 (even, set_envoy_filter_state Ok)";
 const REFUSED = [
   "[2026-11-30 22:30:43.030][6016][info][config] [source/server/configuration_impl.cc:148] loading 1 listener(s)",
   '[2026-11-30 22:30:43.134][6016][error][wasm] [source/extensions/common/wasm/context.cc:1157] wasm log wasmerang wasmerang: wasmerang: invalid configuration: unknown key "bogus"',
@@ -16,9 +16,9 @@ const REFUSED = [
 
 Deno.test("a filter's log line in Envoy's log: level and message", () => {
   assertEquals(filterLogMessage(DECISION), {
-    level: "info",
+    level: "debug",
     message:
-      "wasmerang: connection 2 source=127.0.0.10:44317 destination=127.0.0.1:19100 -> egress1 (even, set_envoy_filter_state Ok)",
+      "wasmerang: connection 2 source=127.0.0.4:46013 destination=127.0.0.1:33883 -> egress1 (even, set_envoy_filter_state Ok)",
   });
   assertEquals(filterLogMessage(REFUSED[0]), undefined);
   assertEquals(
