@@ -229,7 +229,12 @@ export function shortAscii(
     if (same) return asciiTexts[slot];
   }
   let text = "";
-  for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]);
+  if (size <= 16) {
+    for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]);
+  } else {
+    // Longer, the native codec wins (ASCII is UTF-8 as it is).
+    text = decoder.decode(bytes.subarray(start, end));
+  }
   asciiBytes[slot] = bytes.slice(start, end);
   asciiTexts[slot] = text;
   return text;
