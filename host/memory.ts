@@ -198,15 +198,18 @@ export function utf8(text: string): Uint8Array {
 
 /** Longest text {@link shortAscii} answers. */
 const ASCII_MAX = 64;
-const ASCII_SLOTS = 256;
-/** Recently read short ASCII texts, one per slot by hash: their bytes and their string. */
+const SLOT_BITS = 8;
+const ASCII_SLOTS = 1 << SLOT_BITS;
+/** Recently read short ASCII texts, one per slot: their bytes and their string. */
 const asciiBytes: (Uint8Array | undefined)[] = new Array(ASCII_SLOTS);
 const asciiTexts: string[] = new Array(ASCII_SLOTS).fill("");
 
 /**
  * The text of `bytes[start, end)` when it is short ASCII, else undefined.
- * Property paths, function names and filter-state keys repeat: the same bytes
- * give back the string read before, without decoding or allocating.
+ * Property paths, function names and filter-state keys repeat, mostly from
+ * the same place in the module's memory: the cache slot is chosen by that
+ * place, and when the bytes there are those read before, the string read
+ * before comes back without decoding or allocating.
  */
 export function shortAscii(
   bytes: Uint8Array,
@@ -215,19 +218,15 @@ export function shortAscii(
 ): string | undefined {
   const size = end - start;
   if (size > ASCII_MAX) return undefined;
-  let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) {
-    const byte = bytes[i];
-    if (byte > 0x7f) return undefined;
-    hash = Math.imul(hash ^ byte, 0x01000193);
-  }
-  const slot = (hash ^ (hash >>> 16)) & (ASCII_SLOTS - 1);
+  const place = bytes.byteOffset + start;
+  const slot = Math.imul(place ^ (size << 24), 0x9e3779b1) >>> (32 - SLOT_BITS);
   const known = asciiBytes[slot];
   if (known !== undefined && known.length === size) {
-    let same = true;
-    for (let i = 0; i < size && same; i++) same = known[i] === bytes[start + i];
-    if (same) return asciiTexts[slot];
+    let i = 0;
+    while (i < size && known[i] === bytes[start + i]) i++;
+    if (i === size) return asciiTexts[slot];
   }
+  for (let i = start; i < end; i++) if (bytes[i] > 0x7f) return undefined;
   let text = "";
   if (size <= 16) {
     for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]);

@@ -140,3 +140,14 @@ Deno.test("short ASCII read through the cache is exactly what TextDecoder reads"
     assertEquals(fromUtf8(bytes), decoder.decode(bytes));
   }
 });
+
+Deno.test("new bytes where a cached text was read are read anew", () => {
+  const memory = new TextEncoder().encode("..egress1..");
+  assertEquals(fromUtf8(memory.subarray(2, 9)), "egress1");
+  memory[8] = 0x32;
+  assertEquals(fromUtf8(memory.subarray(2, 9)), "egress2");
+  memory[8] = 0xff;
+  assertEquals(fromUtf8(memory.subarray(2, 9)), "egress\ufffd");
+  memory.set([0x63, 0x61, 0x66, 0xc3, 0xa9], 2); // "café" then "1" at 7..9 stays
+  assertEquals(fromUtf8(memory.subarray(2, 7)), "café");
+});
