@@ -87,6 +87,11 @@ function connection(
   }
 }
 
+/** A value that has no fields: a path going deeper is NotFound. */
+function whole(value: Uint8Array, field: string | undefined): PropertyValue {
+  return field === undefined ? value : MISSING;
+}
+
 /**
  * The value of a property path (the NUL-separated segments) for a context, as
  * {@link getProperty} answers it: `facts` is undefined for the root context.
@@ -108,15 +113,13 @@ export function propertyValue(
   const top = cut < 0 ? path : path.slice(0, cut);
   const field = cut < 0 ? undefined : path.slice(cut + 1);
   if (field !== undefined && field.includes("\0")) return MISSING;
-  const whole = (value: Uint8Array): PropertyValue =>
-    field === undefined ? value : MISSING;
   switch (top) {
     case "plugin_root_id":
-      return whole(plugin.rootId);
+      return whole(plugin.rootId, field);
     case "plugin_name":
-      return whole(plugin.pluginName);
+      return whole(plugin.pluginName, field);
     case "plugin_vm_id":
-      return whole(plugin.vmId);
+      return whole(plugin.vmId, field);
   }
   if (facts === undefined) return MISSING;
   switch (top) {
@@ -127,10 +130,10 @@ export function propertyValue(
     case "connection":
       return connection(facts, field);
     case "connection_id":
-      return whole(int64Bytes(facts.connectionId));
+      return whole(int64Bytes(facts.connectionId), field);
   }
   const custom = facts.custom.get(top);
-  return custom === undefined ? MISSING : whole(custom);
+  return custom === undefined ? MISSING : whole(custom, field);
 }
 
 /**
