@@ -5,7 +5,7 @@
  * @module
  */
 import type { BuildResult } from "./build_cost.ts";
-import type { FilterRow } from "./filter_cost.ts";
+import { type FilterCost, renderFilterCost, rowOf } from "./filter_cost.ts";
 import { type TargetResult, WARMUP } from "./measure.ts";
 import type { NginxInstall } from "./nginx.ts";
 import type { Options } from "./options.ts";
@@ -45,13 +45,27 @@ export async function machine(
   ];
 }
 
+/** The filter-cost section's text and table. */
+function renderFilterCostSection(cost: FilterCost): string[] {
+  return [
+    "One connection (context create → new connection → done → delete) through the host, from",
+    `\`deno bench --json bench/filter_bench.ts\`: the filter beside two hand-written reference`,
+    "modules (bench/reference_modules.ts) loaded by the same host: one whose hooks do nothing, and",
+    "a lean one making the filter's decision with two host calls (one `proxy_get_property` of",
+    "`source.address`, one `set_envoy_filter_state`). The modules run interleaved in",
+    `${cost.rounds} rounds; each figure is the median of the rounds' averages.`,
+    "",
+    ...renderFilterCost(cost),
+  ];
+}
+
 /** The whole results file, as Markdown. */
 export function renderResults(input: {
   command: string;
   startedAt: Date;
   options: Options;
   machine: string[];
-  filter: FilterRow[];
+  filter: FilterCost;
   targets: TargetResult[];
   nginxNote?: string;
   envoyNote?: string;
@@ -74,17 +88,7 @@ export function renderResults(input: {
     "",
     "## Filter cost per connection",
     "",
-    "One connection's hooks through the real .wasm in the host (context create → new connection →",
-    "decision → done/log/delete) vs the same decision in plain TypeScript (`decideCluster`), from",
-    "`deno bench --json bench/filter_bench.ts`.",
-    "",
-    "| configuration | wasm in the host (avg) | wasm (p75) | plain TypeScript (avg) | ratio (avg) |",
-    "| --- | ---: | ---: | ---: | ---: |",
-    ...input.filter.map((row) =>
-      `| ${row.configuration} | ${n(row.wasmNs)} ns | ${
-        n(row.wasmP75Ns)
-      } ns | ${n(row.plainNs)} ns | ${n(row.wasmNs / row.plainNs, 1)}× |`
-    ),
+    ...renderFilterCostSection(input.filter),
     "",
     "## Data plane",
     "",
@@ -187,7 +191,7 @@ export function renderResults(input: {
       `- the filter's logic and its log line in the data plane (b′ − b″): ${
         n(us(b2) - us(b3))
       } µs (the microbenchmark above: ${
-        n((input.filter[0]?.wasmNs ?? NaN) / 1000, 1)
+        n(rowOf(input.filter, "filter (standalone)").ns / 1000, 1)
       } µs)`,
     );
   }

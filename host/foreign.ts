@@ -7,6 +7,7 @@
  */
 import { deflateSync, inflateSync } from "node:zlib";
 import { WasmResult } from "./abi.ts";
+import { shortAscii } from "./memory.ts";
 
 /** Decoded `envoy.source.extensions.common.wasm.SetEnvoyFilterStateArguments`. */
 export interface SetEnvoyFilterStateArguments {
@@ -42,55 +43,89 @@ export const TCP_PROXY_CLUSTER_KEY = "envoy.tcp_proxy.cluster";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** UTF-8 text, or undefined when the bytes are not valid UTF-8 (proto3 strings must be). */
-function decodeStrict(bytes: Uint8Array): string | undefined {
-  let ascii = true;
-  for (let i = 0; i < bytes.length && ascii; i++) ascii = bytes[i] < 0x80;
-  if (ascii && bytes.length <= 64) {
-    return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  }
+/** UTF-8 text of `bytes[start, end)`, or undefined when not valid UTF-8 (proto3 strings must be). */
+function decodeStrict(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): string | undefined {
+  const ascii = shortAscii(bytes, start, end);
+  if (ascii !== undefined) return ascii;
   try {
-    return strictUtf8.decode(bytes);
+    return strictUtf8.decode(bytes.subarray(start, end));
   } catch {
     return undefined;
   }
 }
 
+/**
+ * Reads protobuf wire data with plain numbers: a varint (at most 10 bytes,
+ * 64 bits) leaves its low 32 bits in `low` and whether any higher bit is set
+ * in `high`, which is all this message needs.
+ */
 class Reader {
   offset = 0;
+  low = 0;
+  high = false;
+  field = 0;
+  wireType = 0;
   constructor(readonly bytes: Uint8Array) {}
 
   get done(): boolean {
     return this.offset >= this.bytes.length;
   }
 
-  /** A varint as bigint (at most 10 bytes), or undefined when malformed. */
-  varint(): bigint | undefined {
-    // Fast path: one or two bytes, the common case for tags and lengths.
-    const first = this.bytes[this.offset];
+  /** Reads a varint into `low`/`high`; false when malformed. */
+  varint(): boolean {
+    const bytes = this.bytes;
+    const first = bytes[this.offset];
+    // Fast path: one byte, the common case for tags, lengths and enums.
     if (first !== undefined && first < 0x80) {
       this.offset++;
-      return BigInt(first);
+      this.low = first;
+      this.high = false;
+      return true;
     }
-    let result = 0n;
-    for (let shift = 0n; shift < 70n; shift += 7n) {
-      if (this.offset >= this.bytes.length) return undefined;
-      const byte = this.bytes[this.offset++];
-      result |= BigInt(byte & 0x7f) << shift;
+    let low = 0;
+    let high = 0;
+    for (let index = 0; index < 10; index++) {
+      if (this.offset >= bytes.length) return false;
+      const byte = bytes[this.offset++];
+      const bits = byte & 0x7f;
+      if (index < 4) low |= bits << (7 * index);
+      else if (index === 4) {
+        low |= (bits & 0x0f) << 28;
+        high |= bits >>> 4;
+      } else high |= bits;
       if ((byte & 0x80) === 0) {
-        return shift === 63n && byte > 1 ? undefined : result;
+        // The tenth byte holds bit 63 alone.
+        if (index === 9 && byte > 1) return false;
+        this.low = low >>> 0;
+        this.high = high !== 0;
+        return true;
       }
     }
-    return undefined;
+    return false;
   }
 
-  take(length: number): Uint8Array | undefined {
-    if (length < 0 || this.offset + length > this.bytes.length) {
-      return undefined;
-    }
-    const slice = this.bytes.subarray(this.offset, this.offset + length);
-    this.offset += length;
-    return slice;
+  /** Reads a length (at most 2^31 - 1) that fits the rest; -1 when it does not. */
+  length(): number {
+    if (!this.varint() || this.high || this.low > 0x7fffffff) return -1;
+    return this.offset + this.low > this.bytes.length ? -1 : this.low;
+  }
+
+  /** Reads a tag into `field` and `wireType`; false when malformed. */
+  tag(): boolean {
+    if (!this.varint() || this.high) return false;
+    this.field = this.low >>> 3;
+    this.wireType = this.low & 7;
+    return this.field !== 0;
+  }
+
+  skipBytes(count: number): boolean {
+    if (this.offset + count > this.bytes.length) return false;
+    this.offset += count;
+    return true;
   }
 }
 
@@ -98,38 +133,26 @@ class Reader {
 function skip(reader: Reader, field: number, wireType: number): boolean {
   switch (wireType) {
     case 0:
-      return reader.varint() !== undefined;
+      return reader.varint();
     case 1:
-      return reader.take(8) !== undefined;
+      return reader.skipBytes(8);
     case 5:
-      return reader.take(4) !== undefined;
+      return reader.skipBytes(4);
     case 2: {
-      const length = reader.varint();
-      return length !== undefined && length <= 0x7fffffffn &&
-        reader.take(Number(length)) !== undefined;
+      const length = reader.length();
+      return length >= 0 && reader.skipBytes(length);
     }
     case 3:
       // A group: fields until the matching end-group tag.
       while (!reader.done) {
-        const tag = readTag(reader);
-        if (tag === undefined) return false;
-        if (tag.wireType === 4) return tag.field === field;
-        if (!skip(reader, tag.field, tag.wireType)) return false;
+        if (!reader.tag()) return false;
+        if (reader.wireType === 4) return reader.field === field;
+        if (!skip(reader, reader.field, reader.wireType)) return false;
       }
       return false;
     default:
       return false;
   }
-}
-
-function readTag(
-  reader: Reader,
-): { field: number; wireType: number } | undefined {
-  const tag = reader.varint();
-  if (tag === undefined || tag > 0xffffffffn) return undefined;
-  const field = Number(tag >> 3n);
-  if (field === 0) return undefined;
-  return { field, wireType: Number(tag & 7n) };
 }
 
 /**
@@ -146,11 +169,42 @@ function readTag(
 export function isWellFormedProtobuf(bytes: Uint8Array): boolean {
   const reader = new Reader(bytes);
   while (!reader.done) {
-    const tag = readTag(reader);
     if (
-      tag === undefined || tag.wireType === 4 ||
-      !skip(reader, tag.field, tag.wireType)
+      !reader.tag() || reader.wireType === 4 ||
+      !skip(reader, reader.field, reader.wireType)
     ) return false;
+  }
+  return true;
+}
+
+/** Decodes into `into`; false when the bytes do not parse (see {@link decodeSetEnvoyFilterStateArguments}). */
+function decodeInto(
+  bytes: Uint8Array,
+  into: SetEnvoyFilterStateArguments,
+): boolean {
+  const reader = new Reader(bytes);
+  into.path = "";
+  into.value = "";
+  into.span = 0;
+  while (!reader.done) {
+    if (!reader.tag() || reader.wireType === 4) return false;
+    const field = reader.field;
+    const wireType = reader.wireType;
+    if ((field === 1 || field === 2) && wireType === 2) {
+      const length = reader.length();
+      if (length < 0) return false;
+      const start = reader.offset;
+      reader.offset += length;
+      const text = decodeStrict(bytes, start, reader.offset);
+      if (text === undefined) return false;
+      if (field === 1) into.path = text;
+      else into.value = text;
+    } else if (field === 3 && wireType === 0) {
+      if (!reader.varint()) return false;
+      into.span = reader.low | 0; // an int32 enum: the low 32 bits, signed
+    } else if (!skip(reader, field, wireType)) {
+      return false;
+    }
   }
   return true;
 }
@@ -170,34 +224,8 @@ export function isWellFormedProtobuf(bytes: Uint8Array): boolean {
 export function decodeSetEnvoyFilterStateArguments(
   bytes: Uint8Array,
 ): SetEnvoyFilterStateArguments | undefined {
-  const reader = new Reader(bytes);
-  const decoded: SetEnvoyFilterStateArguments = {
-    path: "",
-    value: "",
-    span: 0,
-  };
-  while (!reader.done) {
-    const tag = readTag(reader);
-    if (tag === undefined || tag.wireType === 4) return undefined;
-    const { field, wireType } = tag;
-    if ((field === 1 || field === 2) && wireType === 2) {
-      const length = reader.varint();
-      if (length === undefined || length > 0x7fffffffn) return undefined;
-      const payload = reader.take(Number(length));
-      if (payload === undefined) return undefined;
-      const text = decodeStrict(payload);
-      if (text === undefined) return undefined;
-      if (field === 1) decoded.path = text;
-      else decoded.value = text;
-    } else if (field === 3 && wireType === 0) {
-      const span = reader.varint();
-      if (span === undefined) return undefined;
-      decoded.span = Number(BigInt.asIntN(32, span));
-    } else if (!skip(reader, field, wireType)) {
-      return undefined;
-    }
-  }
-  return decoded;
+  const decoded = { path: "", value: "", span: 0 };
+  return decodeInto(bytes, decoded) ? decoded : undefined;
 }
 
 /**
@@ -265,31 +293,32 @@ export interface ForeignOutcome {
 }
 
 /**
- * What `set_envoy_filter_state` needs from the calling context: a filter
- * state to write, or undefined in a context without a connection (the root),
- * where Envoy answers NotFound.
+ * Where `set_envoy_filter_state` writes: the calling context's filter state,
+ * or undefined in a context without a connection (the root), where Envoy
+ * answers NotFound.
  */
-export type FilterStateSink =
-  | ((key: string, value: string, span: number) => void)
-  | undefined;
+export type FilterStateSink = Map<string, string> | undefined;
+
+/** The arguments of the call being answered (one call runs at a time). */
+const scratch: SetEnvoyFilterStateArguments = { path: "", value: "", span: 0 };
 
 /**
- * Runs `set_envoy_filter_state` as Envoy does: BadArgument for bytes that do
- * not parse, NotFound for a key without a factory (or no connection),
- * BadArgument for a value the key's factory refuses, else Ok and stored.
+ * Runs `set_envoy_filter_state` as Envoy does and answers its WasmResult:
+ * BadArgument for bytes that do not parse, NotFound for a key without a
+ * factory (or no connection), BadArgument for a value the key's factory
+ * refuses, else Ok and stored.
  */
 export function setEnvoyFilterState(
   args: Uint8Array,
   sink: FilterStateSink,
-): ForeignOutcome {
-  const decoded = decodeSetEnvoyFilterStateArguments(args);
-  if (decoded === undefined) return { result: WasmResult.BadArgument };
-  const accepts = FILTER_STATE_KEYS.get(decoded.path);
-  if (accepts === undefined) return { result: WasmResult.NotFound };
-  if (!accepts(decoded.value)) return { result: WasmResult.BadArgument };
-  if (sink === undefined) return { result: WasmResult.NotFound };
-  sink(decoded.path, decoded.value, decoded.span);
-  return { result: WasmResult.Ok };
+): number {
+  if (!decodeInto(args, scratch)) return WasmResult.BadArgument;
+  const accepts = FILTER_STATE_KEYS.get(scratch.path);
+  if (accepts === undefined) return WasmResult.NotFound;
+  if (!accepts(scratch.value)) return WasmResult.BadArgument;
+  if (sink === undefined) return WasmResult.NotFound;
+  sink.set(scratch.path, scratch.value);
+  return WasmResult.Ok;
 }
 
 /** zlib `compress` of the arguments. */

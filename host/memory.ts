@@ -79,7 +79,8 @@ export class LinearMemory {
     pointer >>>= 0;
     size >>>= 0;
     if (!this.#inBounds(pointer, size)) return undefined;
-    return fromUtf8(this.#bytes.subarray(pointer, pointer + size));
+    return shortAscii(this.#bytes, pointer, pointer + size) ??
+      fromUtf8(this.#bytes.subarray(pointer, pointer + size));
   }
 
   /** Reads a little-endian u32, or undefined when out of bounds. */
@@ -131,6 +132,32 @@ export class LinearMemory {
   }
 
   /**
+   * As {@link copyToPointerSize} for the UTF-8 bytes of `text`; ASCII text is
+   * written straight into the module's buffer, without an array between.
+   */
+  copyStringToPointerSize(
+    text: string,
+    pointerPointer: number,
+    sizePointer: number,
+  ): boolean {
+    const size = text.length;
+    for (let i = 0; i < size; i++) {
+      if (text.charCodeAt(i) > 0x7f) {
+        return this.copyToPointerSize(utf8(text), pointerPointer, sizePointer);
+      }
+    }
+    let pointer = 0;
+    if (size > 0) {
+      pointer = this.#malloc(size) >>> 0;
+      if (pointer === 0 || !this.#inBounds(pointer, size)) return false;
+      const target = this.#bytes;
+      for (let i = 0; i < size; i++) target[pointer + i] = text.charCodeAt(i);
+    }
+    return this.writeU32(pointerPointer, pointer) &&
+      this.writeU32(sizePointer, size);
+  }
+
+  /**
    * Copies `bytes` into a buffer allocated in the module and writes its pointer
    * and size to `pointerPointer` and `sizePointer` (little-endian words), as
    * proxy-wasm-cpp-host's `copyToPointerSize` does: an empty value writes
@@ -169,13 +196,50 @@ export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
+/** Longest text {@link shortAscii} answers. */
+const ASCII_MAX = 64;
+const SLOT_BITS = 8;
+const ASCII_SLOTS = 1 << SLOT_BITS;
+/** Recently read short ASCII texts, one per slot: their bytes and their string. */
+const asciiBytes: (Uint8Array | undefined)[] = new Array(ASCII_SLOTS);
+const asciiTexts: string[] = new Array(ASCII_SLOTS).fill("");
+
+/**
+ * The text of `bytes[start, end)` when it is short ASCII, else undefined.
+ * Property paths, function names and filter-state keys repeat, mostly from
+ * the same place in the module's memory: the cache slot is chosen by that
+ * place, and when the bytes there are those read before, the string read
+ * before comes back without decoding or allocating.
+ */
+export function shortAscii(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): string | undefined {
+  const size = end - start;
+  if (size > ASCII_MAX) return undefined;
+  const place = bytes.byteOffset + start;
+  const slot = Math.imul(place ^ (size << 24), 0x9e3779b1) >>> (32 - SLOT_BITS);
+  const known = asciiBytes[slot];
+  if (known !== undefined && known.length === size) {
+    let i = 0;
+    while (i < size && known[i] === bytes[start + i]) i++;
+    if (i === size) return asciiTexts[slot];
+  }
+  for (let i = start; i < end; i++) if (bytes[i] > 0x7f) return undefined;
+  let text = "";
+  if (size <= 16) {
+    for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]);
+  } else {
+    // Longer, the native codec wins (ASCII is UTF-8 as it is).
+    text = decoder.decode(bytes.subarray(start, end));
+  }
+  asciiBytes[slot] = bytes.slice(start, end);
+  asciiTexts[slot] = text;
+  return text;
+}
+
 /** Text of UTF-8 `bytes` (invalid sequences become U+FFFD). */
 export function fromUtf8(bytes: Uint8Array): string {
-  if (bytes.length <= SHORT) {
-    for (let i = 0; i < bytes.length; i++) {
-      if (bytes[i] > 0x7f) return decoder.decode(bytes);
-    }
-    return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  }
-  return decoder.decode(bytes);
+  return shortAscii(bytes, 0, bytes.length) ?? decoder.decode(bytes);
 }

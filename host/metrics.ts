@@ -13,15 +13,11 @@ interface Metric {
   value: number;
 }
 
-/** The outcome of a metric call. */
+/** The outcome of defining or reading a metric. */
 export interface MetricAnswer {
   result: number;
   id?: number;
   value?: bigint;
-  /** The metric touched, for per-context bookkeeping. */
-  name?: string;
-  /** How much a counter/gauge moved (or the gauge's new value for a record). */
-  delta?: number;
 }
 
 /** All metrics of one VM. */
@@ -50,35 +46,44 @@ export class MetricRegistry {
     return { result: WasmResult.Ok, id };
   }
 
-  /** `proxy_increment_metric`. */
-  increment(id: number, offset: bigint): MetricAnswer {
+  /**
+   * `proxy_increment_metric`: a WasmResult. A counter or gauge that moved is
+   * also noted in `deltas` (the calling context's changes by metric name).
+   */
+  increment(id: number, offset: bigint, deltas: Map<string, number>): number {
     const metric = this.#byId.get(id);
     const type = id & 3;
     if (type === MetricType.Counter || type === MetricType.Gauge) {
-      if (metric === undefined) return { result: WasmResult.NotFound };
+      if (metric === undefined) return WasmResult.NotFound;
       if (type === MetricType.Counter && offset <= 0n) {
-        return { result: WasmResult.BadArgument };
+        return WasmResult.BadArgument;
       }
       const delta = Number(offset);
       metric.value += delta;
-      return { result: WasmResult.Ok, name: metric.name, delta };
+      deltas.set(metric.name, (deltas.get(metric.name) ?? 0) + delta);
+      return WasmResult.Ok;
     }
-    return { result: WasmResult.BadArgument };
+    return WasmResult.BadArgument;
   }
 
-  /** `proxy_record_metric`: adds to a counter, sets a gauge, records a histogram sample. */
-  record(id: number, value: bigint): MetricAnswer {
+  /**
+   * `proxy_record_metric`: adds to a counter, sets a gauge, records a
+   * histogram sample; a WasmResult. What a counter or histogram gained is
+   * noted in `deltas` (a gauge's new value is not a change).
+   */
+  record(id: number, value: bigint, deltas: Map<string, number>): number {
     const metric = this.#byId.get(id);
-    if (metric === undefined) return { result: WasmResult.NotFound };
+    if (metric === undefined) return WasmResult.NotFound;
     const amount = Number(BigInt.asUintN(64, value));
     if (metric.type === MetricType.Gauge) {
       metric.value = amount;
-      return { result: WasmResult.Ok, name: metric.name };
+      return WasmResult.Ok;
     }
     // Counter: add; histogram: count the sample.
     const delta = metric.type === MetricType.Counter ? amount : 1;
     metric.value += delta;
-    return { result: WasmResult.Ok, name: metric.name, delta };
+    deltas.set(metric.name, (deltas.get(metric.name) ?? 0) + delta);
+    return WasmResult.Ok;
   }
 
   /** `proxy_get_metric`: counters and gauges only. */

@@ -49,36 +49,91 @@ export function int64Bytes(value: bigint | number): Uint8Array {
   return bytes;
 }
 
-function peer(address: string, field: string | undefined): PropertyAnswer {
-  if (field === undefined) return NOT_SERIALIZABLE;
-  if (field === "address") {
-    return { result: WasmResult.Ok, value: utf8(address) };
-  }
+/**
+ * A property's value, or the WasmResult refusing it (a number). Text values
+ * stay strings, so that the caller can write them into the module as UTF-8
+ * without an array between.
+ */
+export type PropertyValue = string | Uint8Array | number;
+
+const SERIALIZATION_FAILURE: number = WasmResult.SerializationFailure;
+const MISSING: number = WasmResult.NotFound;
+
+function peer(address: string, field: string | undefined): PropertyValue {
+  if (field === undefined) return SERIALIZATION_FAILURE;
+  if (field === "address") return address;
   if (field === "port") {
     const port = portOfAddress(address);
-    return port === undefined
-      ? NOT_FOUND
-      : { result: WasmResult.Ok, value: int64Bytes(port) };
+    return port === undefined ? MISSING : int64Bytes(port);
   }
-  return NOT_FOUND;
+  return MISSING;
 }
 
 function connection(
   facts: ConnectionFacts,
   field: string | undefined,
-): PropertyAnswer {
+): PropertyValue {
   switch (field) {
     case undefined:
-      return NOT_SERIALIZABLE;
+      return SERIALIZATION_FAILURE;
     case "id":
-      return { result: WasmResult.Ok, value: int64Bytes(facts.connectionId) };
+      return int64Bytes(facts.connectionId);
     case "mtls":
-      return { result: WasmResult.Ok, value: new Uint8Array([0]) };
+      return new Uint8Array([0]);
     case "requested_server_name":
-      return { result: WasmResult.Ok, value: new Uint8Array(0) };
+      return "";
     default:
-      return NOT_FOUND;
+      return MISSING;
   }
+}
+
+/** A value that has no fields: a path going deeper is NotFound. */
+function whole(value: Uint8Array, field: string | undefined): PropertyValue {
+  return field === undefined ? value : MISSING;
+}
+
+/**
+ * The value of a property path (the NUL-separated segments) for a context, as
+ * {@link getProperty} answers it: `facts` is undefined for the root context.
+ */
+export function propertyValue(
+  path: string,
+  plugin: PluginFacts,
+  facts: ConnectionFacts | undefined,
+): PropertyValue {
+  if (path.length === 0) return MISSING;
+  // A trailing NUL ends the path; every value this host knows is at most two levels deep.
+  if (path.charCodeAt(path.length - 1) === 0) path = path.slice(0, -1);
+  if (facts !== undefined) {
+    // The paths a filter reads on every connection, without cutting the path.
+    if (path === "source\0address") return facts.source;
+    if (path === "destination\0address") return facts.destination;
+  }
+  const cut = path.indexOf("\0");
+  const top = cut < 0 ? path : path.slice(0, cut);
+  const field = cut < 0 ? undefined : path.slice(cut + 1);
+  if (field !== undefined && field.includes("\0")) return MISSING;
+  switch (top) {
+    case "plugin_root_id":
+      return whole(plugin.rootId, field);
+    case "plugin_name":
+      return whole(plugin.pluginName, field);
+    case "plugin_vm_id":
+      return whole(plugin.vmId, field);
+  }
+  if (facts === undefined) return MISSING;
+  switch (top) {
+    case "source":
+      return peer(facts.source, field);
+    case "destination":
+      return peer(facts.destination, field);
+    case "connection":
+      return connection(facts, field);
+    case "connection_id":
+      return whole(int64Bytes(facts.connectionId), field);
+  }
+  const custom = facts.custom.get(top);
+  return custom === undefined ? MISSING : whole(custom, field);
 }
 
 /**
@@ -100,34 +155,12 @@ export function getProperty(
   plugin: PluginFacts,
   facts: ConnectionFacts | undefined,
 ): PropertyAnswer {
-  if (path.length === 0) return NOT_FOUND;
-  // A trailing NUL ends the path; every value this host knows is at most two levels deep.
-  if (path.charCodeAt(path.length - 1) === 0) path = path.slice(0, -1);
-  const cut = path.indexOf("\0");
-  const top = cut < 0 ? path : path.slice(0, cut);
-  const field = cut < 0 ? undefined : path.slice(cut + 1);
-  if (field !== undefined && field.includes("\0")) return NOT_FOUND;
-  const ok = (value: Uint8Array): PropertyAnswer =>
-    field === undefined ? { result: WasmResult.Ok, value } : NOT_FOUND;
-  switch (top) {
-    case "plugin_root_id":
-      return ok(plugin.rootId);
-    case "plugin_name":
-      return ok(plugin.pluginName);
-    case "plugin_vm_id":
-      return ok(plugin.vmId);
+  const value = propertyValue(path, plugin, facts);
+  if (typeof value === "number") {
+    return value === MISSING ? NOT_FOUND : NOT_SERIALIZABLE;
   }
-  if (facts === undefined) return NOT_FOUND;
-  switch (top) {
-    case "source":
-      return peer(facts.source, field);
-    case "destination":
-      return peer(facts.destination, field);
-    case "connection":
-      return connection(facts, field);
-    case "connection_id":
-      return ok(int64Bytes(facts.connectionId));
-  }
-  const custom = facts.custom.get(top);
-  return custom === undefined ? NOT_FOUND : ok(custom);
+  return {
+    result: WasmResult.Ok,
+    value: typeof value === "string" ? utf8(value) : value,
+  };
 }

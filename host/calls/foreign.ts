@@ -15,17 +15,20 @@ import type { HostRuntime } from "../runtime.ts";
 import type { HostImport } from "../types.ts";
 import { envCall, MEMORY, NOT_FOUND } from "./common.ts";
 
-type ForeignFunction = (rt: HostRuntime, args: Uint8Array) => ForeignOutcome;
+/** A foreign function: its WasmResult, or Ok with output bytes. */
+type ForeignFunction = (
+  rt: HostRuntime,
+  args: Uint8Array,
+) => number | ForeignOutcome;
 
 const FOREIGN_FUNCTIONS = new Map<string, ForeignFunction>([
   [SET_ENVOY_FILTER_STATE, (rt, args) => {
     // Foreign functions act on the context whose callback runs, not the effective one.
     const context = rt.current();
-    const sink = context.facts === undefined
-      ? undefined
-      : (key: string, value: string) =>
-        void context.filterState.set(key, value);
-    return setEnvoyFilterState(args, sink);
+    return setEnvoyFilterState(
+      args,
+      context.facts === undefined ? undefined : context.filterState,
+    );
   }],
   ["compress", (_rt, args) => compress(args)],
   ["uncompress", (_rt, args) => uncompress(args)],
@@ -66,8 +69,10 @@ export function foreignFunctionCalls(rt: HostRuntime): HostImport[] {
       const foreign = FOREIGN_FUNCTIONS.get(name);
       if (foreign === undefined) return NOT_FOUND;
       const outcome = foreign(rt, args);
-      if (!deliver(outcome.output, resultsPtr, resultsSizePtr)) return MEMORY;
-      return outcome.result;
+      const result = typeof outcome === "number" ? outcome : outcome.result;
+      const output = typeof outcome === "number" ? undefined : outcome.output;
+      if (!deliver(output, resultsPtr, resultsSizePtr)) return MEMORY;
+      return result;
     }),
   ];
 }

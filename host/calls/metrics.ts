@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { MetricAnswer } from "../metrics.ts";
 import type { HostRuntime } from "../runtime.ts";
 import type { HostImport } from "../types.ts";
 import { envCall, MEMORY, OK, written } from "./common.ts";
@@ -13,15 +12,6 @@ import { envCall, MEMORY, OK, written } from "./common.ts";
 /** The metric functions. */
 export function metricCalls(rt: HostRuntime): HostImport[] {
   const mem = () => rt.memory;
-  /** Notes a counter or gauge change on the effective context; the call's WasmResult. */
-  const noted = (answer: MetricAnswer): number => {
-    const { result, name, delta } = answer;
-    if (result === OK && name !== undefined && delta !== undefined) {
-      const deltas = rt.effective().metricDeltas;
-      deltas.set(name, (deltas.get(name) ?? 0) + delta);
-    }
-    return result;
-  };
   return [
     envCall("proxy_define_metric", "iiii", (
       type: number,
@@ -39,12 +29,13 @@ export function metricCalls(rt: HostRuntime): HostImport[] {
       "proxy_increment_metric",
       "iI",
       (id: number, offset: bigint) =>
-        noted(rt.metrics.increment(id >>> 0, offset)),
+        rt.metrics.increment(id >>> 0, offset, rt.effective().metricDeltas),
     ),
     envCall(
       "proxy_record_metric",
       "iI",
-      (id: number, value: bigint) => noted(rt.metrics.record(id >>> 0, value)),
+      (id: number, value: bigint) =>
+        rt.metrics.record(id >>> 0, value, rt.effective().metricDeltas),
     ),
     envCall("proxy_get_metric", "ii", (id: number, valuePtr: number) => {
       const answer = rt.metrics.get(id >>> 0);

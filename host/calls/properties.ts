@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { getProperty } from "../properties.ts";
+import { propertyValue } from "../properties.ts";
 import type { HostRuntime } from "../runtime.ts";
 import type { HostImport } from "../types.ts";
 import { envCall, MEMORY, NOT_FOUND, OK, written } from "./common.ts";
@@ -21,10 +21,12 @@ export function propertyCalls(rt: HostRuntime): HostImport[] {
     ) => {
       const path = mem().readString(pathPtr, pathSize);
       if (path === undefined) return MEMORY;
-      const answer = getProperty(path, rt.plugin, rt.effective().facts);
-      if (answer.result !== OK) return answer.result;
+      const value = propertyValue(path, rt.plugin, rt.effective().facts);
+      if (typeof value === "number") return value;
       return written(
-        mem().copyToPointerSize(answer.value!, valuePtrPtr, valueSizePtr),
+        typeof value === "string"
+          ? mem().copyStringToPointerSize(value, valuePtrPtr, valueSizePtr)
+          : mem().copyToPointerSize(value, valuePtrPtr, valueSizePtr),
       );
     }),
     envCall("proxy_set_property", "iiii", (
