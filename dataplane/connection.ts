@@ -52,7 +52,6 @@ export class ProxiedConnection {
   #upConnected = false;
   #upClosed = true;
   #downClosed = false;
-  #endingDown = false;
   #closingLocally = false;
   #heldDown: Uint8Array | undefined;
   #heldUp: Uint8Array | undefined;
@@ -240,7 +239,7 @@ export class ProxiedConnection {
     const data = this.#throughFilter(false, EMPTY, true);
     if (data !== undefined && !(await this.#toDownstream(data))) return;
     // tcp_proxy closes the downstream (after flushing) when the upstream goes.
-    await this.#endDown();
+    this.#endDown();
   }
 
   /**
@@ -311,16 +310,12 @@ export class ProxiedConnection {
     }
   }
 
-  /** Half-closes the downstream (all written is sent first), then closes it. */
-  async #endDown(): Promise<void> {
-    if (this.#downClosed || this.#endingDown) return;
-    this.#endingDown = true;
+  /**
+   * Closes the downstream: what was written is sent, then the FIN (close does
+   * both; a shutdown first would cost a system call and change nothing).
+   */
+  #endDown(): void {
     this.#closingLocally = true;
-    try {
-      await this.#down.closeWrite();
-    } catch {
-      // Reset meanwhile: it closes all the same.
-    }
     this.#closeDown();
   }
 
@@ -352,7 +347,7 @@ export class ProxiedConnection {
         // Still connecting: closed as soon as the connect settles.
         this.#upClosed = true;
       } else {
-        up.closeWrite().catch(() => {}).finally(() => this.#closeUp());
+        this.#closeUp();
         return;
       }
     }
@@ -364,7 +359,7 @@ export class ProxiedConnection {
     if (this.#upClosed) return;
     this.#upClosed = true;
     if (this.#up !== undefined) this.#proxy.release(this.#up);
-    if (endDown && !this.#downClosed) void this.#endDown();
+    if (endDown && !this.#downClosed) this.#endDown();
     this.#maybeLog();
   }
 

@@ -49,7 +49,10 @@ export function releaseBuffer(buffer: Uint8Array): void {
   if (pool.length < POOL_LIMIT) pool.push(buffer);
 }
 
-/** Upstream connects in progress, aborted by one periodic sweep when they take too long. */
+/**
+ * Upstream connects in progress, aborted by one periodic sweep when they take
+ * too long; the sweep runs while connects come, not once per connect.
+ */
 export class ConnectSweep {
   #pending = new Map<AbortController, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -83,7 +86,6 @@ export class ConnectSweep {
       throw error;
     } finally {
       this.#pending.delete(controller);
-      if (this.#pending.size === 0) this.stop();
     }
   }
 
@@ -99,6 +101,8 @@ export class ConnectSweep {
   }
 
   #sweep(): void {
+    // Idle: the sweep stops itself (the next connect starts it again).
+    if (this.#pending.size === 0) return this.stop();
     const now = performance.now();
     for (const [controller, deadline] of this.#pending) {
       if (now >= deadline) controller.abort();
