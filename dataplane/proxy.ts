@@ -18,7 +18,7 @@
 import type { LogEntry } from "../host/mod.ts";
 import type { AccessRecord } from "./access_log.ts";
 import type { HostPort } from "../lib/address.ts";
-import { FilterVm } from "./filter_vm.ts";
+import { FilterVm, noteProxyEvent } from "./filter_vm.ts";
 import { ConnectSweep, errorText, listenTcp } from "./deno_net.ts";
 import { type ConnectionHost, ProxiedConnection } from "./connection.ts";
 
@@ -104,7 +104,22 @@ class Proxy implements LocalProxy, ConnectionHost {
         down = await listener.accept();
       } catch (error) {
         if (this.#closed) return;
-        // Accept failing (out of file descriptors, …) must not end the process.
+        if (
+          error instanceof Deno.errors.NotConnected ||
+          error instanceof Deno.errors.ConnectionReset ||
+          error instanceof Deno.errors.ConnectionAborted
+        ) {
+          // Reset while it waited to be accepted: its peer address is gone
+          // (accept reads it), and routing it would mean a made-up source.
+          noteProxyEvent(
+            this.#options.onFilterLog,
+            "warn",
+            "a connection was reset before its peer address could be read: dropped, not routed",
+          );
+          continue;
+        }
+        // Accept failing otherwise (out of file descriptors, …) must not end
+        // the process; a pause lets connections close meanwhile.
         console.error(`proxy: ${errorText(error)}`);
         await new Promise((done) => setTimeout(done, 50));
         continue;
@@ -118,8 +133,6 @@ class Proxy implements LocalProxy, ConnectionHost {
       closeQuietly(down);
       return;
     }
-    // The peer's address comes with the accepted socket (from accept itself):
-    // a connection reset meanwhile still has its real source, never a made-up one.
     this.#conns.add(down);
     const connection = new ProxiedConnection(
       this,
