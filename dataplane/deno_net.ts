@@ -7,28 +7,19 @@
  *
  * @module
  */
-import { UserError } from "../lib/errors.ts";
 import { formatHostPort, type HostPort } from "../lib/address.ts";
+import { listenFailure } from "./net_util.ts";
 
 /** Listens on `address` (TCP); a port in use or a foreign address is a UserError naming the fix. */
 export function listenTcp(address: HostPort, what: string): Deno.TcpListener {
   try {
     return Deno.listen({ hostname: address.host, port: address.port });
   } catch (error) {
-    const where = formatHostPort(address.host, address.port);
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new UserError(
-        `${what}: ${where} is already in use: stop what listens there ` +
-          `(wasmerang down local) or choose another port`,
-      );
-    }
-    if (error instanceof Deno.errors.AddrNotAvailable) {
-      throw new UserError(
-        `${what}: ${address.host} is not an address of this machine`,
-      );
-    }
-    throw new UserError(
-      `${what}: cannot listen on ${where}: ${(error as Error).message}`,
+    throw listenFailure(
+      address,
+      what,
+      errorCode(error),
+      (error as Error).message,
     );
   }
 }
@@ -119,6 +110,7 @@ const CODES: [new (...args: never[]) => Error, string][] = [
   [Deno.errors.TimedOut, "ETIMEDOUT"],
   [Deno.errors.NotConnected, "ENOTCONN"],
   [Deno.errors.AddrNotAvailable, "EADDRNOTAVAIL"],
+  [Deno.errors.AddrInUse, "EADDRINUSE"],
 ];
 
 /** The error's code (`ECONNRESET`, …) when it is a socket error with one. */
