@@ -1,8 +1,7 @@
 /**
  * Envoy as a benchmark target: the project's bootstrap (the shared
  * template) against the benchmark's egress servers, with or without the wasm
- * filter, one worker thread, access log and Envoy's log to files. And the
- * CPU time a process has used, from /proc/<pid>/stat.
+ * filter, one worker thread, access log and Envoy's log to files.
  *
  * @module
  */
@@ -86,12 +85,4 @@ export async function startEnvoyTarget(options: {
     extraArgs: ["--log-path", join(options.work, `${name}.log`)],
   });
   return { pid: process.pid, stop: () => process.stop() };
-}
-
-/** User plus system CPU seconds `pid` has used so far (Linux). */
-export function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // Fields 14 and 15 of the file (utime, stime), in clock ticks of 1/100 s.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }

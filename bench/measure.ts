@@ -1,7 +1,7 @@
 /**
  * Measuring the targets: rounds that interleave them, each round a warm-up,
- * the timed connections (with the proxy's CPU time when its process is
- * known) and one bulk transfer; the figures are medians over the rounds.
+ * the timed connections (with the CPU time the proxy's process and its
+ * children used meanwhile) and one bulk transfer; the figures are medians over the rounds.
  *
  * @module
  */
@@ -12,8 +12,8 @@ import {
   transfer,
   type TransferResult,
 } from "./dataplane.ts";
-import { cpuSeconds } from "./envoy.ts";
 import type { Options } from "./options.ts";
+import { treeCpuUs } from "./processes.ts";
 import { median } from "./stats.ts";
 import type { Target } from "./targets.ts";
 
@@ -38,7 +38,7 @@ export interface TargetResult {
   /** Median MB/s of the rounds' transfers that completed. */
   mbPerSecond?: number;
   transferErrors: string[];
-  /** Median CPU time of the proxy process per measured connection, when known. */
+  /** Median CPU time (µs) of the proxy's processes per timed connection, when known. */
   cpuUsPerConnection?: number;
 }
 
@@ -69,7 +69,7 @@ export async function measureTargets(
         concurrency: 8,
         expect,
       });
-      const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid);
+      const cpuBefore = pid === undefined ? 0 : treeCpuUs(pid);
       const load = await runLoad({
         target,
         sources,
@@ -79,7 +79,7 @@ export async function measureTargets(
       });
       const cpuUs = pid === undefined
         ? undefined
-        : (cpuSeconds(pid) - cpuBefore) * 1e6 / options.count;
+        : (treeCpuUs(pid) - cpuBefore) / options.count;
       const moved = await transfer(target, sources[0], TRANSFER_BYTES);
       rounds.set(key, [...(rounds.get(key) ?? []), { load, moved, cpuUs }]);
     }

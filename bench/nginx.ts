@@ -65,6 +65,8 @@ export interface NginxOptions {
 
 /** A running nginx. */
 export interface RunningNginx {
+  /** The master's pid (its workers are its children). */
+  readonly pid: number;
   readonly config: string;
   /** Where its access log goes. */
   readonly accessLog: string;
@@ -146,6 +148,7 @@ export async function startNginx(
     await new Promise((done) => setTimeout(done, 50));
   }
   return {
+    pid: child.pid,
     config,
     accessLog: join(dir, "access.log"),
     async stop() {

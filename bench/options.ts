@@ -16,12 +16,15 @@ export interface Options {
   concurrency: number;
   out: string;
   nginx: boolean;
+  haproxy: boolean;
   envoy: boolean;
+  /** Keys of the data-plane targets to measure (all when undefined), e.g. `b2,c,h`. */
+  targets?: string[];
 }
 
 /** The options in words, for `--help`. */
 export const USAGE =
-  "usage: deno task bench [--count N] [--rounds N] [--concurrency N] [--out PATH] [--no-nginx] [--no-envoy]";
+  "usage: deno task bench [--count N] [--rounds N] [--concurrency N] [--out PATH] [--no-nginx] [--no-haproxy] [--no-envoy] [--targets a,b,b2,b3,d,d2,c,c2,h,e,e2]";
 
 /** Reads the command line; throws on an unknown option or a number that is not positive. */
 export function parseArgs(args: string[]): Options {
@@ -31,6 +34,7 @@ export function parseArgs(args: string[]): Options {
     concurrency: 32,
     out: join(ROOT, "bench", "RESULTS.md"),
     nginx: true,
+    haproxy: true,
     envoy: true,
   };
   for (let i = 0; i < args.length; i++) {
@@ -40,8 +44,11 @@ export function parseArgs(args: string[]): Options {
     else if (arg === "--concurrency") options.concurrency = Number(args[++i]);
     else if (arg === "--out") options.out = args[++i];
     else if (arg === "--no-nginx") options.nginx = false;
+    else if (arg === "--no-haproxy") options.haproxy = false;
     else if (arg === "--no-envoy") options.envoy = false;
-    else throw new Error(`unknown option ${arg} (${USAGE})`);
+    else if (arg === "--targets") {
+      options.targets = (args[++i] ?? "").split(",").filter((key) => key);
+    } else throw new Error(`unknown option ${arg} (${USAGE})`);
   }
   if (
     !(options.count > 0) || !(options.concurrency > 0) ||

@@ -1,7 +1,7 @@
 /**
  * The processes and ports the data-plane benchmark sets up: child processes
  * with their output in a log file, waiting until a target accepts, free
- * loopback ports.
+ * loopback ports, and the CPU time a process and its children have used.
  *
  * @module
  */
@@ -19,7 +19,7 @@ import { ROOT } from "./options.ts";
 export function spawnLogged(
   args: string[],
   logPath: string,
-): { stop(): Promise<void> } {
+): { pid: number; stop(): Promise<void> } {
   const child = new Deno.Command("sh", {
     args: [
       "-c",
@@ -33,6 +33,8 @@ export function spawnLogged(
     stderr: "null",
   }).spawn();
   return {
+    // `exec` makes the shell the program itself: this is its process.
+    pid: child.pid,
     async stop() {
       const kill = (signal: Deno.Signal) => {
         try {
@@ -81,4 +83,59 @@ export async function freePorts(n: number): Promise<number[]> {
     ),
   );
   return ports;
+}
+
+/**
+ * CPU time (user + system, µs) used so far by `pid` and its descendants
+ * (nginx's and HAProxy's workers), every thread of each: the sum of
+ * /proc/<pid>/task/<tid>/schedstat, which counts in nanoseconds (the
+ * clock ticks of /proc/<pid>/stat are 10 ms, too coarse for a short run).
+ * Linux only.
+ */
+export function treeCpuUs(pid: number): number {
+  let total = 0;
+  for (const process of [pid, ...descendants(pid)]) {
+    let tasks: Deno.DirEntry[];
+    try {
+      tasks = [...Deno.readDirSync(`/proc/${process}/task`)];
+    } catch {
+      continue; // Gone meanwhile.
+    }
+    for (const task of tasks) {
+      try {
+        const stat = Deno.readTextFileSync(
+          `/proc/${process}/task/${task.name}/schedstat`,
+        );
+        total += Number(stat.split(" ")[0]) / 1000;
+      } catch { /* a thread that ended meanwhile */ }
+    }
+  }
+  return total;
+}
+
+/** The processes below `pid`, from each process's parent in /proc/<n>/stat. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^[0-9]+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const parent = Number(
+        stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1],
+      );
+      children.set(parent, [
+        ...(children.get(parent) ?? []),
+        Number(entry.name),
+      ]);
+    } catch { /* gone meanwhile */ }
+  }
+  const found: number[] = [];
+  const visit = (parent: number) => {
+    for (const child of children.get(parent) ?? []) {
+      found.push(child);
+      visit(child);
+    }
+  };
+  visit(pid);
+  return found;
 }

@@ -7,17 +7,19 @@
  *    64 MiB echo, for (a) direct to an egress server, (b) through
  *    `wasmerang up local` in its own process, (b′) the same proxy alone in its
  *    own process, (c) nginx's stream module (`worker_processes 1`, then
- *    `auto`) — all against the same egress servers (those of `up local`),
- *    with the same client, sources, count and concurrency.
- *    And a real Envoy (one worker), (e) with tcp_proxy alone and (e′) with the
- *    filter before it, with its CPU time per connection from /proc.
+ *    `auto`), (h) HAProxy in tcp mode — all against the same egress servers
+ *    (those of `up local`), with the same client, sources, count and
+ *    concurrency — and a real Envoy (one worker), (e) with tcp_proxy alone
+ *    and (e′) with the filter before it; each proxy's CPU time per
+ *    connection from /proc; the floors (b″, d, d′) of bench/proxy_only.ts.
  * 3. Build: `wasmerang build` seconds, the .wasm size; CLI start-up of
  *    `route` and `--help` beside `deno eval 0` (bench/startup.ts).
  *
  * Options: `--count N` (connections per target and round, default 10000),
  * `--rounds N` (rounds over all targets, default 5; figures are medians),
  * `--concurrency N` (default 32), `--out PATH` (default bench/RESULTS.md),
- * `--no-nginx`, `--no-envoy`, `--help`. The work is split by concern:
+ * `--no-nginx`, `--no-haproxy`, `--no-envoy`, `--targets KEYS` (only those
+ * data-plane targets, e.g. `b2,d2,c,h`), `--help`. The work is split by concern:
  * bench/targets.ts starts what is measured, bench/measure.ts measures it,
  * bench/report.ts writes the results.
  *
@@ -26,6 +28,7 @@
 import { buildBench } from "./build_cost.ts";
 import { filterCost } from "./filter_cost.ts";
 import { measureTargets, type TargetResult } from "./measure.ts";
+import type { HaproxyInstall } from "./haproxy.ts";
 import type { NginxInstall } from "./nginx.ts";
 import { type Options, parseArgs, ROOT, USAGE } from "./options.ts";
 import { loadAverage, machine, renderResults } from "./report.ts";
@@ -61,13 +64,14 @@ async function main(): Promise<void> {
     command,
     startedAt,
     options,
-    machine: await machine(dataPlane.nginx, {
+    machine: await machine(dataPlane.nginx, dataPlane.haproxy, {
       before: loadBefore,
       after: loadAverage(),
     }),
     filter,
     targets: dataPlane.targets,
     nginxNote: dataPlane.nginxNote,
+    haproxyNote: dataPlane.haproxyNote,
     envoyNote: dataPlane.envoyNote,
     build,
   });
@@ -89,6 +93,8 @@ async function dataPlaneBench(
   targets: TargetResult[];
   nginx?: NginxInstall;
   nginxNote?: string;
+  haproxy?: HaproxyInstall;
+  haproxyNote?: string;
   envoyNote?: string;
 }> {
   const work = await Deno.makeTempDir({ prefix: "wasmerang-bench-" });
@@ -100,6 +106,8 @@ async function dataPlaneBench(
       targets,
       nginx: started.nginx,
       nginxNote: started.nginxNote,
+      haproxy: started.haproxy,
+      haproxyNote: started.haproxyNote,
       envoyNote: started.envoyNote,
     };
   } finally {

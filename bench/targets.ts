@@ -1,8 +1,8 @@
 /**
  * The data-plane benchmark's targets: `up local`, the proxy alone and its
- * floors (bench/proxy_only.ts), nginx and Envoy, each started in its own
- * process against the egress servers of `up local`, with what each target
- * should answer.
+ * floors (bench/proxy_only.ts), nginx, HAProxy and Envoy, each started in its
+ * own process against the egress servers of `up local`, with what each
+ * target should answer and the process whose CPU time is its cost.
  *
  * @module
  */
@@ -11,6 +11,7 @@ import type { HostPort } from "../lib/address.ts";
 import { findEnvoy } from "../lib/envoy/binary.ts";
 import { decideCluster, DEFAULT_CONFIG } from "../lib/routing.ts";
 import { startEnvoyTarget } from "./envoy.ts";
+import { ensureHaproxy, type HaproxyInstall, startHaproxy } from "./haproxy.ts";
 import { ensureNginx, type NginxInstall, startNginx } from "./nginx.ts";
 import { type Options, ROOT } from "./options.ts";
 import { freePorts, spawnLogged, waitAccepts } from "./processes.ts";
@@ -21,7 +22,7 @@ export interface Target {
   label: string;
   target: HostPort;
   expect: (source: string) => string;
-  /** The proxy's process, for its CPU time. */
+  /** The proxy's process (with its children, for nginx's workers), for its CPU time. */
   pid?: number;
 }
 
@@ -30,12 +31,15 @@ export interface StartedTargets {
   plan: Target[];
   nginx?: NginxInstall;
   nginxNote?: string;
+  haproxy?: HaproxyInstall;
+  haproxyNote?: string;
   envoyNote?: string;
 }
 
 /**
- * Starts every target in `work` (logs there); each one's stop goes into
- * `stops`, also when a later one fails to start.
+ * Starts every target asked for in `work` (logs there); each one's stop goes
+ * into `stops`, also when a later one fails to start. `up local` always
+ * starts: its egress servers are every target's.
  */
 export async function startTargets(
   options: Options,
@@ -43,27 +47,16 @@ export async function startTargets(
   stops: (() => Promise<void>)[],
   log: (line: string) => void,
 ): Promise<StartedTargets> {
-  const [
-    listen,
-    egress1,
-    egress2,
-    proxyOnly,
-    emptyProxy,
-    barePipe,
-    nginx1,
-    nginxAuto,
-    envoyBare,
-    envoyBareAdmin,
-    envoyFilter,
-    envoyFilterAdmin,
-  ] = await freePorts(12);
+  const wanted = (...keys: string[]) =>
+    options.targets === undefined ||
+    keys.some((key) => options.targets!.includes(key));
+  const [listen, egress1, egress2, ...ports] = await freePorts(14);
   const at = (port: number): HostPort => ({ host: "127.0.0.1", port });
   const text = (port: number) => `127.0.0.1:${port}`;
   const parity = (source: string) =>
     decideCluster(`${source}:1`, "127.0.0.1:1", DEFAULT_CONFIG) ?? "egress1";
-  let nginx: NginxInstall | undefined;
-  let nginxNote: string | undefined;
-  let envoyNote: string | undefined;
+  const started: StartedTargets = { plan: [] };
+  const plan = started.plan;
   const up = spawnLogged(
     [
       "run",
@@ -81,14 +74,60 @@ export async function startTargets(
     join(work, "up-local.log"),
   );
   stops.push(up.stop);
-  // The proxy alone, then its floors: an empty module, and a bare pipe.
+  await waitAccepts(at(listen), "up local");
+  if (wanted("a")) {
+    plan.push({
+      key: "a",
+      label: "(a) direct to an egress server",
+      target: at(egress1),
+      expect: () => "egress1",
+    });
+  }
+  if (wanted("b")) {
+    plan.push({
+      key: "b",
+      label:
+        "(b) through `wasmerang up local` (proxy, and its egress servers on their own threads, one process: CPU includes the egress servers)",
+      target: at(listen),
+      expect: parity,
+      pid: up.pid,
+    });
+  }
+  // The proxy alone, then its floors: an empty module, and bare pipes.
   for (
-    const [port, name, variant] of [
-      [proxyOnly, "proxy-only", []],
-      [emptyProxy, "proxy--empty-filter", ["--empty-filter"]],
-      [barePipe, "proxy--bare", ["--bare"]],
+    const [key, name, variant, label, expect] of [
+      [
+        "b2",
+        "proxy-only",
+        [],
+        "(b′) the same proxy alone in its own process (the one to compare with nginx and HAProxy)",
+        parity,
+      ],
+      [
+        "b3",
+        "proxy--empty-filter",
+        ["--empty-filter"],
+        "(b″) floor: that proxy with an empty proxy-wasm module (no filter logic; all to egress1)",
+        () => "egress1",
+      ],
+      [
+        "d",
+        "proxy--bare",
+        ["--bare"],
+        "(d) floor: a bare `node:net` pipe in Deno, parity decided in TypeScript, no wasm, no log",
+        parity,
+      ],
+      [
+        "d2",
+        "proxy--bare-deno",
+        ["--bare-deno"],
+        "(d′) floor: a bare `Deno.listen`/`Deno.connect` pipe with pooled buffers, parity in TypeScript, no wasm, no log",
+        parity,
+      ],
     ] as const
   ) {
+    if (!wanted(key)) continue;
+    const port = ports.pop()!;
     const proxy = spawnLogged(
       [
         "run",
@@ -103,94 +142,84 @@ export async function startTargets(
       join(work, `${name}.log`),
     );
     stops.push(proxy.stop);
+    await waitAccepts(at(port), name);
+    plan.push({ key, label, target: at(port), expect, pid: proxy.pid });
   }
-  await waitAccepts(at(listen), "up local");
-  await waitAccepts(at(proxyOnly), "the proxy-only process");
-  await waitAccepts(at(emptyProxy), "the proxy with an empty filter");
-  await waitAccepts(at(barePipe), "the bare pipe");
-  const plan: Target[] = [
-    {
-      key: "a",
-      label: "(a) direct to an egress server",
-      target: at(egress1),
-      expect: () => "egress1",
-    },
-    {
-      key: "b",
-      label:
-        "(b) through `wasmerang up local` (proxy, and its egress servers on their own threads, one process)",
-      target: at(listen),
-      expect: parity,
-    },
-    {
-      key: "b2",
-      label: "(b′) the same proxy alone in its own process",
-      target: at(proxyOnly),
-      expect: parity,
-    },
-    {
-      key: "b3",
-      label:
-        "(b″) floor: that proxy with an empty proxy-wasm module (no filter logic; all to egress1)",
-      target: at(emptyProxy),
-      expect: () => "egress1",
-    },
-    {
-      key: "d",
-      label:
-        "(d) floor: a bare node:net pipe in Deno, parity decided in TypeScript, no wasm, no log",
-      target: at(barePipe),
-      expect: parity,
-    },
-  ];
 
+  const egress: [HostPort, HostPort] = [at(egress1), at(egress2)];
   if (!options.nginx) {
-    nginxNote = "nginx was not measured (--no-nginx).";
-  } else {
+    started.nginxNote = "nginx was not measured (--no-nginx).";
+  } else if (wanted("c", "c2")) {
     const found = await ensureNginx();
     if (typeof found === "string") {
-      nginxNote = found;
+      started.nginxNote = found;
       log(`  nginx: ${found}`);
     } else {
-      nginx = found;
-      for (
-        const [workers, port] of [[1, nginx1], ["auto", nginxAuto]] as const
-      ) {
+      started.nginx = found;
+      for (const workers of [1, "auto"] as const) {
+        const key = workers === 1 ? "c" : "c2";
+        if (!wanted(key)) continue;
+        const port = ports.pop()!;
         const running = await startNginx(found, {
           listen: at(port),
-          egress: [at(egress1), at(egress2)],
+          egress,
           workers,
         });
         stops.push(running.stop);
         plan.push({
-          key: workers === 1 ? "c" : "c2",
+          key,
           label: `(c${
             workers === 1 ? "" : "′"
-          }) nginx stream, \`map $remote_addr\`, worker_processes ${workers}`,
+          }) nginx stream, \`map $remote_addr\`, worker_processes ${workers} (CPU: master and workers)`,
           target: at(port),
           expect: parity,
+          pid: running.pid,
         });
       }
     }
   }
 
+  if (!options.haproxy) {
+    started.haproxyNote = "HAProxy was not measured (--no-haproxy).";
+  } else if (wanted("h")) {
+    const found = await ensureHaproxy();
+    if (typeof found === "string") {
+      started.haproxyNote = found;
+      log(`  haproxy: ${found}`);
+    } else {
+      started.haproxy = found;
+      const port = ports.pop()!;
+      const running = await startHaproxy(
+        found,
+        { listen: at(port), egress },
+        work,
+      );
+      stops.push(running.stop);
+      plan.push({
+        key: "h",
+        label:
+          `(h) HAProxy ${found.version}, tcp mode, \`acl even_src src -m reg [02468]$\`, nbthread 1`,
+        target: at(port),
+        expect: parity,
+        pid: running.pid,
+      });
+    }
+  }
+
   if (!options.envoy) {
-    envoyNote = "Envoy was not measured (--no-envoy).";
-  } else {
+    started.envoyNote = "Envoy was not measured (--no-envoy).";
+  } else if (wanted("e", "e2")) {
     try {
       const envoy = await findEnvoy();
       log(`  envoy: ${envoy.version} (${envoy.path})`);
-      for (
-        const [filter, port, admin] of [
-          [false, envoyBare, envoyBareAdmin],
-          [true, envoyFilter, envoyFilterAdmin],
-        ] as const
-      ) {
+      for (const filter of [false, true]) {
+        if (!wanted(filter ? "e2" : "e")) continue;
+        const [port, admin] = [ports.pop()!, ports.pop()!];
         const running = await startEnvoyTarget({
           envoy,
           listen: at(port),
           admin: at(admin),
-          egress: [at(egress1), at(egress2)],
+          egress,
           filter,
           work,
         });
@@ -216,9 +245,9 @@ export async function startTargets(
         );
       }
     } catch (error) {
-      envoyNote = `Envoy was not measured: ${(error as Error).message}`;
-      log(`  ${envoyNote}`);
+      started.envoyNote = `Envoy was not measured: ${(error as Error).message}`;
+      log(`  ${started.envoyNote}`);
     }
   }
-  return { plan, nginx, nginxNote, envoyNote };
+  return started;
 }

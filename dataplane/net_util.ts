@@ -1,5 +1,6 @@
 /**
- * Small promises over `node:net`: listen with a clear error, close a server.
+ * Small promises over `node:net`: listen with a clear error, close a server;
+ * and the one-line error for a failed listen, on either socket layer.
  *
  * @module
  */
@@ -14,27 +15,8 @@ export function listen(
   what: string,
 ): Promise<HostPort> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error & { code?: string }) => {
-      const where = formatHostPort(address.host, address.port);
-      if (error.code === "EADDRINUSE") {
-        reject(
-          new UserError(
-            `${what}: ${where} is already in use: stop what listens there ` +
-              `(wasmerang down local) or choose another port`,
-          ),
-        );
-      } else if (error.code === "EADDRNOTAVAIL") {
-        reject(
-          new UserError(
-            `${what}: ${address.host} is not an address of this machine`,
-          ),
-        );
-      } else {
-        reject(
-          new UserError(`${what}: cannot listen on ${where}: ${error.message}`),
-        );
-      }
-    };
+    const onError = (error: Error & { code?: string }) =>
+      reject(listenFailure(address, what, error.code, error.message));
     server.once("error", onError);
     server.listen(address.port, address.host, () => {
       server.off("error", onError);
@@ -51,6 +33,28 @@ export function listen(
       }
     });
   });
+}
+
+/** Why listening on `address` failed, in one line naming the fix (`code`: EADDRINUSE, …). */
+export function listenFailure(
+  address: HostPort,
+  what: string,
+  code: string | undefined,
+  message: string,
+): UserError {
+  const where = formatHostPort(address.host, address.port);
+  if (code === "EADDRINUSE") {
+    return new UserError(
+      `${what}: ${where} is already in use: stop what listens there ` +
+        `(wasmerang down local) or choose another port`,
+    );
+  }
+  if (code === "EADDRNOTAVAIL") {
+    return new UserError(
+      `${what}: ${address.host} is not an address of this machine`,
+    );
+  }
+  return new UserError(`${what}: cannot listen on ${where}: ${message}`);
 }
 
 /** Stops accepting and resolves once the server is closed. */

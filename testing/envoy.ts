@@ -29,13 +29,18 @@ export function testEnvoy(): Promise<EnvoyBinary | undefined> {
   return found;
 }
 
-/** `count` distinct random loopback sources 127.x.y.z (z from 1 to 254), both parities. */
+/**
+ * `count` distinct random loopback sources 127.x.y.z (z from 1 to 254); from
+ * two on, they always cover both parities (the i-th source's last octet has
+ * the parity of i).
+ */
 export function randomSources(count: number): string[] {
   const sources = new Set<string>();
   while (sources.size < count) {
     const byte = (low: number, high: number) =>
       low + Math.floor(Math.random() * (high - low + 1));
-    sources.add(`127.${byte(0, 255)}.${byte(0, 255)}.${byte(1, 254)}`);
+    const last = byte(1, 127) * 2 - (sources.size % 2 === 0 ? 0 : 1);
+    sources.add(`127.${byte(0, 255)}.${byte(0, 255)}.${last}`);
   }
   return [...sources];
 }
