@@ -8,8 +8,8 @@
  */
 import { join } from "node:path";
 import type { HostPort } from "../lib/address.ts";
-import { runCommand, shellQuote } from "../lib/commands.ts";
-import { accepts } from "./nginx.ts";
+import { shellQuote } from "../lib/commands.ts";
+import { installFromDebian, runQuietly, startServer } from "./processes.ts";
 
 const HAPROXY = "/usr/sbin/haproxy";
 
@@ -24,23 +24,13 @@ export interface HaproxyInstall {
 
 /** Finds HAProxy; when missing, installs Debian's `haproxy`. Returns a reason (string) when that is not possible. */
 export async function ensureHaproxy(): Promise<HaproxyInstall | string> {
-  let installed = false;
-  if (!exists(HAPROXY)) {
-    const apt = await run("apt-get", ["install", "-y", "-q", "haproxy"], {
-      DEBIAN_FRONTEND: "noninteractive",
-    });
-    if (!apt.ok || !exists(HAPROXY)) {
-      return `haproxy is not installed and apt-get could not install it (${
-        apt.output.trim().split("\n").pop() ?? "no output"
-      })`;
-    }
-    installed = true;
-  }
-  const version = await run(HAPROXY, ["-v"]);
+  const install = await installFromDebian(["haproxy"], [HAPROXY]);
+  if (typeof install === "string") return install;
+  const version = await runQuietly(HAPROXY, ["-v"]);
   return {
     binary: HAPROXY,
     version: /version (\S+)/.exec(version.output)?.[1] ?? "unknown",
-    installed,
+    installed: install.installed,
   };
 }
 
@@ -101,69 +91,22 @@ export async function startHaproxy(
   const config = join(work, "haproxy.cfg");
   const log = join(work, "haproxy.log");
   await Deno.writeTextFile(config, haproxyConfig(options));
-  const test = await run(install.binary, ["-c", "-q", "-f", config]);
+  const test = await runQuietly(install.binary, ["-c", "-q", "-f", config]);
   if (!test.ok) throw new Error(`haproxy -c failed: ${test.output.trim()}`);
   // `exec`: the shell becomes HAProxy, so the pid is HAProxy's own.
-  const child = new Deno.Command("sh", {
-    args: [
+  return await startServer({
+    argv: [
+      "sh",
       "-c",
       `exec ${shellQuote([install.binary, "-db", "-f", config])} >${
         shellQuote([log])
       } 2>&1`,
     ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const status = child.status;
-  let exited = false;
-  status.then(() => (exited = true));
-  const kill = (signal: Deno.Signal) => {
-    try {
-      child.kill(signal);
-    } catch { /* gone */ }
-  };
-  const deadline = Date.now() + 10_000;
-  while (!(await accepts(options.listen))) {
-    if (exited || Date.now() > deadline) {
-      kill("SIGKILL");
-      await status;
-      const output = await Deno.readTextFile(log).catch(() => "");
-      throw new Error(`haproxy did not start: ${output.trim()}`);
-    }
-    await new Promise((done) => setTimeout(done, 50));
-  }
-  return {
-    pid: child.pid,
-    async stop() {
-      if (exited) return;
-      kill("SIGTERM");
-      const timer = setTimeout(() => kill("SIGKILL"), 5000);
-      await status;
-      clearTimeout(timer);
-    },
-  };
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Runs a command; a missing program is a failure with its message, not a throw. */
-async function run(
-  command: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ ok: boolean; output: string }> {
-  try {
-    const result = await runCommand([command, ...args], { env });
-    return { ok: result.code === 0, output: result.stdout + result.stderr };
-  } catch (error) {
-    return { ok: false, output: (error as Error).message };
-  }
+    listen: options.listen,
+    stopSignal: "SIGTERM",
+    whyFailed: async () =>
+      `haproxy did not start: ${
+        (await Deno.readTextFile(log).catch(() => "")).trim()
+      }`,
+  });
 }

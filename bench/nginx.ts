@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import type { HostPort } from "../lib/address.ts";
-import { runCommand } from "../lib/commands.ts";
+import { installFromDebian, runQuietly, startServer } from "./processes.ts";
 
 /** Where the Debian package puts the stream module. */
 const STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so";
@@ -29,28 +29,17 @@ export interface NginxInstall {
  * when that is not possible.
  */
 export async function ensureNginx(): Promise<NginxInstall | string> {
-  let installed = false;
-  if (!exists(NGINX) || !exists(STREAM_MODULE)) {
-    const apt = await run("apt-get", [
-      "install",
-      "-y",
-      "-q",
-      "nginx",
-      "libnginx-mod-stream",
-    ], { DEBIAN_FRONTEND: "noninteractive" });
-    if (!apt.ok || !exists(NGINX) || !exists(STREAM_MODULE)) {
-      return `nginx with libnginx-mod-stream is not installed and apt-get could not install it (${
-        apt.output.trim().split("\n").pop() ?? "no output"
-      })`;
-    }
-    installed = true;
-  }
-  const version = await run(NGINX, ["-v"]);
+  const install = await installFromDebian(["nginx", "libnginx-mod-stream"], [
+    NGINX,
+    STREAM_MODULE,
+  ]);
+  if (typeof install === "string") return install;
+  const version = await runQuietly(NGINX, ["-v"]);
   return {
     binary: NGINX,
     streamModule: STREAM_MODULE,
     version: version.output.trim().replace(/^nginx version: /, ""),
-    installed,
+    installed: install.installed,
   };
 }
 
@@ -123,83 +112,30 @@ export async function startNginx(
     config,
     nginxConfig(options, dir, install.streamModule),
   );
-  const test = await run(install.binary, ["-t", "-c", config, "-p", dir]);
+  const test = await runQuietly(install.binary, [
+    "-t",
+    "-c",
+    config,
+    "-p",
+    dir,
+  ]);
   if (!test.ok) throw new Error(`nginx -t failed: ${test.output.trim()}`);
-  const child = new Deno.Command(install.binary, {
-    args: ["-c", config, "-p", dir],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const status = child.status;
-  let exited = false;
-  status.then(() => (exited = true));
-  const deadline = Date.now() + 10_000;
-  while (!(await accepts(options.listen))) {
-    if (exited || Date.now() > deadline) {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* gone */ }
-      const error = await Deno.readTextFile(join(dir, "error.log")).catch(() =>
-        ""
-      );
-      throw new Error(`nginx did not start: ${error.trim()}`);
-    }
-    await new Promise((done) => setTimeout(done, 50));
-  }
+  const server = await startServer({
+    argv: [install.binary, "-c", config, "-p", dir],
+    listen: options.listen,
+    stopSignal: "SIGQUIT", // graceful shutdown
+    whyFailed: async () =>
+      `nginx did not start: ${
+        (await Deno.readTextFile(join(dir, "error.log")).catch(() => "")).trim()
+      }`,
+  });
   return {
-    pid: child.pid,
+    pid: server.pid,
     config,
     accessLog: join(dir, "access.log"),
     async stop() {
-      if (!exited) {
-        child.kill("SIGQUIT"); // graceful shutdown
-        const timer = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch { /* gone */ }
-        }, 5000);
-        await status;
-        clearTimeout(timer);
-      }
+      await server.stop();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
-}
-
-/** Whether something accepts TCP connections at `address`. */
-export async function accepts(address: HostPort): Promise<boolean> {
-  try {
-    const connection = await Deno.connect({
-      hostname: address.host,
-      port: address.port,
-    });
-    connection.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Runs a command; a missing program is a failure with its message, not a throw. */
-async function run(
-  command: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ ok: boolean; output: string }> {
-  try {
-    const result = await runCommand([command, ...args], { env });
-    return { ok: result.code === 0, output: result.stdout + result.stderr };
-  } catch (error) {
-    return { ok: false, output: (error as Error).message };
-  }
 }

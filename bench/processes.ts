@@ -7,9 +7,129 @@
  */
 import { createServer } from "node:net";
 import type { HostPort } from "../lib/address.ts";
-import { shellQuote } from "../lib/commands.ts";
-import { accepts } from "./nginx.ts";
+import { runCommand, shellQuote } from "../lib/commands.ts";
 import { ROOT } from "./options.ts";
+
+/** Whether something accepts TCP connections at `address`. */
+export async function accepts(address: HostPort): Promise<boolean> {
+  try {
+    const connection = await Deno.connect({
+      hostname: address.host,
+      port: address.port,
+    });
+    connection.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `path` exists. */
+export function fileExists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a command; a missing program is a failure with its message, not a throw. */
+export async function runQuietly(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ ok: boolean; output: string }> {
+  try {
+    const result = await runCommand([command, ...args], { env });
+    return { ok: result.code === 0, output: result.stdout + result.stderr };
+  } catch (error) {
+    return { ok: false, output: (error as Error).message };
+  }
+}
+
+/**
+ * Installs Debian `packages` unless every path in `needed` exists; the reason
+ * it could not, or undefined when they are there (`installed` tells whether
+ * this run installed them).
+ */
+export async function installFromDebian(
+  packages: string[],
+  needed: string[],
+): Promise<{ installed: boolean } | string> {
+  if (needed.every(fileExists)) return { installed: false };
+  const apt = await runQuietly(
+    "apt-get",
+    ["install", "-y", "-q", ...packages],
+    {
+      DEBIAN_FRONTEND: "noninteractive",
+    },
+  );
+  if (!apt.ok || !needed.every(fileExists)) {
+    return `${
+      packages.join(" and ")
+    } not installed and apt-get could not install it (${
+      apt.output.trim().split("\n").pop() ?? "no output"
+    })`;
+  }
+  return { installed: true };
+}
+
+/** A peer proxy the benchmark started. */
+export interface RunningServer {
+  /** Its process id. */
+  pid: number;
+  /** Stops it (`stopSignal`, then SIGKILL after 5 s) and waits. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `argv` and waits (up to 10 s) until `listen` accepts; when it exits
+ * or does not come up, kills it and throws with `whyFailed()`.
+ */
+export async function startServer(options: {
+  argv: string[];
+  listen: HostPort;
+  stopSignal: Deno.Signal;
+  whyFailed: () => Promise<string>;
+}): Promise<RunningServer> {
+  const [command, ...args] = options.argv;
+  const child = new Deno.Command(command, {
+    args,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const status = child.status;
+  let exited = false;
+  status.then(() => (exited = true));
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  const deadline = Date.now() + 10_000;
+  while (!(await accepts(options.listen))) {
+    if (exited || Date.now() > deadline) {
+      kill("SIGKILL");
+      await status;
+      throw new Error(await options.whyFailed());
+    }
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  return {
+    pid: child.pid,
+    async stop() {
+      if (exited) return;
+      kill(options.stopSignal);
+      const timer = setTimeout(() => kill("SIGKILL"), 5000);
+      await status;
+      clearTimeout(timer);
+    },
+  };
+}
 
 /**
  * Starts `deno ARGS` with stdout and stderr going straight to `logPath`

@@ -114,14 +114,17 @@ export function renderResults(input: {
     `${input.options.rounds} rounds go over all targets in turn; each figure is the median of the rounds`,
     "(conn/s also shows the lowest and highest round), the counts are summed. Every target reaches",
     "the same two egress servers: those of the `up local` process. The proxies write one access-log",
-    "line per connection to a file (`up local` and the proxy-only process also the filter's own log",
-    "line). nginx `worker_processes 1` is the fair peer for a single-threaded proxy; `auto` (2 workers",
+    "line per connection to a file. `up local` runs the filter at debug, so it also writes the",
+    "filter's decision line per connection; the proxy-only process (b′) runs it at info, Envoy's",
+    "default, where the filter does not build that line. nginx `worker_processes 1` is the fair",
+    "peer for a single-threaded proxy; `auto` (2 workers",
     "here) is shown too. All of them — client, proxies, egress servers, nginx — share the 2 cores.",
     "On this virtual machine absolute figures drift by up to ~1.6× from one run to the next; the",
     "ratios within one run are what to compare.",
     "",
-    "Envoy (e, e′) runs with `--concurrency 1`, its access log to a file and its own log (the",
-    "filter's line per connection, at info) to a file with `--log-path`. HAProxy (h) runs in tcp",
+    "Envoy (e, e′) runs with `--concurrency 1`, its access log to a file and its own log at its",
+    "default level (info: the filter's per-connection debug line is not built) to a file with",
+    "`--log-path`. HAProxy (h) runs in tcp",
     "mode with one thread, its tcplog line per connection to a file.",
     "",
     "Proxy CPU per connection: the user+system time the proxy's process used during the timed",
@@ -222,7 +225,7 @@ export function renderResults(input: {
         n(e2.cpuUsPerConnection ?? NaN, 1)
       } µs with the filter, ${
         n(e.cpuUsPerConnection ?? NaN, 1)
-      } µs without: the filter (and its log line) adds ${
+      } µs without: the filter adds ${
         n((e2.cpuUsPerConnection ?? NaN) - (e.cpuUsPerConnection ?? NaN), 1)
       } µs`,
     );
