@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { connect } from "node:net";
 import { type EnvoyBinary, requireEnvoy } from "../lib/envoy/binary.ts";
 import type { HostPort } from "../lib/address.ts";
+import { readBanner } from "../lib/loopback_probe.ts";
 
 let found: Promise<EnvoyBinary | undefined> | undefined;
 
@@ -46,33 +46,12 @@ export function randomSources(count: number): string[] {
 }
 
 /** Connects from `source` and resolves with the first line the egress sends, or null. */
-export function bannerFrom(
+export async function bannerFrom(
   target: HostPort,
   source: string,
   timeoutMs = 5000,
 ): Promise<string | null> {
-  return new Promise((resolve) => {
-    let text = "";
-    const socket = connect({
-      host: target.host,
-      port: target.port,
-      localAddress: source,
-    });
-    const finish = (value: string | null) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(value);
-    };
-    const timer = setTimeout(() => finish(null), timeoutMs);
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => {
-      text += chunk;
-      const newline = text.indexOf("\n");
-      if (newline >= 0) finish(text.slice(0, newline));
-    });
-    socket.on("error", () => finish(null));
-    socket.on("end", () => finish(null));
-  });
+  return (await readBanner(source, target, timeoutMs)).banner;
 }
 
 /** Runs `work` over `items` with at most `concurrency` at a time, results in order. */

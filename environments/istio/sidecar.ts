@@ -13,66 +13,43 @@
  * ```
  */
 import { isObject, localCodeSources } from "../../checker/envoy_validate.ts";
+import { parse } from "yaml";
+import { envoyBootstrap } from "../../lib/envoy/bootstrap.ts";
 import { istioClusterName } from "../../lib/routing.ts";
 
 /**
- * A bootstrap holding one EnvoyFilter wasm patch the way Istio places it in a
- * client sidecar's outbound listener: the patch, then tcp_proxy towards
+ * A bootstrap holding one wasm filter the way Istio places it in a client
+ * sidecar's outbound listener: the filter, then tcp_proxy towards
  * `outbound|<port>||egress1.<namespace>.svc.cluster.local`, with both egress
- * clusters defined (on loopback: validation connects nowhere).
+ * clusters defined (on loopback: validation connects nowhere). It is the
+ * project's one bootstrap template with Istio's cluster names.
  */
 export function sidecarBootstrap(
-  wasmFilter: unknown,
+  wasmFilter: Record<string, unknown>,
   namespace: string,
   port: number,
 ): Record<string, unknown> {
-  const cluster = (egress: string) => istioClusterName(port, egress, namespace);
-  const staticCluster = (name: string) => ({
-    name,
-    type: "STATIC",
-    connect_timeout: "1s",
-    load_assignment: {
-      cluster_name: name,
-      endpoints: [{
-        lb_endpoints: [{
-          endpoint: {
-            address: {
-              socket_address: { address: "127.0.0.1", port_value: port },
-            },
-          },
-        }],
-      }],
-    },
-  });
-  return {
-    static_resources: {
-      listeners: [{
-        name: `0.0.0.0_${port}`,
-        address: { socket_address: { address: "127.0.0.1", port_value: port } },
-        filter_chains: [{
-          filters: [wasmFilter, {
-            name: "envoy.filters.network.tcp_proxy",
-            typed_config: {
-              "@type":
-                "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
-              stat_prefix: cluster("egress1"),
-              cluster: cluster("egress1"),
-            },
-          }],
-        }],
-      }],
-      clusters: [
-        staticCluster(cluster("egress1")),
-        staticCluster(cluster("egress2")),
-      ],
-    },
-  };
+  const loopback = { address: "127.0.0.1", port };
+  return parse(envoyBootstrap({
+    writtenBy: "wasmerang check",
+    checkCommand: "wasmerang check",
+    admin: { address: "127.0.0.1", port: 0 },
+    listener: loopback,
+    configuration: "istio",
+    wasmFilename: "",
+    clusters: ["egress1", "egress2"].map((egress) => ({
+      name: istioClusterName(port, egress, namespace),
+      ...loopback,
+    })),
+    clusterType: "STATIC",
+    wasmFilter,
+  })) as Record<string, unknown>;
 }
 
 /** A wasm network filter as Istio would put it in a client sidecar. */
 export interface SidecarWasmFilter {
   /** The Envoy network filter (name and typed_config). */
-  filter: unknown;
+  filter: Record<string, unknown>;
   /** The namespace whose Istio cluster names the listener uses. */
   namespace: string;
   /** The listener's port. */

@@ -8,6 +8,7 @@
  */
 import { Buffer } from "node:buffer";
 import { parseAllDocuments } from "yaml";
+import { isObject } from "../../checker/json_values.ts";
 import { checkEnvoyMessage, formatPath } from "../../checker/envoy_check.ts";
 import {
   ConfigMap,
@@ -54,10 +55,6 @@ const MODELS: Record<string, ModelClass> = {
 };
 
 type Segment = string | number;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** `/spec/template/0/x` (JSON pointer) → `spec.template[0].x`. */
 function pointerPath(pointer: string): string {
