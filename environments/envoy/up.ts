@@ -18,7 +18,7 @@ import {
   untilSignal,
 } from "../../lib/detach.ts";
 import { LineWriter } from "../../lib/line_writer.ts";
-import { filterLogMessage } from "../../lib/envoy/process.ts";
+import { filterLogMessage, parseLogLine } from "../../lib/envoy/process.ts";
 import {
   ENVOY_DEFAULTS,
   envoyDir,
@@ -52,9 +52,9 @@ export interface EnvoyUpOptions {
  * component runs at debug so that the filter's decision lines show).
  */
 function worthShowing(line: string): boolean {
-  const match = line.match(/^\[[^\]]+\]\[\d+\]\[(\w+)\]\[([\w-]+)\]/);
-  if (match === null) return true;
-  const [, level, component] = match;
+  const parsed = parseLogLine(line);
+  if (parsed === undefined) return true;
+  const { level, component } = parsed;
   if (component !== "wasm") return level !== "info";
   return level !== "debug" || filterLogMessage(line) !== undefined;
 }

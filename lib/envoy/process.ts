@@ -44,6 +44,16 @@ export interface EnvoyProcess {
 /** One of Envoy's log lines: `[time][thread][level][component] [file:line] message`. */
 const LOG_LINE = /^\[[^\]]+\]\[\d+\]\[(\w+)\]\[([\w-]+)\] \[[^\]]+\] (.*)$/;
 
+/** One of Envoy's log lines taken apart; undefined for a line outside its log format. */
+export function parseLogLine(
+  line: string,
+): { level: string; component: string; message: string } | undefined {
+  const match = line.match(LOG_LINE);
+  return match === null
+    ? undefined
+    : { level: match[1], component: match[2], message: match[3] };
+}
+
 /**
  * A proxy-wasm filter's message in one of Envoy's log lines
  * (`… [wasm] [… context.cc:…] wasm log <plugin> <root id> [<vm id>]: <message>`),
@@ -52,12 +62,12 @@ const LOG_LINE = /^\[[^\]]+\]\[\d+\]\[(\w+)\]\[([\w-]+)\] \[[^\]]+\] (.*)$/;
 export function filterLogMessage(
   line: string,
 ): { level: string; message: string } | undefined {
-  const match = line.match(LOG_LINE);
-  if (match === null || match[2] !== "wasm") return undefined;
-  const message = match[3].match(/^wasm log [^:]*: (.*)$/);
+  const parsed = parseLogLine(line);
+  if (parsed === undefined || parsed.component !== "wasm") return undefined;
+  const message = parsed.message.match(/^wasm log [^:]*: (.*)$/);
   return message === null
     ? undefined
-    : { level: match[1], message: message[1] };
+    : { level: parsed.level, message: message[1] };
 }
 
 /**
@@ -67,9 +77,9 @@ export function filterLogMessage(
 export function envoyErrorLines(log: readonly string[]): string[] {
   const lines: string[] = [];
   for (const line of log) {
-    const match = line.match(LOG_LINE);
-    if (match === null || !["error", "critical"].includes(match[1])) continue;
-    const message = filterLogMessage(line)?.message ?? match[3];
+    const parsed = parseLogLine(line);
+    if (!parsed || !["error", "critical"].includes(parsed.level)) continue;
+    const message = filterLogMessage(line)?.message ?? parsed.message;
     if (!lines.includes(message)) lines.push(message);
   }
   return lines;
