@@ -57,10 +57,10 @@ async function envoyVerdicts(
   envoy: string,
   file: string,
   text: string,
-  kind: FileReport["kind"],
+  documents: unknown[] | undefined,
 ): Promise<EnvoyVerdict[]> {
   const baseDir = dirname(file);
-  if (kind === "envoy") {
+  if (documents === undefined) {
     let bootstrap: unknown;
     try {
       bootstrap = parse(text, { maxAliasCount: 1000 });
@@ -70,8 +70,8 @@ async function envoyVerdicts(
     return [await validateWithEnvoy(envoy, bootstrap, baseDir)];
   }
   const verdicts: EnvoyVerdict[] = [];
-  for (const document of parseAllDocuments(text)) {
-    for (const wasm of sidecarWasmFilters(document.toJS())) {
+  for (const document of documents) {
+    for (const wasm of sidecarWasmFilters(document)) {
       const verdict = await validateWithEnvoy(
         envoy,
         sidecarBootstrap(wasm.filter, wasm.namespace, wasm.port),
@@ -156,8 +156,11 @@ function fromManifestIssue(issue: ManifestIssue): CheckIssue {
 }
 
 /** Checks one file's text, choosing the schema by what it holds. */
-export function checkFileText(file: string, text: string): FileReport {
-  const documents = manifests(text);
+export function checkFileText(
+  file: string,
+  text: string,
+  documents: unknown[] | undefined = manifests(text),
+): FileReport {
   if (!documents) {
     return { file, kind: "envoy", issues: checkEnvoyBootstrap(text) };
   }
@@ -184,9 +187,10 @@ export async function check(
     } catch (error) {
       throw new UserError(`cannot read ${file}: ${fileErrorReason(error)}`, 2);
     }
-    const report = checkFileText(file, text);
+    const documents = manifests(text);
+    const report = checkFileText(file, text, documents);
     if (envoy) {
-      report.envoy = await envoyVerdicts(envoy, file, text, report.kind);
+      report.envoy = await envoyVerdicts(envoy, file, text, documents);
       if (report.envoy.length > 0 && !rejectedByEnvoy(report)) {
         report.issues = report.issues.map(acceptedByEnvoy);
       }
