@@ -2,7 +2,7 @@
 // be missing, the set_envoy_filter_state foreign function, the log level, and metrics that
 // may fail.
 import * as imports from "@solo-io/proxy-runtime/imports";
-import { free } from "@solo-io/proxy-runtime/malloc";
+import { free, malloc as allocate } from "@solo-io/proxy-runtime/malloc";
 import {
   define_metric,
   LogLevelValues,
@@ -24,10 +24,25 @@ class HostBuffer {
   }
   /** Returns the buffer to the module's allocator once its bytes have been read. */
   release(): void {
-    if (this.pointer != 0) free(this.pointer);
+    if (this.pointer != 0 && this.pointer != changetype<usize>(SCRATCH)) {
+      free(this.pointer);
+    }
     this.pointer = 0;
     this.size = 0;
   }
+}
+
+/** Where a property read's value lands when it fits: no allocation per read. */
+const SCRATCH = new ArrayBuffer(256);
+let scratchArmed = false;
+
+/** The module's allocator for the host: the scratch buffer once after readProperty arms it. */
+export function malloc(size: i32): usize {
+  if (scratchArmed && size <= SCRATCH.byteLength) {
+    scratchArmed = false;
+    return changetype<usize>(SCRATCH);
+  }
+  return allocate(size);
 }
 
 /** The buffer the last property read or foreign call returned. */
@@ -59,12 +74,14 @@ export function debugEnabled(): bool {
 export function readProperty(path: ArrayBuffer): bool {
   returned.pointer = 0;
   returned.size = 0;
+  scratchArmed = true;
   const result = imports.proxy_get_property(
     changetype<usize>(path),
     path.byteLength,
     returned.pointerAddress(),
     returned.sizeAddress(),
   );
+  scratchArmed = false;
   if (result != WasmResultValues.Ok) {
     returned.release();
     return false;

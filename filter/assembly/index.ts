@@ -10,7 +10,7 @@ export {
   proxy_on_queue_ready,
   proxy_on_vm_start,
 } from "@solo-io/proxy-runtime/exports";
-export { malloc } from "@solo-io/proxy-runtime/malloc";
+export { malloc } from "./envoy";
 import {
   proxy_on_delete as deleteRootContext,
   proxy_on_done as rootOnDone,
@@ -28,8 +28,10 @@ export function proxy_abi_version_0_2_1(): void {}
 
 registerRootContext((id: u32): RootContext => new ParityRoot(id), ROOT_ID);
 
-/** Each open connection's root context id. */
-const connections = new Map<u32, u32>();
+/** This VM's root contexts: one per plugin configuration sharing the VM, nearly always one. */
+const roots = new Array<u32>();
+/** Each connection's root context id, kept only while the VM has more than one root. */
+const connectionRoots = new Map<u32, u32>();
 
 function rootOf(rootContextId: u32): ParityRoot {
   return changetype<ParityRoot>(getBaseContext(rootContextId));
@@ -41,9 +43,10 @@ export function proxy_on_context_create(
 ): void {
   if (rootContextId == 0) {
     ensureRootContext(contextId);
-    return;
+    roots.push(contextId);
+  } else if (roots.length > 1) {
+    connectionRoots.set(contextId, rootContextId);
   }
-  connections.set(contextId, rootContextId);
 }
 
 export function proxy_on_configure(
@@ -57,8 +60,12 @@ export function proxy_on_tick(rootContextId: u32): void {
   rootOf(rootContextId).onTick();
 }
 
+// The proxy calls proxy_on_new_connection right after the connection's
+// proxy_on_context_create, so a VM with one root needs no per-connection lookup.
 export function proxy_on_new_connection(contextId: u32): u32 {
-  return rootOf(connections.get(contextId)).onNewConnection(contextId);
+  let root = roots[0];
+  if (roots.length > 1) root = connectionRoots.get(contextId);
+  return rootOf(root).onNewConnection(contextId);
 }
 
 // Data and close events need nothing from this filter: answer them without the SDK's debug logging.
@@ -89,12 +96,17 @@ export function proxy_on_upstream_connection_close(
 ): void {}
 
 export function proxy_on_done(contextId: u32): u32 {
-  return connections.has(contextId) ? 1 : rootOnDone(contextId);
+  return roots.includes(contextId) ? rootOnDone(contextId) : 1;
 }
 
 export function proxy_on_log(contextId: u32): void {}
 
 export function proxy_on_delete(contextId: u32): void {
-  if (connections.has(contextId)) connections.delete(contextId);
-  else deleteRootContext(contextId);
+  const root = roots.indexOf(contextId);
+  if (root >= 0) {
+    roots.splice(root, 1);
+    deleteRootContext(contextId);
+  } else if (connectionRoots.has(contextId)) {
+    connectionRoots.delete(contextId);
+  }
 }
