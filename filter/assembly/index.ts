@@ -68,38 +68,13 @@ export function proxy_on_new_connection(contextId: u32): u32 {
   return rootOf(root).onNewConnection(contextId);
 }
 
-// Data and close events need nothing from this filter: answer them without the SDK's debug logging.
-export function proxy_on_downstream_data(
-  contextId: u32,
-  dataSize: u32,
-  endOfStream: u32,
-): u32 {
-  return 0; // Continue
-}
-
-export function proxy_on_upstream_data(
-  contextId: u32,
-  dataSize: u32,
-  endOfStream: u32,
-): u32 {
-  return 0; // Continue
-}
-
-export function proxy_on_downstream_connection_close(
-  contextId: u32,
-  peerType: u32,
-): void {}
-
-export function proxy_on_upstream_connection_close(
-  contextId: u32,
-  peerType: u32,
-): void {}
+// Data, close and log events need nothing from this filter, so it does not export their
+// hooks: the proxy then skips the call into the VM for every chunk and close (Envoy and
+// proxy-wasm hosts treat a missing hook as Continue).
 
 export function proxy_on_done(contextId: u32): u32 {
   return roots.includes(contextId) ? rootOnDone(contextId) : 1;
 }
-
-export function proxy_on_log(contextId: u32): void {}
 
 export function proxy_on_delete(contextId: u32): void {
   const root = roots.indexOf(contextId);
