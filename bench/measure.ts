@@ -13,7 +13,7 @@ import {
   type TransferResult,
 } from "./dataplane.ts";
 import type { Options } from "./options.ts";
-import { treeCpuUs } from "./processes.ts";
+import { type TreeCpu, treeCpu } from "./processes.ts";
 import { median } from "./stats.ts";
 import type { Target } from "./targets.ts";
 
@@ -40,13 +40,17 @@ export interface TargetResult {
   transferErrors: string[];
   /** Median CPU time (µs) of the proxy's processes per timed connection, when known. */
   cpuUsPerConnection?: number;
+  /** Median of it in the kernel and in user space (µs per connection), when known. */
+  systemUsPerConnection?: number;
+  userUsPerConnection?: number;
 }
 
 /** What one round measured of one target. */
 interface RoundResult {
   load: LoadResult;
   moved: TransferResult;
-  cpuUs?: number;
+  /** The proxy's CPU per timed connection (µs): total, user, system. */
+  cpu?: TreeCpu;
 }
 
 /** Measures every target of `plan` over `options.rounds` rounds. */
@@ -69,7 +73,7 @@ export async function measureTargets(
         concurrency: 8,
         expect,
       });
-      const cpuBefore = pid === undefined ? 0 : treeCpuUs(pid);
+      const cpuBefore = pid === undefined ? undefined : treeCpu(pid);
       const load = await runLoad({
         target,
         sources,
@@ -77,11 +81,16 @@ export async function measureTargets(
         concurrency: options.concurrency,
         expect,
       });
-      const cpuUs = pid === undefined
-        ? undefined
-        : (treeCpuUs(pid) - cpuBefore) / options.count;
+      const cpuAfter = pid === undefined ? undefined : treeCpu(pid);
+      const per = (field: keyof TreeCpu) =>
+        (cpuAfter![field] - cpuBefore![field]) / options.count;
+      const cpu = cpuAfter === undefined ? undefined : {
+        total: per("total"),
+        user: per("user"),
+        system: per("system"),
+      };
       const moved = await transfer(target, sources[0], TRANSFER_BYTES);
-      rounds.set(key, [...(rounds.get(key) ?? []), { load, moved, cpuUs }]);
+      rounds.set(key, [...(rounds.get(key) ?? []), { load, moved, cpu }]);
     }
   }
   return plan.map(({ key, label }) => summarize(key, label, rounds.get(key)!));
@@ -93,7 +102,9 @@ function summarize(
   label: string,
   runs: RoundResult[],
 ): TargetResult {
-  const cpu = runs.flatMap((run) => run.cpuUs === undefined ? [] : [run.cpuUs]);
+  const cpuRuns = runs.flatMap((run) => run.cpu === undefined ? [] : [run.cpu]);
+  const cpu = (field: keyof TreeCpu) =>
+    cpuRuns.length === 0 ? undefined : median(cpuRuns.map((c) => c[field]));
   const rates = runs.map((run) => run.load.connectionsPerSecond);
   const transfers = runs.filter((run) => run.moved.error === undefined);
   return {
@@ -113,6 +124,8 @@ function summarize(
     transferErrors: runs.flatMap((run) =>
       run.moved.error === undefined ? [] : [run.moved.error]
     ),
-    cpuUsPerConnection: cpu.length === 0 ? undefined : median(cpu),
+    cpuUsPerConnection: cpu("total"),
+    systemUsPerConnection: cpu("system"),
+    userUsPerConnection: cpu("user"),
   };
 }

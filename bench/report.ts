@@ -133,10 +133,12 @@ export function renderResults(input: {
     "rounds. It leaves out the client and the egress servers, which share the cores with the proxy",
     "and so hide its cost in the connection rate. For (b) it includes the egress servers, which run",
     "on threads of the same process; (b′), the same proxy alone, is the one to compare with nginx",
-    "and HAProxy.",
+    "and HAProxy. Its split between the kernel (system calls and the loopback packet processing",
+    "they run) and user space comes from /proc/<pid>/task/<tid>/stat (10 ms ticks, summed over the",
+    "timed connections; the two parts are medians of their own, so they need not add up exactly).",
     "",
-    "| target | proxy CPU per connection | conn/s (lowest–highest) | p50 to banner | p99 to banner | 64 MiB echo | ok / errors / wrong egress |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| target | proxy CPU per connection | of it: kernel / user | conn/s (lowest–highest) | p50 to banner | p99 to banner | 64 MiB echo | ok / errors / wrong egress |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   ];
   for (const target of input.targets) {
     lines.push(
@@ -144,6 +146,13 @@ export function renderResults(input: {
         target.cpuUsPerConnection === undefined
           ? "—"
           : `${n(target.cpuUsPerConnection, 1)} µs`
+      } | ${
+        target.systemUsPerConnection === undefined ||
+          target.userUsPerConnection === undefined
+          ? "—"
+          : `${n(target.systemUsPerConnection, 1)} / ${
+            n(target.userUsPerConnection, 1)
+          } µs`
       } | ${n(target.connectionsPerSecond)} (${n(target.rateRange[0])}–${
         n(target.rateRange[1])
       }) | ${n(target.p50Ms, 2)} ms | ${n(target.p99Ms, 2)} ms | ${
@@ -246,6 +255,22 @@ export function renderResults(input: {
         n(p99, 2)
       }× — ${p99 <= 1.3 ? "met" : "not met"}.`,
     );
+    const split = (t: TargetResult) =>
+      t.systemUsPerConnection !== undefined &&
+        t.userUsPerConnection !== undefined
+        ? `${n(t.systemUsPerConnection, 1)} µs in the kernel, ${
+          n(t.userUsPerConnection, 1)
+        } µs in user space`
+        : undefined;
+    if (d2?.cpuUsPerConnection && split(c) && split(d2) && split(b2)) {
+      lines.push(
+        `- The floor under the CPU goal: the bare \`Deno.*\` pipe (d′), with no wasm and no log, uses ${
+          ratio(d2.cpuUsPerConnection, c.cpuUsPerConnection)
+        }× nginx's CPU per connection by itself. Per connection, nginx spends ${
+          split(c)
+        }; the bare Deno pipe ${split(d2)}; the proxy (b′) ${split(b2)}.`,
+      );
+    }
   } else {
     lines.push(
       "- Not evaluated: the proxy alone (b′) or nginx (c) was not measured.",

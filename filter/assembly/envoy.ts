@@ -32,11 +32,18 @@ class HostBuffer {
   }
 }
 
-/** Where a property read's value lands when it fits: no allocation per read. */
+/**
+ * Where a property read's value lands when it fits: no allocation per read. One read
+ * at a time: the caller releases `returned` before the next read.
+ */
 const SCRATCH = new ArrayBuffer(256);
 let scratchArmed = false;
 
-/** The module's allocator for the host: the scratch buffer once after readProperty arms it. */
+/**
+ * The module's allocator for the host. readProperty arms it for its one call: the
+ * SDK's own reads take the returned pointer for an ArrayBuffer of exactly that size,
+ * so they must keep getting real allocations.
+ */
 export function malloc(size: i32): usize {
   if (scratchArmed && size <= SCRATCH.byteLength) {
     scratchArmed = false;

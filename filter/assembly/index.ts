@@ -4,7 +4,7 @@
 // are written here: SDK 0.1.8 has no TCP entry points, its getContext() downcast leaks
 // memory on every call, and a subclass method is not reached through a Context-typed
 // reference under this AssemblyScript runtime, so each hook calls the concrete class.
-// A connection needs no object of its own: the filter keeps only its root context's id.
+// A connection needs no object of its own.
 export {
   proxy_on_foreign_function,
   proxy_on_queue_ready,
