@@ -254,6 +254,31 @@ Deno.test(`10,000 random source strings never trap and agree with the TypeScript
   }
 });
 
+Deno.test("addresses longer than the filter's 256-byte read buffer are read whole, and their memory is given back", async () => {
+  const filter = await vm("istio", "debug");
+  const lengths = [255, 256, 257, 1000];
+  const read = (i: number) => {
+    const length = lengths[i % lengths.length];
+    const source = `10.0.0.${i % 10}${"x".repeat(length - 8)}`;
+    const destination = `10.96.0.1:${"9".repeat(length - 10)}`;
+    const { cluster, logs } = decide(filter, source, destination);
+    assert.equal(cluster, undefined);
+    assert.equal(logs.length, 1);
+    assert.equal(
+      logs[0].message,
+      `wasmerang: connection ${
+        logs[0].contextId
+      } source=${source} destination=${destination} -> no override (source is not an IP address)`,
+    );
+  };
+  for (let i = 0; i < 100; i++) read(i);
+  const warm = filter.memoryBytes();
+  for (let i = 0; i < 2_000; i++) read(i);
+  assert.equal(filter.memoryBytes(), warm);
+  // A short read after long ones still lands in the buffer and decides.
+  assert.equal(decide(filter, "10.0.0.4:1").cluster, ISTIO_EGRESS1);
+});
+
 // 100,000 of them: lib/filter_wasm_soak.ts (`deno task test:soak`).
 Deno.test("10,000 connections leave the module's memory where warm-up left it", async () => {
   const filter = await vm("istio");
