@@ -37,6 +37,8 @@ export interface ProbeReport {
    * totals since it started), when the proxy has them.
    */
   counters?: Record<string, number>;
+  /** Why the counters could not be read, when the proxy should have had them. */
+  countersUnavailable?: string;
 }
 
 /** Builds a report from results, counting passes and failures. */
@@ -61,12 +63,15 @@ export function renderProbeReport(report: ProbeReport): string {
   const summary = report.failed === 0
     ? `✓ ${report.passed} of ${report.results.length} connections answered by the expected egress (${report.target})`
     : `✗ ${report.failed} of ${report.results.length} connections did not reach the expected egress (${report.target})`;
-  const counters = report.counters === undefined
-    ? ""
-    : `\nfilter counters (Envoy admin /stats, since Envoy started): ${
+  let counters = "";
+  if (report.counters !== undefined) {
+    counters = `\nfilter counters (Envoy admin /stats, since Envoy started): ${
       Object.entries(report.counters).map(([name, value]) => `${name}=${value}`)
         .join("  ")
     }`;
+  } else if (report.countersUnavailable !== undefined) {
+    counters = `\nfilter counters: unavailable (${report.countersUnavailable})`;
+  }
   return `${
     table(["source", "parity", "expected", "answered by", "latency", ""], rows)
   }\n${summary}${counters}`;

@@ -127,6 +127,22 @@ Deno.test({
         table.stdout,
         /filter counters \(Envoy admin \/stats, since Envoy started\): .*wasmerang\.routed\.egress1=5/,
       );
+      // A wrong --admin loses the counters, not the routing table.
+      const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const closedPort = (closed.addr as Deno.NetAddr).port;
+      closed.close();
+      const noAdmin = await wasmerang(
+        ["probe", "envoy", "--admin", `127.0.0.1:${closedPort}`],
+        stateDir,
+      );
+      assertEquals(noAdmin.code, 0, noAdmin.stderr);
+      assertMatch(noAdmin.stdout, /✓ 8 of 8 connections answered/);
+      assertMatch(
+        noAdmin.stdout,
+        new RegExp(
+          `filter counters: unavailable \\(Envoy's admin does not answer at http://127\\.0\\.0\\.1:${closedPort}/stats: give its address with --admin\\)`,
+        ),
+      );
 
       // The filter's decision lines and the access log are in the log file.
       const log = Deno.readTextFileSync(`${stateDir}/envoy.log`);

@@ -59,15 +59,13 @@ export async function probeEnvoy(
     config,
     startHint: "Envoy with 'wasmerang up envoy --detach'",
   });
+  // The routing result stands without the counters: say why they are missing.
   try {
     report.counters = await filterCounters(admin);
   } catch {
-    throw new UserError(
-      `Envoy's admin does not answer at http://${
-        formatHostPort(admin.host, admin.port)
-      }/stats: give its address with --admin`,
-      2,
-    );
+    report.countersUnavailable = `Envoy's admin does not answer at http://${
+      formatHostPort(admin.host, admin.port)
+    }/stats: give its address with --admin`;
   }
   return report;
 }
