@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import type { HostPort } from "../lib/address.ts";
 import { runCommand, shellQuote } from "../lib/commands.ts";
 import { ROOT } from "./options.ts";
+import { isFile } from "../lib/files.ts";
 
 /** Whether something accepts TCP connections at `address`. */
 export async function accepts(address: HostPort): Promise<boolean> {
@@ -18,16 +19,6 @@ export async function accepts(address: HostPort): Promise<boolean> {
       port: address.port,
     });
     connection.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether `path` exists. */
-export function fileExists(path: string): boolean {
-  try {
-    Deno.statSync(path);
     return true;
   } catch {
     return false;
@@ -57,7 +48,7 @@ export async function installFromDebian(
   packages: string[],
   needed: string[],
 ): Promise<{ installed: boolean } | string> {
-  if (needed.every(fileExists)) return { installed: false };
+  if (needed.every(isFile)) return { installed: false };
   const apt = await runQuietly(
     "apt-get",
     ["install", "-y", "-q", ...packages],
@@ -65,7 +56,7 @@ export async function installFromDebian(
       DEBIAN_FRONTEND: "noninteractive",
     },
   );
-  if (!apt.ok || !needed.every(fileExists)) {
+  if (!apt.ok || !needed.every(isFile)) {
     return `${
       packages.join(" and ")
     } not installed and apt-get could not install it (${

@@ -24,6 +24,7 @@ import { isAbsolute, join } from "node:path";
 import { embeddedFilter } from "../lib/filter_module.ts";
 import { envoyErrorLines } from "../lib/envoy/process.ts";
 import { isObject } from "./json_values.ts";
+import { exists } from "../lib/files.ts";
 
 /** What Envoy said about one configuration. */
 export interface EnvoyVerdict {
@@ -56,15 +57,6 @@ export function localCodeSources(value: unknown): Record<string, unknown>[] {
   };
   visit(value);
   return found;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -65,9 +65,44 @@ function existsSync(path: string): boolean {
   }
 }
 
+/** Waits up to 10 s for every Envoy mentioning `text` to exit; asserts none is left. */
+async function untilNoEnvoyMentions(text: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (envoyProcessesMentioning(text).length > 0 && Date.now() < deadline) {
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  assertEquals(envoyProcessesMentioning(text), []);
+}
+
 function tempDir(): Promise<string> {
   return Deno.makeTempDir({ prefix: "wasmerang-envoy-cli-" });
 }
+
+Deno.test({
+  name: "a SIGKILLed up envoy takes its Envoy with it (parent-death signal)",
+  ignore: envoy === undefined,
+  async fn() {
+    const stateDir = await tempDir();
+    try {
+      const up = await wasmerang(
+        ["up", "envoy", "--detach", ...FREE],
+        stateDir,
+      );
+      assertEquals(up.code, 0, up.stderr);
+      assertEquals(envoyProcessesMentioning(stateDir).length, 1);
+      const { pid } = JSON.parse(
+        Deno.readTextFileSync(`${stateDir}/envoy.json`),
+      ) as { pid: number };
+      Deno.kill(pid, "SIGKILL");
+      await untilNoEnvoyMentions(stateDir);
+      const down = await wasmerang(["down", "envoy"], stateDir);
+      assertEquals(down.code, 0, down.stderr);
+    } finally {
+      await wasmerang(["down", "envoy"], stateDir);
+      await Deno.remove(stateDir, { recursive: true });
+    }
+  },
+});
 
 Deno.test({
   name:
@@ -357,7 +392,7 @@ async function foreground(stateDir: string) {
 
 Deno.test({
   name:
-    "up envoy in the foreground: Ctrl-C stops everything; Envoy dying ends it with one line; down envoy finds an orphaned Envoy",
+    "up envoy in the foreground: Ctrl-C stops everything; Envoy dying ends it with one line; SIGKILL takes Envoy along; down envoy finds an orphaned Envoy",
   ignore: envoy === undefined,
   async fn() {
     const stateDir = await tempDir();
@@ -396,12 +431,22 @@ Deno.test({
       await dying.stdout;
       assertEquals(envoyProcessesMentioning(stateDir), []);
 
-      // `up envoy` itself killed outright leaves its Envoy: down envoy finds it.
+      // `up envoy` itself killed outright: its Envoy gets the parent-death
+      // signal and stops too.
       const killed = await foreground(stateDir);
       killed.child.kill("SIGKILL");
       await killed.child.status;
       await killed.stdout;
       await killed.stderr;
+      await untilNoEnvoyMentions(stateDir);
+
+      // An Envoy on up envoy's bootstrap that nothing owns (started by hand,
+      // or where setpriv is missing): down envoy finds it.
+      const orphan = new Deno.Command(envoy!.path, {
+        args: ["-c", `${stateDir}/envoy/envoy.yaml`, "--disable-hot-restart"],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
       assertEquals(envoyProcessesMentioning(stateDir).length, 1);
       const down = await wasmerang(["down", "envoy"], stateDir);
       assertEquals(down.code, 0, down.stderr);
@@ -409,6 +454,7 @@ Deno.test({
         down.stdout,
         /stopped an Envoy left running on .*envoy\.yaml \(pid \d+\)/,
       );
+      await orphan.status;
       assertEquals(envoyProcessesMentioning(stateDir), []);
     } finally {
       await Deno.remove(stateDir, { recursive: true });

@@ -7,7 +7,8 @@ import { hint } from "../../lib/ui.ts";
 import { renderIstioFiles } from "./files.ts";
 import { HTTP_OVERRIDE_FILE, OPTIONAL_FILES } from "./file_names.ts";
 import { filterConfiguration } from "./manifests.ts";
-import { DEFAULT_ISTIO_DIR, exists, settingsFrom } from "./settings.ts";
+import { DEFAULT_ISTIO_DIR, settingsFrom } from "./settings.ts";
+import { exists } from "../../lib/files.ts";
 import { renderManifestIssues, validateIstioFiles } from "./validate.ts";
 
 /** Options of `scaffold istio`. */

@@ -17,6 +17,7 @@ import {
   type IstioApi,
   type IstioSettings,
 } from "./manifests.ts";
+import { exists } from "../../lib/files.ts";
 
 /** Where `scaffold istio` writes and `up istio` reads, unless `--dir` says otherwise. */
 export const DEFAULT_ISTIO_DIR = "istio-k8s";
@@ -36,11 +37,6 @@ export function settingsFrom(
     clusterName: options.clusterName ?? DEFAULT_SETTINGS.clusterName,
     httpOverride: options.httpOverride ?? DEFAULT_SETTINGS.httpOverride,
   });
-}
-
-/** True when `path` exists. */
-export async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
 }
 
 /** The text of `path`, or `undefined` when there is no such file. */

@@ -10,6 +10,7 @@
 import { delimiter, join, resolve } from "node:path";
 import { runCommand } from "../commands.ts";
 import { UserError } from "../errors.ts";
+import { isFile } from "../files.ts";
 
 /** The oldest Envoy the filter works in. */
 export const MIN_ENVOY: readonly [number, number] = [1, 28];
@@ -31,14 +32,6 @@ export interface EnvoyBinary {
   version: string;
   /** Where it came from: `--envoy`, `$WASMERANG_ENVOY` or `PATH`. */
   via: string;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 /** The first `name` on PATH, or undefined. */

@@ -2,12 +2,15 @@
  * One Envoy process: started with `--disable-hot-restart` (so several run
  * side by side), its log read line by line, ready when admin `/ready`
  * answers 200, stopped with SIGTERM (SIGKILL after 5 s). When it fails, the
- * error is Envoy's own first error line.
+ * error is Envoy's own first error line. Where util-linux's `setpriv` is
+ * present (Linux), Envoy gets SIGTERM when the process that started it dies,
+ * even by SIGKILL, so none is left holding the ports.
  *
  * @module
  */
 import { UserError } from "../errors.ts";
 import type { EnvoyBinary } from "./binary.ts";
+import { isFile } from "../files.ts";
 
 /** How to start Envoy. */
 export interface EnvoyProcessOptions {
@@ -111,6 +114,9 @@ async function readLines(
   if (rest !== "") onLine(rest);
 }
 
+/** Where util-linux's `setpriv` may be: it sets the parent-death signal, then runs Envoy in its place. */
+const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"];
+
 /** Starts Envoy and resolves once admin `/ready` says 200; on failure nothing is left running. */
 export async function startEnvoy(
   options: EnvoyProcessOptions,
@@ -131,8 +137,11 @@ export async function startEnvoy(
     args.push("--concurrency", String(options.concurrency));
   }
   args.push(...(options.extraArgs ?? []));
-  const child = new Deno.Command(options.envoy.path, {
-    args,
+  const setpriv = SETPRIV.find(isFile);
+  const child = new Deno.Command(setpriv ?? options.envoy.path, {
+    args: setpriv === undefined
+      ? args
+      : ["--pdeathsig", "SIGTERM", "--", options.envoy.path, ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
