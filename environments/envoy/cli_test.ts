@@ -447,7 +447,14 @@ Deno.test({
         stdout: "null",
         stderr: "null",
       }).spawn();
-      assertEquals(envoyProcessesMentioning(stateDir).length, 1);
+      // Until the child has exec'd Envoy, its command line is still ours.
+      const deadline = Date.now() + 5000;
+      while (
+        envoyProcessesMentioning(stateDir).length === 0 && Date.now() < deadline
+      ) {
+        await new Promise((done) => setTimeout(done, 20));
+      }
+      assertEquals(envoyProcessesMentioning(stateDir), [orphan.pid]);
       const down = await wasmerang(["down", "envoy"], stateDir);
       assertEquals(down.code, 0, down.stderr);
       assertMatch(
