@@ -74,6 +74,14 @@ async function untilNoEnvoyMentions(text: string): Promise<void> {
   assertEquals(envoyProcessesMentioning(text), []);
 }
 
+/** `up envoy --detach` on free ports; asserts it started, with one Envoy. */
+async function upDetached(stateDir: string) {
+  const up = await wasmerang(["up", "envoy", "--detach", ...FREE], stateDir);
+  assertEquals(up.code, 0, up.stderr);
+  assertEquals(envoyProcessesMentioning(stateDir).length, 1);
+  return up;
+}
+
 function tempDir(): Promise<string> {
   return Deno.makeTempDir({ prefix: "wasmerang-envoy-cli-" });
 }
@@ -84,12 +92,7 @@ Deno.test({
   async fn() {
     const stateDir = await tempDir();
     try {
-      const up = await wasmerang(
-        ["up", "envoy", "--detach", ...FREE],
-        stateDir,
-      );
-      assertEquals(up.code, 0, up.stderr);
-      assertEquals(envoyProcessesMentioning(stateDir).length, 1);
+      await upDetached(stateDir);
       const { pid } = JSON.parse(
         Deno.readTextFileSync(`${stateDir}/envoy.json`),
       ) as { pid: number };
@@ -111,17 +114,12 @@ Deno.test({
   async fn() {
     const stateDir = await tempDir();
     try {
-      const up = await wasmerang(
-        ["up", "envoy", "--detach", ...FREE],
-        stateDir,
-      );
-      assertEquals(up.code, 0, up.stderr);
+      const up = await upDetached(stateDir);
       assertMatch(
         up.stdout,
         /running in the background \(pid \d+, Envoy pid \d+\)/,
       );
       assertMatch(up.stdout, /plugin wasmerang loaded: \d+ V8 VMs active/);
-      assertEquals(envoyProcessesMentioning(stateDir).length, 1);
 
       const again = await wasmerang(
         ["up", "envoy", "--detach", ...FREE],

@@ -11,7 +11,10 @@ import { join } from "node:path";
 import { stateDir } from "../../lib/state.ts";
 import { UserError } from "../../lib/errors.ts";
 import type { EnvoyBinary } from "../../lib/envoy/binary.ts";
-import { envoyBootstrap } from "../../lib/envoy/bootstrap.ts";
+import {
+  type BootstrapCluster,
+  envoyBootstrap,
+} from "../../lib/envoy/bootstrap.ts";
 import { writeFileAtomically } from "../../lib/atomic_write.ts";
 import {
   decideCluster,
@@ -184,6 +187,15 @@ function withFilename(
   return copy as unknown as Record<string, unknown>;
 }
 
+/** An egress server as a bootstrap cluster (its name, its one endpoint). */
+export function bootstrapCluster(server: EgressServer): BootstrapCluster {
+  return {
+    name: server.name,
+    address: server.address.host,
+    port: server.address.port,
+  };
+}
+
 /** Starts the egress servers, writes the bootstrap and module, starts Envoy. */
 export async function startEnvoyPlane(
   options: EnvoyPlaneOptions,
@@ -229,11 +241,7 @@ export async function startEnvoyPlane(
         listener: { address: listen.host, port: listen.port },
         configuration: options.config,
         wasmFilename: wasmPath,
-        clusters: egress.map((server) => ({
-          name: server.name,
-          address: server.address.host,
-          port: server.address.port,
-        })),
+        clusters: egress.map(bootstrapCluster),
         clusterType: "STATIC",
         wasmFilter: options.wasmFilter === undefined
           ? undefined

@@ -14,7 +14,7 @@ import { envoyBootstrap } from "../../lib/envoy/bootstrap.ts";
 import { startEnvoy } from "../../lib/envoy/process.ts";
 import { startEgress } from "../../dataplane/egress.ts";
 import type { HostPort } from "../../lib/address.ts";
-import { adminStats } from "./plane.ts";
+import { adminStats, bootstrapCluster } from "./plane.ts";
 import { bannerFrom, pool, testEnvoy } from "../../testing/envoy.ts";
 
 const envoy = await testEnvoy();
@@ -62,11 +62,7 @@ Deno.test({
         listener: { address: standalone.host, port: standalone.port },
         configuration: "standalone",
         wasmFilename: wasmPath,
-        clusters: egress.map((server) => ({
-          name: server.name,
-          address: server.address.host,
-          port: server.address.port,
-        })),
+        clusters: egress.map(bootstrapCluster),
         clusterType: "STATIC",
       })) as { static_resources: { listeners: Listener[] } };
       const listeners = bootstrap.static_resources.listeners;
