@@ -202,8 +202,11 @@ export interface TreeCpu {
   total: number;
   /** In user space, from stat (clock ticks). */
   user: number;
-  /** In the kernel on the tree's behalf (system calls, and the loopback
-   * packet processing they run), from stat (clock ticks). */
+  /**
+   * In the kernel on the tree's behalf, from stat (clock ticks): its system
+   * calls, and the loopback packet processing they run where the kernel does
+   * not account interrupt time apart (CONFIG_IRQ_TIME_ACCOUNTING unset).
+   */
   system: number;
 }
 
