@@ -8,6 +8,12 @@
 import { type EnvoyBinary, requireEnvoy } from "../lib/envoy/binary.ts";
 import type { HostPort } from "../lib/address.ts";
 import { readBanner } from "../lib/loopback_probe.ts";
+import { embeddedFilter } from "../lib/filter_module.ts";
+import {
+  type EnvoyPlane,
+  type EnvoyPlaneOptions,
+  startEnvoyPlane,
+} from "../environments/envoy/plane.ts";
 
 let found: Promise<EnvoyBinary | undefined> | undefined;
 
@@ -45,6 +51,26 @@ export function randomSources(count: number): string[] {
   return [...sources];
 }
 
+const ANY: HostPort = { host: "127.0.0.1", port: 0 };
+
+/**
+ * An Envoy plane for a test: the test Envoy, free loopback ports, the
+ * embedded filter, two workers; `options` add to or override these.
+ */
+export async function startTestPlane(
+  options: Partial<EnvoyPlaneOptions> & { config: string },
+): Promise<EnvoyPlane> {
+  return await startEnvoyPlane({
+    envoy: (await testEnvoy())!,
+    listen: ANY,
+    admin: ANY,
+    egress: [ANY, ANY],
+    wasm: embeddedFilter(),
+    concurrency: 2,
+    ...options,
+  });
+}
+
 /** Connects from `source` and resolves with the first line the egress sends, or null. */
 export async function bannerFrom(
   target: HostPort,
@@ -54,19 +80,23 @@ export async function bannerFrom(
   return (await readBanner(source, target, timeoutMs)).banner;
 }
 
-/** Runs `work` over `items` with at most `concurrency` at a time, results in order. */
-export async function pool<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+/**
+ * The banner each of `sources` gets from `target` (null when none), in order,
+ * with at most `concurrency` connections open at a time.
+ */
+export async function bannersFrom(
+  target: HostPort,
+  sources: readonly string[],
+  concurrency = 20,
+  timeoutMs = 5000,
+): Promise<(string | null)[]> {
+  const results: (string | null)[] = new Array(sources.length);
   let next = 0;
   await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) {
+    Array.from({ length: Math.min(concurrency, sources.length) }, async () => {
+      while (next < sources.length) {
         const index = next++;
-        results[index] = await work(items[index]);
+        results[index] = await bannerFrom(target, sources[index], timeoutMs);
       }
     }),
   );

@@ -8,35 +8,25 @@
  * no misroute.
  */
 import { assert, assertEquals } from "../../host/testing/assert.ts";
-import { embeddedFilter } from "../../lib/filter_module.ts";
 import { decideCluster } from "../../lib/routing.ts";
 import { testPlane } from "../../dataplane/testing.ts";
-import { type EnvoyPlane, startEnvoyPlane } from "./plane.ts";
+import type { EnvoyPlane } from "./plane.ts";
 import { filterLogMessage } from "../../lib/envoy/process.ts";
 import {
   bannerFrom,
-  pool,
+  bannersFrom,
   randomSources,
+  startTestPlane,
   testEnvoy,
 } from "../../testing/envoy.ts";
 
 const envoy = await testEnvoy();
-const ANY = { host: "127.0.0.1", port: 0 };
 
 async function envoyPlane(
   config = "standalone",
   wasmLogLevel: "debug" | "info" = "debug",
 ): Promise<EnvoyPlane> {
-  return await startEnvoyPlane({
-    envoy: envoy!,
-    listen: ANY,
-    admin: ANY,
-    egress: [ANY, ANY],
-    config,
-    wasm: embeddedFilter(),
-    concurrency: 2,
-    wasmLogLevel,
-  });
+  return await startTestPlane({ config, wasmLogLevel });
 }
 
 /** Envoy's filter lines, level first (as `testPlane` collects ours), normalized. */
@@ -105,11 +95,7 @@ async function differential(
   const local = await testPlane({ config, logLevel: "debug" });
   let localGot: (string | null)[];
   try {
-    localGot = await pool(
-      sources,
-      20,
-      (source) => bannerFrom(local.plane.listen, source),
-    );
+    localGot = await bannersFrom(local.plane.listen, sources);
   } finally {
     await local.plane.close();
   }
@@ -118,11 +104,7 @@ async function differential(
   const plane = await envoyPlane(config, "debug");
   let envoyGot: (string | null)[];
   try {
-    envoyGot = await pool(
-      sources,
-      20,
-      (source) => bannerFrom(plane.listen, source),
-    );
+    envoyGot = await bannersFrom(plane.listen, sources);
     const decisions = () =>
       plane.envoy.log.map(filterLogMessage).filter((entry) =>
         entry?.message.includes(" source=")
@@ -172,11 +154,7 @@ Deno.test({
     const local = await testPlane({ logLevel: "info" });
     let localGot: (string | null)[];
     try {
-      localGot = await pool(
-        sources,
-        20,
-        (source) => bannerFrom(local.plane.listen, source),
-      );
+      localGot = await bannersFrom(local.plane.listen, sources);
     } finally {
       await local.plane.close();
     }
@@ -184,11 +162,7 @@ Deno.test({
     let envoyGot: (string | null)[];
     let counters: Record<string, number>;
     try {
-      envoyGot = await pool(
-        sources,
-        20,
-        (source) => bannerFrom(plane.listen, source),
-      );
+      envoyGot = await bannersFrom(plane.listen, sources);
       counters = await plane.counters();
       // Envoy's log is written asynchronously: give a decision line time to show.
       await new Promise((done) => setTimeout(done, 500));
@@ -262,11 +236,7 @@ Deno.test({
         { length: 1000 },
         () => randomSources(1)[0],
       );
-      const got = await pool(
-        sources,
-        50,
-        (source) => bannerFrom(plane.listen, source, 10_000),
-      );
+      const got = await bannersFrom(plane.listen, sources, 50, 10_000);
       const misrouted = sources.filter((source, i) =>
         got[i] !== decideCluster(`${source}:1`, undefined)
       );

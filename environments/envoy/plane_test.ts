@@ -9,7 +9,6 @@ import {
   assertEquals,
   assertMatch,
 } from "../../host/testing/assert.ts";
-import { embeddedFilter } from "../../lib/filter_module.ts";
 import { UserError } from "../../lib/errors.ts";
 import { decideCluster } from "../../lib/routing.ts";
 import { DEFAULT_SETTINGS, PROBE_PORT } from "../istio/manifests.ts";
@@ -20,18 +19,17 @@ import {
 } from "../istio/filter_manifests.ts";
 import { sidecarWasmFilters } from "../istio/sidecar.ts";
 import { formatHostPort } from "../../lib/address.ts";
-import { type EnvoyPlane, startEnvoyPlane } from "./plane.ts";
+import type { EnvoyPlane } from "./plane.ts";
 import { filterLogMessage } from "../../lib/envoy/process.ts";
 import {
-  bannerFrom,
+  bannersFrom,
   envoyProcessesMentioning,
-  pool,
   randomSources,
+  startTestPlane,
   testEnvoy,
 } from "../../testing/envoy.ts";
 
 const envoy = await testEnvoy();
-const ANY = { host: "127.0.0.1", port: 0 };
 
 async function withPlane(
   options: {
@@ -42,17 +40,9 @@ async function withPlane(
   check: (plane: EnvoyPlane, access: string[]) => Promise<void>,
 ): Promise<void> {
   const access: string[] = [];
-  const plane = await startEnvoyPlane({
-    envoy: envoy!,
-    listen: ANY,
-    admin: ANY,
-    egress: [ANY, ANY],
-    config: options.config,
-    wasmFilter: options.wasmFilter,
-    tcpProxyFilter: options.tcpProxyFilter,
-    wasm: embeddedFilter(),
+  const plane = await startTestPlane({
+    ...options,
     onAccess: (line) => access.push(line),
-    concurrency: 2,
   });
   try {
     await check(plane, access);
@@ -67,11 +57,7 @@ async function routesEverySource(
   sources: string[],
 ): Promise<Map<string, number>> {
   const destination = formatHostPort(plane.listen.host, plane.listen.port);
-  const got = await pool(
-    sources,
-    20,
-    (source) => bannerFrom(plane.listen, source),
-  );
+  const got = await bannersFrom(plane.listen, sources);
   const perCluster = new Map<string, number>();
   sources.forEach((source, i) => {
     const expected = decideCluster(`${source}:1`, destination, plane.config);
@@ -293,15 +279,7 @@ Deno.test({
       try {
         let error: unknown;
         try {
-          await startEnvoyPlane({
-            envoy: envoy!,
-            listen: ANY,
-            admin: ANY,
-            egress: [ANY, ANY],
-            config,
-            wasm: embeddedFilter(),
-            dir,
-          });
+          await startTestPlane({ config, dir });
         } catch (caught) {
           error = caught;
         }

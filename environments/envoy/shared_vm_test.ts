@@ -15,7 +15,7 @@ import { startEnvoy } from "../../lib/envoy/process.ts";
 import { startEgress } from "../../dataplane/egress.ts";
 import type { HostPort } from "../../lib/address.ts";
 import { adminStats, bootstrapCluster } from "./plane.ts";
-import { bannerFrom, pool, testEnvoy } from "../../testing/envoy.ts";
+import { bannersFrom, testEnvoy } from "../../testing/envoy.ts";
 
 const envoy = await testEnvoy();
 const SWAPPED = '{"clusters":["egress2","egress1"]}';
@@ -110,7 +110,7 @@ Deno.test({
           [swapped, "egress2", "egress1"],
         ] as const
       ) {
-        const got = await pool(sources, 10, (s) => bannerFrom(listen, s));
+        const got = await bannersFrom(listen, sources, 10);
         sources.forEach((source, i) => {
           const expected = Number(source.split(".")[3]) % 2 === 0 ? even : odd;
           assertEquals(got[i], expected, `${source} → port ${listen.port}`);
