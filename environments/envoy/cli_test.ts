@@ -5,6 +5,7 @@
  * line, a non-zero exit, and nothing left running.
  */
 import { cliCommand, runCli } from "../../testing/cli.ts";
+import { eventually } from "../../dataplane/testing.ts";
 import { writeStandIns } from "../../testing/fake_tools.ts";
 import {
   assert,
@@ -65,13 +66,9 @@ function existsSync(path: string): boolean {
   }
 }
 
-/** Waits up to 10 s for every Envoy mentioning `text` to exit; asserts none is left. */
-async function untilNoEnvoyMentions(text: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (envoyProcessesMentioning(text).length > 0 && Date.now() < deadline) {
-    await new Promise((done) => setTimeout(done, 50));
-  }
-  assertEquals(envoyProcessesMentioning(text), []);
+/** Waits up to 10 s for every Envoy mentioning `text` to exit (throws if one is left). */
+function untilNoEnvoyMentions(text: string): Promise<void> {
+  return eventually(() => envoyProcessesMentioning(text).length === 0, 10_000);
 }
 
 /** `up envoy --detach` on free ports; asserts it started, with one Envoy. */
@@ -446,12 +443,10 @@ Deno.test({
         stderr: "null",
       }).spawn();
       // Until the child has exec'd Envoy, its command line is still ours.
-      const deadline = Date.now() + 5000;
-      while (
-        envoyProcessesMentioning(stateDir).length === 0 && Date.now() < deadline
-      ) {
-        await new Promise((done) => setTimeout(done, 20));
-      }
+      await eventually(
+        () => envoyProcessesMentioning(stateDir).length > 0,
+        5000,
+      );
       assertEquals(envoyProcessesMentioning(stateDir), [orphan.pid]);
       const down = await wasmerang(["down", "envoy"], stateDir);
       assertEquals(down.code, 0, down.stderr);
