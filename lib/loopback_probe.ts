@@ -6,7 +6,7 @@
  * @module
  */
 import { connect } from "node:net";
-import { UserError } from "./errors.ts";
+import { UsageError, UserError } from "./errors.ts";
 import {
   type ProbeReport,
   probeReport,
@@ -14,7 +14,13 @@ import {
   splitSources,
 } from "./probe_report.ts";
 import { decideCluster, type FilterConfig } from "./routing.ts";
-import { formatHostPort, type HostPort, isLoopback } from "./address.ts";
+import {
+  formatHostPort,
+  type HostPort,
+  ipLiteralProblem,
+  isIPv4Literal,
+  isLoopback,
+} from "./address.ts";
 
 /** Sources used when `--from` is not given: both parities, on loopback. */
 export const DEFAULT_SOURCES: readonly string[] = Array.from(
@@ -36,19 +42,21 @@ export interface BannerResult {
 
 /**
  * Parses `--from`: comma-separated IPv4 loopback addresses (the local probe
- * binds each as its source). One clear error for anything else.
+ * binds each as its source). One clear error for anything else, including
+ * forms node:net refuses as a source (`127.000.000.010`, `127.1`).
  */
 export function parseSources(from: string | undefined): string[] {
   if (from === undefined) return [...DEFAULT_SOURCES];
   const sources = splitSources(from);
   for (const source of sources) {
-    if (
-      !/^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/.test(source) ||
-      source.split(".").some((n) => Number(n) > 255)
-    ) {
-      throw new UserError(
-        `--from ${source}: not an IPv4 address (e.g. 127.0.0.10)`,
-        2,
+    if (!isIPv4Literal(source)) {
+      const why = ipLiteralProblem(source);
+      throw new UsageError(
+        `--from ${source}: ${
+          why === "not an IP address"
+            ? "not an IPv4 address (e.g. 127.0.0.10)"
+            : why.replace("an IP address", "an IPv4 address")
+        }`,
       );
     }
     if (!isLoopback(source)) {
@@ -71,11 +79,24 @@ export function readBanner(
     const started = performance.now();
     let received = "";
     let done = false;
-    const socket = connect({
-      host: target.host,
-      port: target.port,
-      localAddress: source,
-    });
+    let socket: ReturnType<typeof connect>;
+    try {
+      socket = connect({
+        host: target.host,
+        port: target.port,
+        localAddress: source,
+      });
+    } catch (error) {
+      // node:net refuses some addresses before connecting (ERR_INVALID_IP_ADDRESS).
+      const code = (error as { code?: string }).code;
+      resolve({
+        banner: null,
+        ms: 0,
+        error: code ?? String(error),
+        code: code === "ERR_INVALID_IP_ADDRESS" ? "EINVAL" : code,
+      });
+      return;
+    }
     const finish = (result: Omit<BannerResult, "ms">) => {
       if (done) return;
       done = true;

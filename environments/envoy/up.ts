@@ -8,7 +8,8 @@ import { UserError } from "../../lib/errors.ts";
 import { requireEnvoy } from "../../lib/envoy/binary.ts";
 import { loadShippableFilter } from "../../lib/module_check.ts";
 import { hint } from "../../lib/ui.ts";
-import { formatHostPort, parseHostPort } from "../../lib/address.ts";
+import { formatHostPort } from "../../lib/address.ts";
+import { parseListenOptions } from "../../lib/listen_options.ts";
 import {
   detachSelf,
   flagsFor,
@@ -59,20 +60,31 @@ function worthShowing(line: string): boolean {
   return level !== "debug" || filterLogMessage(line) !== undefined;
 }
 
+/**
+ * The address options, checked together before anything starts: IPv6
+ * `--listen` (the probe cannot reach it) and clashing addresses are refused.
+ */
+function addresses(options: EnvoyUpOptions) {
+  return parseListenOptions({
+    listen: options.listen ?? ENVOY_DEFAULTS.listen,
+    admin: options.admin ?? ENVOY_DEFAULTS.admin,
+    egress1: options.egress1 ?? ENVOY_DEFAULTS.egress1,
+    egress2: options.egress2 ?? ENVOY_DEFAULTS.egress2,
+  });
+}
+
 async function start(
   options: EnvoyUpOptions,
   write: (line: string) => void,
   show: (line: string) => boolean,
 ): Promise<EnvoyPlane> {
   const envoy = await requireEnvoy(options.envoy);
+  const { listen, admin, egress1, egress2 } = addresses(options);
   return await startEnvoyPlane({
     envoy,
-    listen: parseHostPort(options.listen ?? ENVOY_DEFAULTS.listen, "--listen"),
-    admin: parseHostPort(options.admin ?? ENVOY_DEFAULTS.admin, "--admin"),
-    egress: [
-      parseHostPort(options.egress1 ?? ENVOY_DEFAULTS.egress1, "--egress1"),
-      parseHostPort(options.egress2 ?? ENVOY_DEFAULTS.egress2, "--egress2"),
-    ],
+    listen,
+    admin,
+    egress: [egress1, egress2],
     config: options.config ?? ENVOY_DEFAULTS.config,
     wasm: await loadShippableFilter(
       options.wasm,
@@ -102,6 +114,7 @@ function describe(plane: EnvoyPlane): string {
 
 /** Starts the example as the options say. */
 export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
+  addresses(options); // usage mistakes first, before anything starts
   refuseSecondExample("envoy");
   if (isDetachedChild()) {
     return await runDetachedChild("envoy", async (write) => {

@@ -6,16 +6,11 @@
  * @module
  */
 import { LineWriter } from "../../lib/line_writer.ts";
-import { UsageError } from "../../lib/errors.ts";
-import { isIP } from "node:net";
 import { loadFilter } from "../../lib/filter_module.ts";
 import { loadShippableFilter } from "../../lib/module_check.ts";
 import { hint } from "../../lib/ui.ts";
-import {
-  formatHostPort,
-  type HostPort,
-  parseHostPort,
-} from "../../lib/address.ts";
+import { formatHostPort, parseHostPort } from "../../lib/address.ts";
+import { parseListenOptions } from "../../lib/listen_options.ts";
 import {
   LOCAL_DEFAULTS,
   localConfig,
@@ -49,29 +44,11 @@ export interface LocalUpOptions {
 
 /** Starts the local example as the options say. */
 export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
-  const listen = parseHostPort(
-    options.listen ?? LOCAL_DEFAULTS.listen,
-    "--listen",
-  );
-  const egress1 = parseHostPort(
-    options.egress1 ?? LOCAL_DEFAULTS.egress1,
-    "--egress1",
-  );
-  const egress2 = parseHostPort(
-    options.egress2 ?? LOCAL_DEFAULTS.egress2,
-    "--egress2",
-  );
-  requireDistinctPorts({
-    "--listen": listen,
-    "--egress1": egress1,
-    "--egress2": egress2,
+  const { listen, egress1, egress2 } = parseListenOptions({
+    listen: options.listen ?? LOCAL_DEFAULTS.listen,
+    egress1: options.egress1 ?? LOCAL_DEFAULTS.egress1,
+    egress2: options.egress2 ?? LOCAL_DEFAULTS.egress2,
   });
-  if (isIP(listen.host) === 6) {
-    throw new UsageError(
-      `--listen ${options.listen}: the probe connects from IPv4 loopback sources (127.0.0.0/8), ` +
-        "so the proxy must listen on IPv4, e.g. 127.0.0.1:10000",
-    );
-  }
   const config = options.config ?? LOCAL_DEFAULTS.config;
   localConfig(config);
   refuseSecondExample("local");
@@ -100,25 +77,6 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
   await plane.close();
   out.flush();
   console.error("stopped");
-}
-
-/** Refuses two flags that name the same port on overlapping addresses (0 asks for any free port). */
-function requireDistinctPorts(addresses: Record<string, HostPort>): void {
-  const wildcard = (host: string) => host === "0.0.0.0" || host === "::";
-  const entries = Object.entries(addresses);
-  for (const [i, [flag, address]] of entries.entries()) {
-    for (const [other, earlier] of entries.slice(0, i)) {
-      const overlap = address.host === earlier.host || wildcard(address.host) ||
-        wildcard(earlier.host);
-      if (address.port !== 0 && address.port === earlier.port && overlap) {
-        throw new UsageError(
-          `${other} and ${flag} both name ${
-            formatHostPort(address.host, address.port)
-          }: give each its own port`,
-        );
-      }
-    }
-  }
 }
 
 /**
