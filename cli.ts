@@ -9,7 +9,7 @@
  * string literals: `deno compile` includes statically analyzable dynamic
  * imports in the binary.
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { catchStrayFailures, reportFailure } from "./lib/cli_errors.ts";
 import { path, seconds, wholeNumber } from "./lib/cli_options.ts";
 
@@ -139,6 +139,8 @@ function program(): Command {
       "--api <api>",
       "istio: wasmplugin (default) or envoyfilter, when up writes the folder",
     )
+    // The background process of --detach: names its state directory.
+    .addOption(new Option("--detached-in <dir>").hideHelp())
     .action(async (mode, options) => {
       const { up } = await import("./tasks/up.ts");
       await up(mode, options);

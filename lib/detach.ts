@@ -6,17 +6,23 @@
  *
  * @module
  */
-import { resolve } from "node:path";
-import { UserError } from "./errors.ts";
+import { dirname, join, resolve } from "node:path";
+import { fileErrorReason, UsageError, UserError } from "./errors.ts";
 import { RotatingLog } from "./rotating_log.ts";
 import { LineWriter } from "./line_writer.ts";
 import {
+  DETACHED_FLAG,
   type DetachedMode,
+  findDetached,
   isRunning,
   type LocalState,
   logFile,
+  processStartTime,
   readState,
+  readStateFile,
   removeState,
+  stateDir,
+  stateDirMarker,
   stateFile,
   writeState,
 } from "./state.ts";
@@ -46,7 +52,7 @@ export function untilSignal(): Promise<void> {
 /** What the background process runs. */
 export interface DetachedExample {
   /** What goes into the state file besides pid, log file and start time. */
-  state: Omit<LocalState, "pid" | "logFile" | "startedAt">;
+  state: Omit<LocalState, "pid" | "startTime" | "logFile" | "startedAt">;
   /** One line for the log: what runs where. */
   summary: string;
   /** Resolves (with a reason) if the example stops by itself. */
@@ -92,19 +98,26 @@ export async function runDetachedChild(
     log.close();
     throw error;
   }
-  writeState({
+  const recorded: LocalState = {
     ...example.state,
     pid: Deno.pid,
+    startTime: processStartTime(Deno.pid),
     logFile: logFile(mode),
     startedAt: new Date().toISOString(),
-  }, mode);
+  };
+  writeState(recorded, mode);
   writeNow(`started: ${example.summary}`);
   const reason = await Promise.race([
     untilSignal().then(() => undefined),
     example.stopped ?? new Promise<never>(() => {}),
   ]);
   await example.close();
-  removeState(Deno.pid, mode);
+  if (reason === undefined) removeState(Deno.pid, mode);
+  else if (readState(mode)?.pid === Deno.pid) {
+    // Kept, saying why: `probe` names the example's address and the
+    // reason, `down` removes it.
+    writeState({ ...recorded, stopped: reason }, mode);
+  }
   writeNow(reason === undefined ? "stopped" : `error: ${reason}`);
   log.close();
   if (reason !== undefined) Deno.exit(1);
@@ -124,8 +137,16 @@ export async function detachSelf(
   removeState(undefined, mode);
   const before = logSize(mode);
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...selfInvocation(), "up", mode, ...args],
-    env: { [DETACHED_ENV]: "1" },
+    // The marker names this state directory: `down` knows the process by it.
+    args: [
+      ...selfInvocation(),
+      "up",
+      mode,
+      ...args,
+      DETACHED_FLAG,
+      stateDirMarker(),
+    ],
+    env: { [DETACHED_ENV]: "1", WASMERANG_STATE_DIR: stateDirMarker() },
     stdin: "null",
     stdout: "null",
     stderr: "null",
@@ -190,62 +211,220 @@ function lastError(mode: DetachedMode, offset: number): string | undefined {
   }
 }
 
-/** Sends SIGTERM to `pid`, waits up to `graceMs` while `alive()`, then SIGKILL. */
+/** Sends SIGTERM to `pid`, waits up to `graceMs` while `alive()`, then SIGKILL (and waits for it to go). */
 export async function stopProcess(
   pid: number,
   alive: () => boolean,
   graceMs: number,
 ): Promise<void> {
-  Deno.kill(pid, "SIGTERM");
+  const send = (signal: Deno.Signal) => {
+    try {
+      Deno.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  send("SIGTERM");
   const deadline = Date.now() + graceMs;
   while (alive() && Date.now() < deadline) {
     await new Promise((done) => setTimeout(done, 50));
   }
-  if (alive()) Deno.kill(pid, "SIGKILL");
+  if (!alive()) return;
+  send("SIGKILL");
+  const killed = Date.now() + 5000;
+  while (alive() && Date.now() < killed) {
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
+
+/** A process `down` stops besides the background example itself (e.g. its Envoy). */
+export interface Companion {
+  pid: number;
+  /** What it is, for `stopped <what> (pid N)`. */
+  what: string;
+  /** Whether it is still that very process. */
+  alive: () => boolean;
+}
+
+/** How `down` of a detached mode runs. */
+export interface StopOptions {
+  /** Print what would be signalled and removed; signal and remove nothing. */
+  dryRun?: boolean;
+  /**
+   * The mode's own processes, found before the background example stops
+   * (`supervisors` are its verified pids); each still alive after it
+   * stopped is stopped too.
+   */
+  companions?: (
+    state: LocalState | undefined,
+    supervisors: number[],
+  ) => Companion[];
+  /** What the mode made besides the state and log files (removed too). */
+  paths?: string[];
+}
+
+/** The state file, the log (and its rotated copy) and leftovers of atomic writes of `mode`. */
+function madeFiles(mode: DetachedMode): string[] {
+  const dir = dirname(stateFile(mode));
+  const files = [stateFile(mode), logFile(mode), `${logFile(mode)}.1`];
+  try {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (
+        /^\S+\.json\.\d+\.tmp$/.test(entry.name) &&
+        entry.name.startsWith(`${mode}.json.`)
+      ) {
+        files.push(join(dir, entry.name));
+      }
+    }
+  } catch {
+    // No state directory: nothing made.
+  }
+  return files;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
- * Stops the detached example of `mode` (SIGTERM, then SIGKILL after 10 s),
- * calls `after` with its state so the mode can make sure of its own
- * processes, and removes the state. Idempotent.
+ * Stops the detached example of `mode` and removes what it made. The example
+ * is the recorded pid only when that is provably it (start time, program,
+ * `up <mode> --detached-in <this state dir>`); with no usable state file, the
+ * process with that command line. Then the mode's companions still alive,
+ * then the state, the log and the mode's `paths`. Idempotent; with `dryRun`
+ * it prints what it would do and does nothing.
  */
 export async function stopDetached(
   mode: DetachedMode,
-  after?: (state: LocalState) => Promise<void>,
+  options: StopOptions = {},
 ): Promise<void> {
-  const state = readState(mode);
-  if (state === undefined) {
+  const reading = readStateFile(mode);
+  const state = reading.state;
+  const recorded = state !== undefined &&
+    isRunning(state.pid, mode, state.startTime);
+  const supervisors = recorded ? [state.pid] : findDetached(mode);
+  const startTimes = new Map(
+    supervisors.map((pid) => [pid, processStartTime(pid)]),
+  );
+  const companions = options.companions?.(state, supervisors) ?? [];
+  const paths = [...madeFiles(mode), ...(options.paths ?? [])];
+  const how = recorded
+    ? ""
+    : reading.problem === "missing"
+    ? `, found by its command line: no ${stateFile(mode)}`
+    : reading.problem === "unreadable"
+    ? `, found by its command line: ${
+      stateFile(mode)
+    } is unreadable (${reading.reason})`
+    : `, found by its command line: the recorded pid ${state!.pid} is not it`;
+  const describe = (pid: number) =>
+    `the ${mode} example (pid ${pid}${
+      recorded ? `, ${state.listen}` : ""
+    }${how})`;
+
+  if (options.dryRun) {
+    for (const pid of supervisors) {
+      console.log(
+        `would stop ${describe(pid)}: SIGTERM, then SIGKILL after 10 s`,
+      );
+    }
+    for (const companion of companions) {
+      console.log(
+        `would stop ${companion.what} (pid ${companion.pid}) if still running then: SIGTERM, then SIGKILL after 5 s`,
+      );
+    }
+    const present = paths.filter(exists);
+    if (supervisors.length === 0 && companions.length === 0) {
+      console.log(`nothing to stop: no ${mode} example is running`);
+    }
     console.log(
-      `nothing to stop: no ${mode} example is running (no ${stateFile(mode)})`,
+      present.length === 0
+        ? "nothing to remove"
+        : `would remove ${present.join(", ")}`,
     );
     return;
   }
-  const running = isRunning(state.pid, mode);
-  if (running) {
-    await stopProcess(state.pid, () => isRunning(state.pid, mode), 10_000);
+
+  for (const pid of supervisors) {
+    const startTime = startTimes.get(pid);
+    await stopProcess(
+      pid,
+      () => isRunning(pid, mode, startTime),
+      10_000,
+    );
+    console.log(`stopped ${describe(pid)}`);
   }
-  await after?.(state);
-  removeState(undefined, mode);
-  console.log(
-    running
-      ? `stopped the ${mode} example (pid ${state.pid}, ${state.listen})`
-      : `the ${mode} example (pid ${state.pid}) was not running; removed its state`,
-  );
+  for (const companion of companions) {
+    if (!companion.alive()) continue;
+    await stopProcess(companion.pid, companion.alive, 5000);
+    console.log(`stopped ${companion.what} (pid ${companion.pid})`);
+  }
+  if (supervisors.length === 0) {
+    if (state !== undefined) {
+      console.log(
+        state.stopped !== undefined
+          ? `the ${mode} example (pid ${state.pid}) had stopped: ${state.stopped}; removed its state`
+          : `the ${mode} example (pid ${state.pid}) was not running; removed its state`,
+      );
+    } else if (reading.problem === "unreadable") {
+      console.log(
+        `nothing to stop: no ${mode} example of ${stateDir()} is running (${
+          stateFile(mode)
+        } was unreadable: ${reading.reason}; removed it)`,
+      );
+    } else if (companions.length === 0) {
+      console.log(
+        `nothing to stop: no ${mode} example is running (no ${
+          stateFile(mode)
+        })`,
+      );
+    }
+  }
+  const removed: string[] = [];
+  for (const path of paths) {
+    if (!exists(path)) continue;
+    try {
+      Deno.removeSync(path, { recursive: true });
+      removed.push(path);
+    } catch (error) {
+      throw new UserError(
+        `could not remove ${path}: ${fileErrorReason(error)}`,
+      );
+    }
+  }
+  if (removed.length > 0) console.log(`removed ${removed.join(", ")}`);
 }
 
 /**
  * Refuses to start a second example of `mode` while one runs in the
- * background (the background process itself passes).
+ * background (the background process itself passes). A missing or
+ * unreadable state file does not hide one: its command line names this
+ * state directory.
  */
 export function refuseSecondExample(mode: DetachedMode): void {
   const running = readState(mode);
+  const article = /^[aeiou]/.test(mode) ? "an" : "a";
   if (
-    running !== undefined && isRunning(running.pid, mode) &&
-    running.pid !== Deno.pid
+    running !== undefined && running.pid !== Deno.pid &&
+    isRunning(running.pid, mode, running.startTime)
   ) {
-    const article = /^[aeiou]/.test(mode) ? "an" : "a";
     throw new UserError(
       `${article} ${mode} example is already running (pid ${running.pid}, ${running.listen}): stop it with 'wasmerang down ${mode}'`,
+    );
+  }
+  const found = findDetached(mode).filter((pid) => pid !== running?.pid);
+  if (found.length > 0 && !isDetachedChild()) {
+    throw new UserError(
+      `${article} ${mode} example is already running (pid ${
+        found[0]
+      }; its state file ${
+        stateFile(mode)
+      } is missing or unreadable): stop it with 'wasmerang down ${mode}'`,
     );
   }
 }
@@ -269,4 +448,36 @@ export function flagsFor<Name extends string>(
     if (value !== undefined) args.push(`--${flag}`, resolve(value));
   }
   return args;
+}
+
+/** `--dry-run` for `dryRun`: the flag as the user typed it. */
+function flagName(option: string): string {
+  return `--${
+    option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)
+  }`;
+}
+
+/**
+ * Refuses, as a one-line usage error, any option given to `<command> <mode>`
+ * that the mode does not take (the CLI's flags are shared by every mode):
+ * no flag is silently ignored.
+ */
+export function refuseOtherFlags(
+  command: string,
+  mode: string,
+  options: Record<string, unknown>,
+  takes: readonly string[],
+): void {
+  const foreign = Object.keys(options).filter((option) =>
+    options[option] !== undefined && !takes.includes(option)
+  );
+  if (foreign.length === 0) return;
+  const flags = foreign.map(flagName);
+  throw new UsageError(
+    `${flags.join(", ")}: not ${
+      flags.length === 1 ? "an option" : "options"
+    } of '${command} ${mode}' (it takes ${
+      takes.length === 0 ? "none" : takes.map(flagName).join(", ")
+    })`,
+  );
 }

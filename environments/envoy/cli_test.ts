@@ -302,11 +302,12 @@ Deno.test({
       assertEquals(up.code, 0, up.stderr);
       const state = JSON.parse(Deno.readTextFileSync(`${stateDir}/envoy.json`));
       Deno.kill(state.envoyPid, "SIGKILL");
-      const deadline = Date.now() + 10_000;
-      while (existsSync(`${stateDir}/envoy.json`) && Date.now() < deadline) {
-        await new Promise((done) => setTimeout(done, 50));
-      }
-      assert(!existsSync(`${stateDir}/envoy.json`), "state removed");
+      // The state stays, saying why, so that probe names the example's address.
+      await eventually(
+        () =>
+          Deno.readTextFileSync(`${stateDir}/envoy.json`).includes("stopped"),
+        10_000,
+      );
       assertMatch(
         Deno.readTextFileSync(`${stateDir}/envoy.log`),
         /error: Envoy exited \(signal SIGKILL\)/,
@@ -317,9 +318,19 @@ Deno.test({
         const port = Number(address.split(":")[1]);
         Deno.listen({ hostname: "127.0.0.1", port }).close();
       }
+      const probe = await wasmerang(["probe", "envoy"], stateDir);
+      assertEquals(probe.code, 2);
+      assertEquals(
+        probe.stderr.trim(),
+        `wasmerang: Envoy is not running: the envoy example on ${state.listen} stopped (Envoy exited (signal SIGKILL)); its log: ${stateDir}/envoy.log; 'wasmerang down envoy' clears its state, 'wasmerang up envoy --detach' starts it again`,
+      );
       const down = await wasmerang(["down", "envoy"], stateDir);
       assertEquals(down.code, 0);
-      assertMatch(down.stdout, /^nothing to stop/);
+      assertMatch(
+        down.stdout,
+        /^the envoy example \(pid \d+\) had stopped: Envoy exited \(signal SIGKILL\); removed its state\nremoved /,
+      );
+      assertEquals([...Deno.readDirSync(stateDir)], []);
     } finally {
       await wasmerang(["down", "envoy"], stateDir);
       await Deno.remove(stateDir, { recursive: true });

@@ -13,7 +13,9 @@ import {
   parseSources,
   probeLocal,
 } from "../../lib/loopback_probe.ts";
-import { readState } from "../../lib/state.ts";
+import { isRunning, processStartTime } from "../../lib/state.ts";
+import { refuseOtherFlags } from "../../lib/detach.ts";
+import { notRunning, recordedState } from "../local/probe.ts";
 import { ENVOY_DEFAULTS, filterCounters } from "./plane.ts";
 /** Options of `wasmerang probe envoy`. */
 export interface EnvoyProbeOptions {
@@ -29,11 +31,25 @@ export interface EnvoyProbeOptions {
   admin?: string;
 }
 
+/** The options `probe envoy` takes (any other flag is refused). */
+const TAKES = ["from", "to", "count", "config", "admin", "json"];
+
 /** Probes Envoy's listener like `probe local`, adding the filter's counters from admin. */
 export async function probeEnvoy(
   options: EnvoyProbeOptions = {},
 ): Promise<ProbeReport> {
-  const state = readState("envoy");
+  refuseOtherFlags("probe", "envoy", { ...options }, TAKES);
+  const state = recordedState("envoy", options.to);
+  // Envoy is what answers: with the background process gone but its Envoy
+  // still there (no parent-death signal), the probe still reaches it.
+  const envoyAlive = state?.envoyPid !== undefined &&
+    state.envoyStartTime !== undefined &&
+    processStartTime(state.envoyPid) === state.envoyStartTime;
+  if (
+    state !== undefined && options.to === undefined &&
+    (state.stopped !== undefined ||
+      (!isRunning(state.pid, "envoy", state.startTime) && !envoyAlive))
+  ) throw notRunning("envoy", state, "Envoy");
   const sources = parseSources(options.from);
   const target = parseHostPort(
     options.to ?? state?.listen ?? ENVOY_DEFAULTS.listen,

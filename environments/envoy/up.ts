@@ -21,11 +21,20 @@ import {
 import { LineWriter } from "../../lib/line_writer.ts";
 import { filterLogMessage, parseLogLine } from "../../lib/envoy/process.ts";
 import {
+  BOOTSTRAP_FILE,
   ENVOY_DEFAULTS,
   envoyDir,
   type EnvoyPlane,
   startEnvoyPlane,
+  WASM_FILE,
 } from "./plane.ts";
+import { join } from "node:path";
+import {
+  logFile,
+  processExecutable,
+  processStartTime,
+  stateFile,
+} from "../../lib/state.ts";
 
 /** Options of `wasmerang up envoy`. */
 export interface EnvoyUpOptions {
@@ -45,7 +54,22 @@ export interface EnvoyUpOptions {
   envoy?: string;
   /** Run in the background; `down envoy` stops it. */
   detach?: boolean;
+  /** Print what would be written and started; write and start nothing. */
+  dryRun?: boolean;
 }
+
+/** The options `up envoy` takes (any other flag is refused). */
+export const ENVOY_UP_OPTIONS = [
+  "listen",
+  "admin",
+  "egress1",
+  "egress2",
+  "config",
+  "wasm",
+  "envoy",
+  "detach",
+  "dryRun",
+] as const satisfies readonly (keyof EnvoyUpOptions)[];
 
 /**
  * Whether an Envoy log line is worth a terminal: anything but routine
@@ -112,10 +136,44 @@ function describe(plane: EnvoyPlane): string {
   ].join("\n");
 }
 
+/** `--dry-run`: what would be written and started (the module is read to check it); nothing is. */
+async function dryRunEnvoy(options: EnvoyUpOptions): Promise<void> {
+  const config = options.config ?? ENVOY_DEFAULTS.config;
+  await loadShippableFilter(options.wasm, config);
+  const envoy = options.envoy !== undefined
+    ? `--envoy ${options.envoy}`
+    : Deno.env.get("WASMERANG_ENVOY")
+    ? `$WASMERANG_ENVOY ${Deno.env.get("WASMERANG_ENVOY")}`
+    : "envoy on PATH";
+  const free = (address: string) =>
+    address.endsWith(":0") ? `${address} (any free port)` : address;
+  console.log(
+    `dry run: would write ${
+      join(envoyDir(), BOOTSTRAP_FILE)
+    } (the bootstrap, configuration ${config}) and ${
+      join(envoyDir(), WASM_FILE)
+    } (${
+      options.wasm ?? "the embedded module"
+    }), then start Envoy (${envoy}) on it ${
+      options.detach
+        ? `in the background, recorded in ${stateFile("envoy")}, logging to ${
+          logFile("envoy")
+        }`
+        : "in the foreground, until Ctrl-C"
+    }`,
+  );
+  console.log(`envoy   ${free(options.listen ?? ENVOY_DEFAULTS.listen)}`);
+  console.log(`admin   ${free(options.admin ?? ENVOY_DEFAULTS.admin)}`);
+  console.log(`egress1 ${free(options.egress1 ?? ENVOY_DEFAULTS.egress1)}`);
+  console.log(`egress2 ${free(options.egress2 ?? ENVOY_DEFAULTS.egress2)}`);
+  console.log("nothing was started or written");
+}
+
 /** Starts the example as the options say. */
 export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
   addresses(options); // usage mistakes first, before anything starts
   refuseSecondExample("envoy");
+  if (options.dryRun) return await dryRunEnvoy(options);
   if (isDetachedChild()) {
     return await runDetachedChild("envoy", async (write) => {
       const plane = await start(options, write, () => true);
@@ -127,6 +185,9 @@ export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
           listen: at(plane.listen),
           admin: at(plane.admin),
           envoyPid: plane.envoy.pid,
+          // Envoy has exec'd by now (its admin answered): `down` knows it by these.
+          envoyStartTime: processStartTime(plane.envoy.pid),
+          envoyPath: processExecutable(plane.envoy.pid),
           egress: Object.fromEntries(
             plane.egress.map((server) => [server.name, at(server.address)]),
           ),

@@ -6,6 +6,7 @@ import {
 import { cliCommand, runCli } from "../../testing/cli.ts";
 import { bannerFrom } from "../../testing/envoy.ts";
 import { startEgress } from "../../dataplane/egress.ts";
+import { eventually } from "../../dataplane/testing.ts";
 
 const FREE = [
   "--listen",
@@ -52,18 +53,22 @@ Deno.test("up local --detach, probe local, down local", async () => {
       "egress2",
     ]);
 
-    const down = await wasmerang(["down", "local"], stateDir);
-    assertEquals(down.code, 0, down.stderr);
-    assertMatch(down.stdout, /^stopped the local example \(pid \d+/);
-    const log = await Deno.readTextFile(`${stateDir}/local.log`);
-    assert(
-      log.includes("cluster=egress2 src=127.0.0.11:"),
-      "the access log reached the log file",
+    // The log is read before down: down removes it.
+    await eventually(
+      () =>
+        Deno.readTextFileSync(`${stateDir}/local.log`).includes(
+          "cluster=egress2 src=127.0.0.11:",
+        ),
+      5000,
     );
+    const log = await Deno.readTextFile(`${stateDir}/local.log`);
     assertMatch(
       log,
       /\[wasm debug\] wasmerang: connection \d+ source=127\.0\.0\.11:\d+ destination=127\.0\.0\.1:\d+ -> egress2 \(odd, set_envoy_filter_state Ok\)/,
     );
+    const down = await wasmerang(["down", "local"], stateDir);
+    assertEquals(down.code, 0, down.stderr);
+    assertMatch(down.stdout, /^stopped the local example \(pid \d+/);
 
     const nothing = await wasmerang(["down", "local"], stateDir);
     assertEquals(nothing.code, 0);

@@ -1,11 +1,19 @@
 /**
- * `wasmerang down local`: stop a detached local example and remove its state.
+ * `wasmerang down local`: stop this state directory's detached local
+ * example (only that process) and remove its state and log.
  *
  * @module
  */
 import { stopDetached } from "../../lib/detach.ts";
 
-/** Stops the detached example, if one runs; says what it did either way. */
-export async function downLocal(): Promise<void> {
-  await stopDetached("local");
+/** Options of `wasmerang down local`. */
+export interface LocalDownOptions {
+  /** Print what would be stopped and removed; do nothing. */
+  dryRun?: boolean;
+}
+
+/** Stops the detached example, if one runs, and removes what it made; says what it did either way. */
+export async function downLocal(options: unknown = {}): Promise<void> {
+  const { dryRun } = (options ?? {}) as LocalDownOptions;
+  await stopDetached("local", { dryRun });
 }

@@ -17,7 +17,13 @@ import {
   parseSources,
   probeLocal,
 } from "../../lib/loopback_probe.ts";
-import { readState } from "../../lib/state.ts";
+import {
+  isRunning,
+  type LocalState,
+  readStateFile,
+  stateFile,
+} from "../../lib/state.ts";
+import { refuseOtherFlags } from "../../lib/detach.ts";
 
 /** Options of `wasmerang probe local`. */
 export interface LocalProbeCommandOptions {
@@ -29,11 +35,60 @@ export interface LocalProbeCommandOptions {
   config?: string;
 }
 
+/** The options `probe local` takes (any other flag is refused). */
+const TAKES = ["from", "to", "count", "config", "json"];
+
+/**
+ * The recorded state of `mode`; a state file that cannot be read is a
+ * one-line error unless `--to` says where to probe.
+ */
+export function recordedState(
+  mode: "local" | "envoy",
+  to: string | undefined,
+): LocalState | undefined {
+  const reading = readStateFile(mode);
+  if (reading.problem === "unreadable" && to === undefined) {
+    throw new UserError(
+      `${
+        stateFile(mode)
+      } is unreadable (${reading.reason}): give the address with --to, or stop the example with 'wasmerang down ${mode}'`,
+      2,
+    );
+  }
+  return reading.state;
+}
+
+/**
+ * The one-line refusal when the recorded example is not running (its
+ * process is gone, or it stopped by itself): the probe would find nothing
+ * there, or another program that took the port.
+ */
+export function notRunning(
+  mode: "local" | "envoy",
+  state: LocalState,
+  what: string,
+): UserError {
+  const why = state.stopped !== undefined
+    ? `stopped (${state.stopped})`
+    : `is gone (its pid ${state.pid} no longer runs it)`;
+  return new UserError(
+    `${what} is not running: the ${mode} example on ${state.listen} ${why}; its log: ${state.logFile}; ` +
+      `'wasmerang down ${mode}' clears its state, 'wasmerang up ${mode} --detach' starts it again`,
+    2,
+  );
+}
+
 /** Resolves the command's options (and the state file) and probes. */
 export async function probeLocalExample(
   options: LocalProbeCommandOptions,
 ): Promise<ProbeReport> {
-  const state = readState();
+  refuseOtherFlags("probe", "local", { ...options }, TAKES);
+  const state = recordedState("local", options.to);
+  if (
+    state !== undefined && options.to === undefined &&
+    (state.stopped !== undefined ||
+      !isRunning(state.pid, "local", state.startTime))
+  ) throw notRunning("local", state, "the local example");
   const sources = parseSources(options.from);
   const target = parseHostPort(
     options.to ?? state?.listen ?? LOCAL_DEFAULTS.listen,

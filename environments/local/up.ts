@@ -25,6 +25,7 @@ import {
   runDetachedChild,
   untilSignal,
 } from "../../lib/detach.ts";
+import { logFile, stateFile } from "../../lib/state.ts";
 
 /**
  * The example shows each connection's decision: the filter writes that line
@@ -40,7 +41,20 @@ export interface LocalUpOptions {
   config?: string;
   wasm?: string;
   detach?: boolean;
+  /** Print what would start where; start and write nothing. */
+  dryRun?: boolean;
 }
+
+/** The options `up local` takes (any other flag is refused). */
+export const LOCAL_UP_OPTIONS = [
+  "listen",
+  "egress1",
+  "egress2",
+  "config",
+  "wasm",
+  "detach",
+  "dryRun",
+] as const satisfies readonly (keyof LocalUpOptions)[];
 
 /** Starts the local example as the options say. */
 export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
@@ -52,6 +66,7 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
   const config = options.config ?? LOCAL_DEFAULTS.config;
   localConfig(config);
   refuseSecondExample("local");
+  if (options.dryRun) return await dryRunLocal(options);
   if (options.detach) return await detach(options);
   if (isDetachedChild()) return await runDetachedLocal(options);
 
@@ -138,6 +153,31 @@ async function runDetachedLocal(options: LocalUpOptions): Promise<void> {
       close: () => plane.close(),
     };
   });
+}
+
+/** `--dry-run`: what would start where (the module is read to check it); nothing starts. */
+async function dryRunLocal(options: LocalUpOptions): Promise<void> {
+  const config = options.config ?? LOCAL_DEFAULTS.config;
+  await loadShippableFilter(options.wasm, config);
+  const free = (address: string) =>
+    address.endsWith(":0") ? `${address} (any free port)` : address;
+  console.log(
+    `dry run: would start the local example ${
+      options.detach
+        ? `in the background, recorded in ${stateFile("local")}, logging to ${
+          logFile("local")
+        }`
+        : "in the foreground, until Ctrl-C"
+    }`,
+  );
+  console.log(
+    `proxy   ${free(options.listen ?? LOCAL_DEFAULTS.listen)}  (filter: ${
+      options.wasm ?? "the embedded module"
+    }, configuration ${config})`,
+  );
+  console.log(`egress1 ${free(options.egress1 ?? LOCAL_DEFAULTS.egress1)}`);
+  console.log(`egress2 ${free(options.egress2 ?? LOCAL_DEFAULTS.egress2)}`);
+  console.log("nothing was started or written");
 }
 
 /** Starts this same command in the background and waits until it listens. */
