@@ -34,9 +34,15 @@ export interface EnvoyVerdict {
   errors: string[];
   /** What was changed for the run, e.g. a missing wasm file replaced. */
   notes: string[];
+  /**
+   * Set when Envoy did not finish within the timeout (it was stopped): no
+   * verdict, neither accepted nor rejected; `ok` is false.
+   */
+  timedOutMs?: number;
 }
 
-const VALIDATE_TIMEOUT_MS = 30_000;
+/** How long `envoy --mode validate` may take (a bootstrap with 100k listeners takes longer). */
+export const VALIDATE_TIMEOUT_MS = 30_000;
 
 export { isObject };
 
@@ -62,12 +68,14 @@ export function localCodeSources(value: unknown): Record<string, unknown>[] {
 /**
  * Runs `envoy --mode validate` on a bootstrap (a parsed YAML or JSON value).
  * Relative wasm paths are resolved from `baseDir`, as `envoy -c` started
- * there would.
+ * there would. After `timeoutMs` Envoy is stopped and the verdict says
+ * `timedOutMs` instead of Envoy's errors.
  */
 export async function validateWithEnvoy(
   envoy: string,
   bootstrap: unknown,
   baseDir: string,
+  timeoutMs: number = VALIDATE_TIMEOUT_MS,
 ): Promise<EnvoyVerdict> {
   const config = structuredClone(bootstrap);
   const notes: string[] = [];
@@ -92,6 +100,7 @@ export async function validateWithEnvoy(
     }
     const configPath = join(workDir, "bootstrap.json");
     await Deno.writeTextFile(configPath, JSON.stringify(config));
+    const signal = AbortSignal.timeout(timeoutMs);
     const child = new Deno.Command(envoy, {
       args: [
         "--mode",
@@ -105,9 +114,12 @@ export async function validateWithEnvoy(
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      signal: AbortSignal.timeout(VALIDATE_TIMEOUT_MS),
+      signal,
     });
     const { code, stdout, stderr } = await child.output();
+    if (signal.aborted && code !== 0) {
+      return { ok: false, errors: [], notes, timedOutMs: timeoutMs };
+    }
     const decoder = new TextDecoder();
     const output = decoder.decode(stderr) + "\n" + decoder.decode(stdout);
     const errors = envoyErrorLines(output.split("\n")).map((line) =>

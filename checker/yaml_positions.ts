@@ -16,6 +16,22 @@ import {
 } from "yaml";
 import type { CheckIssue, Segment } from "./issues.ts";
 
+/**
+ * How many alias expansions a document may take (the `yaml` library's
+ * `maxAliasCount`): plenty for hand-written anchors, far below what an alias
+ * bomb (a few lines that expand to billions of nodes) needs.
+ */
+export const MAX_ALIAS_COUNT = 1000;
+
+/** The one line that stands for an alias bomb, where an issue or an error says it. */
+export const ALIAS_BOMB =
+  `YAML aliases expand too far (more than ${MAX_ALIAS_COUNT} alias expansions): refused as an alias bomb`;
+
+/** Whether `error` is the `yaml` library refusing to expand aliases further. */
+export function isAliasBomb(error: unknown): boolean {
+  return error instanceof ReferenceError && /alias/i.test(error.message);
+}
+
 /** A 1-based line and column in the text. */
 export interface Position {
   line: number;
@@ -68,14 +84,53 @@ export function parseOneDocument(text: string): ParsedDocument {
       }),
     };
   }
-  return {
-    value: document.toJS({ maxAliasCount: 1000 }),
-    positionOf(segments) {
-      const node = deepestNode(document.contents, segments);
-      if (!node?.range) return undefined;
-      const position = lineCounter.linePos(node.range[0]);
-      return { line: position.line, column: position.col };
-    },
+  let value: unknown;
+  try {
+    value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    if (!isAliasBomb(error)) throw error;
+    return { problems: [{ path: "", message: ALIAS_BOMB, severity: "error" }] };
+  }
+  return { value, positionOf: positions(document.contents, lineCounter) };
+}
+
+/** One YAML document of a text: its value and where its nodes start. */
+export interface LocatedDocument {
+  /** The document as plain values. */
+  value: unknown;
+  /** Where the node at `segments` (or the deepest one on the way) starts. */
+  positionOf(segments: Segment[]): Position | undefined;
+}
+
+/**
+ * Every document of a text, keeping positions; undefined when the text has a
+ * YAML syntax error (the bootstrap check words those). Throws a
+ * `ReferenceError` ({@link isAliasBomb}) for an alias bomb.
+ */
+export function parseDocuments(text: string): LocatedDocument[] | undefined {
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, {
+    lineCounter,
+    prettyErrors: false,
+  });
+  if (
+    !Array.isArray(documents) || documents.some((doc) => doc.errors.length > 0)
+  ) return undefined;
+  return documents.map((document) => ({
+    value: document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }),
+    positionOf: positions(document.contents, lineCounter),
+  }));
+}
+
+function positions(
+  root: unknown,
+  lineCounter: LineCounter,
+): (segments: Segment[]) => Position | undefined {
+  return (segments) => {
+    const node = deepestNode(root, segments);
+    if (!node?.range) return undefined;
+    const position = lineCounter.linePos(node.range[0]);
+    return { line: position.line, column: position.col };
   };
 }
 

@@ -8,7 +8,7 @@
  * error.
  */
 import { dirname } from "node:path";
-import { parse, parseAllDocuments } from "yaml";
+import { parse } from "yaml";
 import {
   checkEnvoyBootstrap,
   type CheckIssue,
@@ -17,14 +17,24 @@ import {
 } from "../checker/envoy_check.ts";
 import {
   type EnvoyVerdict,
+  VALIDATE_TIMEOUT_MS,
   validateWithEnvoy,
 } from "../checker/envoy_validate.ts";
+import { readCheckInput } from "../checker/input.ts";
+import {
+  ALIAS_BOMB,
+  isAliasBomb,
+  type LocatedDocument,
+  MAX_ALIAS_COUNT,
+  parseDocuments,
+} from "../checker/yaml_positions.ts";
+import { parsePath } from "../checker/render.ts";
 import { findEnvoy } from "../lib/envoy/binary.ts";
 import {
   sidecarBootstrap,
   sidecarWasmFilters,
 } from "../environments/istio/sidecar.ts";
-import { fileErrorReason, UserError } from "../lib/errors.ts";
+import { UsageError, UserError } from "../lib/errors.ts";
 import {
   type ManifestIssue,
   validateKindConfig,
@@ -38,6 +48,11 @@ export interface CheckOptions {
   envoy?: string;
   /** Skip Envoy's own validator even when an Envoy is found. */
   protoOnly?: boolean;
+  /**
+   * How long Envoy's validation of one configuration may take, in ms
+   * (default: `$WASMERANG_VALIDATE_TIMEOUT_MS`, else 30 s).
+   */
+  validateTimeoutMs?: number;
 }
 
 /** What one file is and what was found in it. */
@@ -57,25 +72,27 @@ async function envoyVerdicts(
   envoy: string,
   file: string,
   text: string,
-  documents: unknown[] | undefined,
+  documents: LocatedDocument[] | undefined,
+  timeoutMs: number,
 ): Promise<EnvoyVerdict[]> {
   const baseDir = dirname(file);
   if (documents === undefined) {
     let bootstrap: unknown;
     try {
-      bootstrap = parse(text, { maxAliasCount: 1000 });
+      bootstrap = parse(text, { maxAliasCount: MAX_ALIAS_COUNT });
     } catch {
       return []; // the proto check already reported the YAML error
     }
-    return [await validateWithEnvoy(envoy, bootstrap, baseDir)];
+    return [await validateWithEnvoy(envoy, bootstrap, baseDir, timeoutMs)];
   }
   const verdicts: EnvoyVerdict[] = [];
   for (const document of documents) {
-    for (const wasm of sidecarWasmFilters(document)) {
+    for (const wasm of sidecarWasmFilters(document.value)) {
       const verdict = await validateWithEnvoy(
         envoy,
         sidecarBootstrap(wasm.filter, wasm.namespace, wasm.port),
         baseDir,
+        timeoutMs,
       );
       verdict.notes.unshift(
         `${wasm.source} placed before tcp_proxy in a sidecar listener for port ${wasm.port}`,
@@ -117,17 +134,49 @@ async function envoyFor(explicit?: string): Promise<string | undefined> {
 }
 
 function rejectedByEnvoy(report: FileReport): boolean {
-  return (report.envoy ?? []).some((verdict) => !verdict.ok);
+  return (report.envoy ?? []).some((verdict) =>
+    !verdict.ok && verdict.timedOutMs === undefined
+  );
+}
+
+/** The timeout Envoy's validation ran into, when it did (and was not also a rejection). */
+function timedOut(report: FileReport): number | undefined {
+  return (report.envoy ?? []).find((verdict) =>
+    verdict.timedOutMs !== undefined
+  )?.timedOutMs;
+}
+
+/** `30 s`, `1.5 s`, `200 ms`. */
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
 }
 
 function envoyLines(report: FileReport, envoy: string): string[] {
   return (report.envoy ?? []).flatMap((verdict) => [
     ...verdict.notes.map((note) => `  note: ${note}`),
-    verdict.ok
+    verdict.timedOutMs !== undefined
+      ? `  Envoy (${envoy} --mode validate) timed out after ${
+        duration(verdict.timedOutMs)
+      }: stopped, no verdict`
+      : verdict.ok
       ? `  Envoy (${envoy} --mode validate) accepts it`
       : `  Envoy (${envoy} --mode validate) rejects it:`,
     ...verdict.errors.map((line) => `    ${line}`),
   ]);
+}
+
+/** The validation timeout: the option, else `$WASMERANG_VALIDATE_TIMEOUT_MS`, else 30 s. */
+function validateTimeout(options: CheckOptions): number {
+  const given = options.validateTimeoutMs ??
+    Deno.env.get("WASMERANG_VALIDATE_TIMEOUT_MS");
+  if (given === undefined || given === "") return VALIDATE_TIMEOUT_MS;
+  const ms = Number(given);
+  if (!Number.isInteger(ms) || ms < 1) {
+    throw new UsageError(
+      `WASMERANG_VALIDATE_TIMEOUT_MS=${given}: use a whole number of milliseconds, e.g. 30000`,
+    );
+  }
+  return ms;
 }
 
 function isManifest(value: unknown): boolean {
@@ -135,42 +184,65 @@ function isManifest(value: unknown): boolean {
     "apiVersion" in value && "kind" in value;
 }
 
-/** Kubernetes documents, or undefined when the file is not made of them. */
-function manifests(text: string): unknown[] | undefined {
-  const documents = parseAllDocuments(text);
-  if (
-    !Array.isArray(documents) || documents.some((doc) => doc.errors.length > 0)
-  ) return undefined;
-  const values = documents.map((doc) => doc.toJS()).filter((value) =>
-    value !== null && value !== undefined
+/**
+ * Kubernetes documents, or undefined when the file is not made of them.
+ * Throws a one-line {@link UserError} for an alias bomb.
+ */
+function manifests(
+  text: string,
+  file = "the file",
+): LocatedDocument[] | undefined {
+  let documents: LocatedDocument[] | undefined;
+  try {
+    documents = parseDocuments(text);
+  } catch (error) {
+    if (!isAliasBomb(error)) throw error;
+    throw new UserError(`cannot check ${file}: ${ALIAS_BOMB}`);
+  }
+  const values = (documents ?? []).filter((document) =>
+    document.value !== null && document.value !== undefined
   );
-  return values.length > 0 && values.every(isManifest) ? values : undefined;
+  return values.length > 0 &&
+      values.every((document) => isManifest(document.value))
+    ? values
+    : undefined;
 }
 
-function fromManifestIssue(issue: ManifestIssue): CheckIssue {
+function fromManifestIssue(
+  issue: ManifestIssue,
+  document?: LocatedDocument,
+): CheckIssue {
+  const segments = parsePath(issue.path);
+  const position = segments && document?.positionOf(segments);
   return {
     path: [issue.object, issue.path].filter((part) => part !== "").join(": "),
     message: issue.message,
     severity: issue.severity === "warning" ? "warning" : "error",
+    ...(position ? { line: position.line, column: position.column } : {}),
   };
 }
 
-/** Checks one file's text, choosing the schema by what it holds. */
+/**
+ * Checks one file's text, choosing the schema by what it holds. Issues carry
+ * the line and column of their node, in manifests as in bootstraps.
+ */
 export function checkFileText(
   file: string,
   text: string,
-  documents: unknown[] | undefined = manifests(text),
+  documents: LocatedDocument[] | undefined = manifests(text, file),
 ): FileReport {
   if (!documents) {
     return { file, kind: "envoy", issues: checkEnvoyBootstrap(text) };
   }
-  const issues = documents.flatMap((value) => {
+  const issues = documents.flatMap((document) => {
+    const value = document.value;
     const apiVersion = String((value as Record<string, unknown>).apiVersion);
-    return apiVersion.startsWith("kind.x-k8s.io/")
+    const found = apiVersion.startsWith("kind.x-k8s.io/")
       ? validateKindConfig(value, file)
       : validateManifest(value, file);
+    return found.map((issue) => fromManifestIssue(issue, document));
   });
-  return { file, kind: "kubernetes", issues: issues.map(fromManifestIssue) };
+  return { file, kind: "kubernetes", issues };
 }
 
 /** Checks every file; throws a {@link UserError} when one has errors. */
@@ -179,18 +251,25 @@ export async function check(
   options: CheckOptions = {},
 ): Promise<void> {
   const reports: FileReport[] = [];
+  const timeoutMs = validateTimeout(options);
   const envoy = options.protoOnly ? undefined : await envoyFor(options.envoy);
+  // Every file is read (and refused, if it must be) before any check runs.
+  const inputs: { text: string; documents?: LocatedDocument[] }[] = [];
   for (const file of files) {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(file);
-    } catch (error) {
-      throw new UserError(`cannot read ${file}: ${fileErrorReason(error)}`, 2);
-    }
-    const documents = manifests(text);
+    const text = await readCheckInput(file);
+    inputs.push({ text, documents: manifests(text, file) });
+  }
+  for (const [index, file] of files.entries()) {
+    const { text, documents } = inputs[index];
     const report = checkFileText(file, text, documents);
     if (envoy) {
-      report.envoy = await envoyVerdicts(envoy, file, text, documents);
+      report.envoy = await envoyVerdicts(
+        envoy,
+        file,
+        text,
+        documents,
+        timeoutMs,
+      );
       if (report.envoy.length > 0 && !rejectedByEnvoy(report)) {
         report.issues = report.issues.map(acceptedByEnvoy);
       }
@@ -200,6 +279,9 @@ export async function check(
   const failed = reports.filter((report) =>
     report.issues.some((issue) => issue.severity === "error") ||
     rejectedByEnvoy(report)
+  );
+  const unconfirmed = reports.filter((report) =>
+    !failed.includes(report) && timedOut(report) !== undefined
   );
   if (options.json) {
     console.log(
@@ -226,11 +308,19 @@ export async function check(
         : "valid Kubernetes/Istio manifests";
       if (issues.length > 0) console.log(renderIssues(file, issues));
       const rejected = rejectedByEnvoy(report);
+      const late = timedOut(report);
+      const lateText = late === undefined
+        ? ""
+        : `Envoy's validation timed out after ${duration(late)}`;
       console.log(
         errors > 0 || rejected
           ? `✗ ${file}: ${errors} error(s)${
             warnings ? `, ${warnings} warning(s)` : ""
-          }${rejected ? ", rejected by Envoy" : ""}`
+          }${rejected ? ", rejected by Envoy" : ""}${
+            late === undefined ? "" : `, ${lateText}`
+          }`
+          : late !== undefined
+          ? `? ${file}: no errors in the proto check, but ${lateText}: not confirmed`
           : `✓ ${file}: ${what}${warnings ? ` (${warnings} warning(s))` : ""}`,
       );
       if (envoy) {
@@ -238,6 +328,13 @@ export async function check(
       }
     }
     if (!envoy && !options.protoOnly) console.log(NO_ENVOY);
+  }
+  if (failed.length === 0 && unconfirmed.length > 0) {
+    throw new UserError(
+      `Envoy's validation of ${unconfirmed.length} of ${files.length} file(s) timed out after ${
+        duration(timeoutMs)
+      }: not confirmed (set WASMERANG_VALIDATE_TIMEOUT_MS to wait longer, or --proto-only to skip Envoy)`,
+    );
   }
   if (failed.length > 0) {
     throw new UserError(
