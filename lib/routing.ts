@@ -36,6 +36,10 @@ export const DEFAULT_CONFIG: Readonly<FilterConfig> = Object.freeze({
   domain: "cluster.local",
 });
 
+/** The message for a name that is not {@link isUsableName} (empty ones have their own). */
+const NAME_PROBLEM = (what: string) =>
+  `invalid configuration: ${what} must not contain control characters or unpaired surrogates`;
+
 const CONFIG_KEYS = ["mode", "clusters", "namespace", "domain", "port"];
 
 /** Longest configuration the filter accepts, in characters (larger ones are refused unread). */
@@ -43,6 +47,80 @@ export const MAX_CONFIG_LENGTH = 65536;
 
 /** Deepest nesting of arrays and objects, the configuration object included, the filter reads. */
 export const MAX_CONFIG_DEPTH = 32;
+
+/** How many code units of a refused text an error message quotes. */
+export const QUOTED_TEXT_LIMIT = 64;
+
+function isControl(c: number): boolean {
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+}
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
+/**
+ * Whether `text` can be (part of) a cluster name: not empty, no control
+ * character (U+0000–U+001F, U+007F–U+009F) and no unpaired surrogate (which
+ * has no UTF-8 form, so Envoy could never be given it). Envoy itself refuses
+ * only the empty name; the rest is refused so that a name can never break a
+ * log line, an error line or a generated file. The filter (filter/assembly/
+ * config.ts) applies the same rule.
+ *
+ * @example
+ * ```ts
+ * import { isUsableName } from "./routing.ts";
+ * isUsableName("outbound|9000||egress1.default.svc.cluster.local"); // true
+ * isUsableName("e1\n  - name: envoy.filters.network.rbac"); // false
+ * ```
+ */
+export function isUsableName(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isControl(c) || isLowSurrogate(c)) return false;
+    if (isHighSurrogate(c)) {
+      if (i + 1 >= text.length || !isLowSurrogate(text.charCodeAt(i + 1))) {
+        return false;
+      }
+      i++;
+    }
+  }
+  return true;
+}
+
+/**
+ * `text` in double quotes for a one-line message: its first
+ * {@link QUOTED_TEXT_LIMIT} code units, `"` and `\` escaped, control
+ * characters, U+2028/U+2029 and unpaired surrogates as `\uXXXX`, and `…`
+ * after the closing quote when it was cut. The filter quotes the same way.
+ */
+export function quoteText(text: string): string {
+  const cut = text.length > QUOTED_TEXT_LIMIT;
+  const part = cut ? text.slice(0, QUOTED_TEXT_LIMIT) : text;
+  let out = '"';
+  for (let i = 0; i < part.length; i++) {
+    const c = part.charCodeAt(i);
+    const paired = isHighSurrogate(c) && i + 1 < part.length &&
+      isLowSurrogate(part.charCodeAt(i + 1));
+    if (paired) {
+      out += part.slice(i, i + 2);
+      i++;
+    } else if (c === 0x22) out += '\\"';
+    else if (c === 0x5c) out += "\\\\";
+    else if (
+      isControl(c) || c === 0x2028 || c === 0x2029 || isHighSurrogate(c) ||
+      isLowSurrogate(c)
+    ) {
+      out += "\\u" + c.toString(16).padStart(4, "0");
+    } else out += part[i];
+  }
+  return out + '"' + (cut ? "…" : "");
+}
 
 /** How many arrays and objects are nested in `value` (0 for a string, number, …), counted up to `limit`. */
 function nesting(value: unknown, limit = MAX_CONFIG_DEPTH): number {
@@ -88,7 +166,9 @@ export function parseFilterConfig(text: string): FilterConfig {
   }
   if (!trimmed.startsWith("{")) {
     throw new Error(
-      `invalid configuration "${trimmed}": expected "standalone", "istio" or a JSON object`,
+      `invalid configuration ${
+        quoteText(trimmed)
+      }: expected "standalone", "istio" or a JSON object`,
     );
   }
   let raw: unknown;
@@ -105,7 +185,9 @@ export function parseFilterConfig(text: string): FilterConfig {
   for (const key of Object.keys(object)) {
     const value = object[key];
     if (!CONFIG_KEYS.includes(key)) {
-      throw new Error(`invalid configuration: unknown key "${key}"`);
+      throw new Error(
+        `invalid configuration: unknown key ${quoteText(key)}`,
+      );
     }
     if (1 + nesting(value) > MAX_CONFIG_DEPTH) {
       throw new Error(
@@ -128,6 +210,9 @@ export function parseFilterConfig(text: string): FilterConfig {
           'invalid configuration: "clusters" must be two non-empty strings',
         );
       }
+      if (!value.every(isUsableName)) {
+        throw new Error(NAME_PROBLEM('"clusters"'));
+      }
       config.clusters = [value[0], value[1]];
     } else if (key === "port") {
       if (
@@ -145,6 +230,7 @@ export function parseFilterConfig(text: string): FilterConfig {
           `invalid configuration: "${key}" must be a non-empty string`,
         );
       }
+      if (!isUsableName(value)) throw new Error(NAME_PROBLEM(`"${key}"`));
       config[key as "namespace" | "domain"] = value;
     }
   }

@@ -1,10 +1,11 @@
 /**
- * The files of the Docker example, as text built in code (no template is read
- * from disk at run time, so a compiled binary carries them): docker-compose.yaml,
- * envoy.yaml and the folder's README.
+ * The files of the Docker example, built in code (no template is read from
+ * disk at run time, so a compiled binary carries them): docker-compose.yaml and
+ * envoy.yaml as data written by the YAML library, and the folder's README.
  */
 import { ROOT_ID } from "../../lib/routing.ts";
 import { envoyBootstrap } from "../../lib/envoy/bootstrap.ts";
+import { writeYaml } from "../../lib/yaml_safe.ts";
 import {
   ADMIN_PORT,
   BUSYBOX_IMAGE,
@@ -34,58 +35,123 @@ export interface DockerTemplateOptions {
   network: DockerNetwork;
 }
 
-/** docker-compose.yaml: Envoy, egress1, egress2 and a network with a fixed subnet. */
-export function composeYaml(
+/** docker-compose.yaml as data, exactly what {@link composeYaml} writes. */
+export function composeData(
   { envoyImage, network }: DockerTemplateOptions,
-): string {
-  const egress = (name: string, ip: string) =>
-    `  ${name}:
-    image: ${BUSYBOX_IMAGE}
-    # busybox tcpsvd runs the command once per connection with the socket as its
-    # stdin/stdout: one line naming this service, then an echo of what the client sends.
-    command: ["tcpsvd", "-v", "0.0.0.0", "${EGRESS_PORT}", "sh", "-c", "echo ${name}; exec cat"]
-    networks:
-      wasmerang:
-        ipv4_address: ${ip}
-`;
-  return `# Written by \`wasmerang scaffold docker\`. Envoy runs the wasmerang filter in front of
-# two egress services; the filter picks egress1 (even) or egress2 (odd) by the last
-# octet of the client's source address and tcp_proxy connects there.
-#
-#   wasmerang up docker      start it (or: docker compose up -d, in this folder)
-#   wasmerang probe docker   connect from chosen source IPs and see who answers
-#   wasmerang down docker    stop it and remove everything it made
-#
-# Every port is published on 127.0.0.1 only.
-name: ${COMPOSE_PROJECT}
+): Record<string, unknown> {
+  const egress = (name: string, ip: string) => ({
+    image: BUSYBOX_IMAGE,
+    command: [
+      "tcpsvd",
+      "-v",
+      "0.0.0.0",
+      `${EGRESS_PORT}`,
+      "sh",
+      "-c",
+      `echo ${name}; exec cat`,
+    ],
+    networks: { wasmerang: { ipv4_address: ip } },
+  });
+  return {
+    name: COMPOSE_PROJECT,
+    services: {
+      envoy: {
+        image: envoyImage,
+        command: [
+          "envoy",
+          "-c",
+          "/etc/envoy/envoy.yaml",
+          "--log-level",
+          "info",
+          "--component-log-level",
+          "wasm:debug",
+        ],
+        volumes: [
+          "./envoy.yaml:/etc/envoy/envoy.yaml:ro",
+          `./${WASM_FILE}:${WASM_IN_CONTAINER}:ro`,
+        ],
+        ports: [
+          `127.0.0.1:${LISTENER_PORT}:${LISTENER_PORT}`,
+          `127.0.0.1:${ADMIN_PORT}:${ADMIN_PORT}`,
+        ],
+        networks: { wasmerang: { ipv4_address: network.envoy } },
+        depends_on: ["egress1", "egress2"],
+      },
+      egress1: egress("egress1", network.egress1),
+      egress2: egress("egress2", network.egress2),
+    },
+    networks: {
+      wasmerang: {
+        name: NETWORK_NAME,
+        ipam: { config: [{ subnet: network.subnet }] },
+      },
+    },
+  };
+}
 
-services:
-  envoy:
-    image: ${envoyImage}
-    # wasm:debug: the filter writes one decision line per connection (docker compose logs envoy).
-    command: ["envoy", "-c", "/etc/envoy/envoy.yaml", "--log-level", "info", "--component-log-level", "wasm:debug"]
-    volumes:
-      - ./envoy.yaml:/etc/envoy/envoy.yaml:ro
-      - ./${WASM_FILE}:${WASM_IN_CONTAINER}:ro
-    ports:
-      - "127.0.0.1:${LISTENER_PORT}:${LISTENER_PORT}" # the listener: wasm filter, then tcp_proxy
-      - "127.0.0.1:${ADMIN_PORT}:${ADMIN_PORT}" # Envoy's admin: /ready, /stats, /clusters
-    networks:
-      wasmerang:
-        ipv4_address: ${network.envoy}
-    depends_on: [egress1, egress2]
-
-${egress("egress1", network.egress1)}
-${egress("egress2", network.egress2)}
-networks:
-  wasmerang:
-    # A fixed name and subnet: \`wasmerang probe docker\` starts short-lived containers
-    # on this network with chosen addresses (docker run --network ${NETWORK_NAME} --ip …).
-    name: ${NETWORK_NAME}
-    ipam:
-      config:
-        - subnet: ${network.subnet}
-`;
+/**
+ * docker-compose.yaml: Envoy, egress1, egress2 and a network with a fixed
+ * subnet, written from {@link composeData} by the YAML library (the image and
+ * addresses are quoted scalars; the comments are fixed text).
+ */
+export function composeYaml(options: DockerTemplateOptions): string {
+  const envoy = ["services", "envoy"];
+  return writeYaml(composeData(options), {
+    comments: [
+      {
+        path: [],
+        before:
+          "Written by `wasmerang scaffold docker`. Envoy runs the wasmerang filter in front of\n" +
+          "two egress services; the filter picks egress1 (even) or egress2 (odd) by the last\n" +
+          "octet of the client's source address and tcp_proxy connects there.\n" +
+          "\n" +
+          "  wasmerang up docker      start it (or: docker compose up -d, in this folder)\n" +
+          "  wasmerang probe docker   connect from chosen source IPs and see who answers\n" +
+          "  wasmerang down docker    stop it and remove everything it made\n" +
+          "\n" +
+          "Every port is published on 127.0.0.1 only.",
+      },
+      {
+        path: [...envoy, "command"],
+        before:
+          "wasm:debug: the filter writes one decision line per connection (docker compose logs envoy).",
+      },
+      {
+        path: [...envoy, "ports", 0],
+        after: "the listener: wasm filter, then tcp_proxy",
+      },
+      {
+        path: [...envoy, "ports", 1],
+        after: "Envoy's admin: /ready, /stats, /clusters",
+      },
+      ...["egress1", "egress2"].map((name) => ({
+        path: ["services", name, "command"],
+        before:
+          "busybox tcpsvd runs the command once per connection with the socket as its\n" +
+          "stdin/stdout: one line naming this service, then an echo of what the client sends.",
+      })),
+      {
+        path: ["networks", "wasmerang", "name"],
+        before:
+          "A fixed name and subnet: `wasmerang probe docker` starts short-lived containers\n" +
+          `on this network with chosen addresses (docker run --network ${NETWORK_NAME} --ip …).`,
+      },
+    ],
+    flow: [
+      ...["envoy", "egress1", "egress2"].map((name) => [
+        "services",
+        name,
+        "command",
+      ]),
+      [...envoy, "depends_on"],
+    ],
+    spaceBefore: [
+      ["services"],
+      ["services", "egress1"],
+      ["services", "egress2"],
+      ["networks"],
+    ],
+  });
 }
 
 /** envoy.yaml: one listener, the wasm filter then tcp_proxy, clusters egress1/egress2. */
@@ -160,7 +226,8 @@ docker compose down --volumes --remove-orphans
 - The access log (\`docker compose logs envoy\`) has one line per connection:
   \`[time] cluster=egress2 src=${
     network.probeSources[1]
-  }:40112 dst=${network.envoy}:${LISTENER_PORT} -> ${network.egress2}:${EGRESS_PORT} bytes=0/8 3ms\`.
+  }:40112 dst=${network.envoy}:${LISTENER_PORT} -> ${network.egress2}:${EGRESS_PORT} bytes=0/8 3ms flags=-\`
+  (\`flags\` are Envoy's response flags: \`UF\` when the upstream connect failed).
 - Addresses: gateway ${network.gateway}, envoy ${network.envoy}, egress1 ${network.egress1}, egress2 ${network.egress2}; probe sources
   default to ${network.probeSources.join(", ")}.
 

@@ -3,7 +3,7 @@
  * `examples/istio-k8s/` holds): rendered in memory from the typed manifests,
  * then written all-or-nothing.
  */
-import { stringify } from "yaml";
+import { writeYaml } from "../../lib/yaml_safe.ts";
 import { createHash } from "node:crypto";
 import {
   clientDeployment,
@@ -42,15 +42,20 @@ function plain(manifest: Manifest): unknown {
   return JSON.parse(JSON.stringify(manifest));
 }
 
-/** YAML for one or more documents, under a `#` comment header. */
+/**
+ * YAML for one or more documents, under a `#` comment header (fixed text,
+ * never a user value), each written from data by the YAML library: strings
+ * such as a namespace `on` or `null` are quoted, so no reader takes them for
+ * booleans or null.
+ */
 export function yamlFile(header: string, ...manifests: Manifest[]): string {
-  const comment = header.trim().split("\n").map((line) =>
-    line ? `# ${line}` : "#"
-  ).join("\n");
-  const docs = manifests.map((manifest) =>
-    stringify(plain(manifest), { lineWidth: 0 })
+  const docs = manifests.map((manifest, i) =>
+    writeYaml(
+      plain(manifest),
+      i === 0 ? { comments: [{ path: [], before: header.trim() }] } : {},
+    )
   );
-  return `${comment}\n${docs.join("---\n")}`;
+  return docs.join("---\n");
 }
 
 /** Hex SHA-256 of the module (the client's pod template carries it). */
@@ -66,7 +71,6 @@ export function renderIstioFiles(
   settings: IstioSettings,
   wasm: Uint8Array,
 ): Map<string, string> {
-  const ns = settings.namespace;
   const files = new Map<string, string>();
   files.set(README_FILE, istioReadme(settings, wasm.length));
   files.set(
@@ -155,7 +159,7 @@ export function renderIstioFiles(
   files.set(
     CLIENT_FILE,
     yamlFile(
-      `Client pods (namespace ${ns}) with an istio-proxy sidecar that mounts the filter\n` +
+      "Client pods (in the example's namespace) with an istio-proxy sidecar that mounts the filter\n" +
         "ConfigMap. `wasmerang probe istio` runs `nc` in each of them.",
       clientDeployment(settings, sha256Hex(wasm)),
     ),

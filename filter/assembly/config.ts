@@ -33,6 +33,73 @@ const MAX_CONFIG_LENGTH: i32 = 65536;
 /** Deepest nesting of arrays and objects the reader follows (a valid configuration needs 2). */
 const MAX_DEPTH: i32 = 32;
 
+/** How many code units of a refused text an error message quotes (lib/routing.ts QUOTED_TEXT_LIMIT). */
+const QUOTED_TEXT_LIMIT: i32 = 64;
+
+function isControl(c: i32): bool {
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+}
+
+function isHighSurrogate(c: i32): bool {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+function isLowSurrogate(c: i32): bool {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
+/**
+ * Not empty, no control character (U+0000-U+001F, U+007F-U+009F), no unpaired
+ * surrogate: what a cluster name (or a part of one) may be. lib/routing.ts
+ * isUsableName is the same rule.
+ */
+export function isUsableName(text: string): bool {
+  if (text.length == 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isControl(c) || isLowSurrogate(c)) return false;
+    if (isHighSurrogate(c)) {
+      if (i + 1 >= text.length || !isLowSurrogate(text.charCodeAt(i + 1))) {
+        return false;
+      }
+      i++;
+    }
+  }
+  return true;
+}
+
+const HEX = "0123456789abcdef";
+
+/** `text` quoted for a one-line message, exactly as lib/routing.ts quoteText does. */
+export function quoteText(text: string): string {
+  const cut = text.length > QUOTED_TEXT_LIMIT;
+  const part = cut ? text.substring(0, QUOTED_TEXT_LIMIT) : text;
+  let out = '"';
+  for (let i = 0; i < part.length; i++) {
+    const c = part.charCodeAt(i);
+    const paired = isHighSurrogate(c) && i + 1 < part.length &&
+      isLowSurrogate(part.charCodeAt(i + 1));
+    if (paired) {
+      out += part.substring(i, i + 2);
+      i++;
+    } else if (c == 0x22) out += '\\"';
+    else if (c == 0x5c) out += "\\\\";
+    else if (
+      isControl(c) || c == 0x2028 || c == 0x2029 || isHighSurrogate(c) ||
+      isLowSurrogate(c)
+    ) {
+      out += "\\u" + HEX.charAt((c >> 12) & 15) + HEX.charAt((c >> 8) & 15) +
+        HEX.charAt((c >> 4) & 15) + HEX.charAt(c & 15);
+    } else out += String.fromCharCode(c);
+  }
+  return out + '"' + (cut ? "\u2026" : "");
+}
+
+function nameProblem(what: string): string {
+  return "invalid configuration: " + what +
+    " must not contain control characters or unpaired surrogates";
+}
+
 export function parseConfig(raw: string): RouteConfig {
   const config = new RouteConfig();
   if (raw.length > MAX_CONFIG_LENGTH) {
@@ -49,8 +116,8 @@ export function parseConfig(raw: string): RouteConfig {
     return config;
   }
   if (!text.startsWith("{")) {
-    config.error = 'invalid configuration "' + text +
-      '": expected "standalone", "istio" or a JSON object';
+    config.error = "invalid configuration " + quoteText(text) +
+      ': expected "standalone", "istio" or a JSON object';
     return config;
   }
   const reader = new JsonReader(text);
@@ -110,6 +177,9 @@ class JsonReader {
       ) {
         return 'invalid configuration: "clusters" must be two non-empty strings';
       }
+      if (!isUsableName(names[0]) || !isUsableName(names[1])) {
+        return nameProblem('"clusters"');
+      }
       config.evenCluster = names[0];
       config.oddCluster = names[1];
     } else if (key == "port") {
@@ -124,10 +194,11 @@ class JsonReader {
         return 'invalid configuration: "' + key +
           '" must be a non-empty string';
       }
+      if (!isUsableName(value)) return nameProblem('"' + key + '"');
       if (key == "namespace") config.namespace = value;
       else config.domain = value;
     } else {
-      return 'invalid configuration: unknown key "' + key + '"';
+      return "invalid configuration: unknown key " + quoteText(key);
     }
     return "";
   }

@@ -6,12 +6,19 @@
  *
  * @module
  */
-import { ROOT_ID } from "../routing.ts";
+import { isUsableName, quoteText, ROOT_ID } from "../routing.ts";
+import { UserError } from "../errors.ts";
+import { writeYaml, type YamlComment, type YamlPath } from "../yaml_safe.ts";
 
-/** The access log line, the same fields the local mode prints. */
+/**
+ * The access log line, the same fields the local mode prints, and Envoy's
+ * response flags (`flags=-` when none; `UF` a failed upstream connect, `NC` no
+ * such cluster, `UO` overflow, …).
+ */
 export const ENVOY_ACCESS_LOG_FORMAT: string =
   "[%START_TIME%] cluster=%UPSTREAM_CLUSTER% src=%DOWNSTREAM_REMOTE_ADDRESS% " +
-  "dst=%DOWNSTREAM_LOCAL_ADDRESS% -> %UPSTREAM_HOST% bytes=%BYTES_RECEIVED%/%BYTES_SENT% %DURATION%ms\n";
+  "dst=%DOWNSTREAM_LOCAL_ADDRESS% -> %UPSTREAM_HOST% bytes=%BYTES_RECEIVED%/%BYTES_SENT% %DURATION%ms " +
+  "flags=%RESPONSE_FLAGS%\n";
 
 /** An upstream cluster: its name and the one endpoint it sends to. */
 export interface BootstrapCluster {
@@ -25,9 +32,13 @@ export interface BootstrapCluster {
 
 /** What differs between the Docker example and the native environment. */
 export interface BootstrapOptions {
-  /** The command that wrote the file, named in its first comment line. */
+  /** The command that wrote the file, named in its first comment line (fixed text: `wasmerang` and words). */
   writtenBy: string;
-  /** How to check the file, for the header comment (e.g. `wasmerang check envoy.yaml`). */
+  /**
+   * How to check the file, for the header comment: quoted only when it is
+   * `wasmerang check` and a bare file name (e.g. `wasmerang check envoy.yaml`),
+   * else the comment says `wasmerang check <this file>` (no path in a comment).
+   */
   checkCommand: string;
   /** Where Envoy's admin listens. */
   admin: { address: string; port: number };
@@ -53,110 +64,237 @@ export interface BootstrapOptions {
   tcpProxyFilter?: Record<string, unknown>;
 }
 
-function scalar(text: string): string {
-  return /^[A-Za-z][A-Za-z0-9_.-]*$/.test(text) ? text : JSON.stringify(text);
+/** The header's first line names the command that wrote the file: fixed text only. */
+const WRITTEN_BY = /^wasmerang( [a-z-]+)*$/;
+/** A check command the header may quote: `wasmerang check` and a bare file name. */
+const CHECK_COMMAND = /^wasmerang check( [A-Za-z0-9_-]+\.ya?ml)?$/;
+
+const WASM_TYPE =
+  "type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm";
+const TCP_PROXY_TYPE =
+  "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
+const STDOUT_LOG_TYPE =
+  "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog";
+
+function socketAddress(address: string, port: number) {
+  return { socket_address: { address, port_value: port } };
 }
 
-function clusterYaml(
+function clusterData(
   cluster: BootstrapCluster,
   type: BootstrapOptions["clusterType"],
-): string {
-  const dns = type === "STRICT_DNS"
-    ? ` # the compose service name, resolved by Docker's DNS
-      connect_timeout: 1s
-      dns_lookup_family: V4_ONLY
-`
-    : `
-      connect_timeout: 1s
-`;
-  const name = scalar(cluster.name);
-  return `    - name: ${name}
-      type: ${type}${dns}      load_assignment:
-        cluster_name: ${name}
-        endpoints:
-          - lb_endpoints:
-              - endpoint:
-                  address:
-                    socket_address: { address: ${cluster.address}, port_value: ${cluster.port} }
-`;
+): Record<string, unknown> {
+  return {
+    name: cluster.name,
+    type,
+    connect_timeout: "1s",
+    ...(type === "STRICT_DNS" ? { dns_lookup_family: "V4_ONLY" } : {}),
+    load_assignment: {
+      cluster_name: cluster.name,
+      endpoints: [{
+        lb_endpoints: [{
+          endpoint: { address: socketAddress(cluster.address, cluster.port) },
+        }],
+      }],
+    },
+  };
 }
 
-function wasmFilterYaml(options: BootstrapOptions): string {
+function wasmFilterData(options: BootstrapOptions): Record<string, unknown> {
+  return options.wasmFilter ?? {
+    name: "envoy.filters.network.wasm",
+    typed_config: {
+      "@type": WASM_TYPE,
+      config: {
+        name: ROOT_ID,
+        root_id: ROOT_ID,
+        configuration: {
+          "@type": "type.googleapis.com/google.protobuf.StringValue",
+          value: options.configuration,
+        },
+        vm_config: {
+          vm_id: ROOT_ID,
+          runtime: "envoy.wasm.runtime.v8",
+          code: { local: { filename: options.wasmFilename } },
+        },
+      },
+    },
+  };
+}
+
+function tcpProxyData(options: BootstrapOptions): Record<string, unknown> {
+  return options.tcpProxyFilter ?? {
+    name: "envoy.filters.network.tcp_proxy",
+    typed_config: {
+      "@type": TCP_PROXY_TYPE,
+      stat_prefix: "wasmerang",
+      cluster: options.clusters[0].name,
+      access_log: [{
+        name: "envoy.access_loggers.stdout",
+        typed_config: {
+          "@type": STDOUT_LOG_TYPE,
+          log_format: {
+            text_format_source: { inline_string: ENVOY_ACCESS_LOG_FORMAT },
+          },
+        },
+      }],
+    },
+  };
+}
+
+/**
+ * Refuses, in one line, cluster names Envoy or the filter would refuse (see
+ * `isUsableName`) and a name given twice (Envoy refuses duplicate clusters).
+ */
+function checkClusters(clusters: readonly BootstrapCluster[]): void {
+  if (clusters.length === 0) throw new Error("a bootstrap needs a cluster");
+  const seen = new Set<string>();
+  for (const { name } of clusters) {
+    if (!isUsableName(name)) {
+      throw new UserError(
+        `cluster name ${
+          quoteText(name)
+        } is empty or has a control character or an unpaired surrogate`,
+        2,
+      );
+    }
+    if (seen.has(name)) {
+      throw new UserError(
+        `cluster name ${
+          quoteText(name)
+        } is given twice: Envoy needs the two clusters to have different names`,
+        2,
+      );
+    }
+    seen.add(name);
+  }
+}
+
+/**
+ * The bootstrap as data, exactly what {@link envoyBootstrap} writes. Throws a
+ * one-line UserError for cluster names Envoy or the filter would refuse.
+ */
+export function envoyBootstrapData(
+  options: BootstrapOptions,
+): Record<string, unknown> {
+  checkClusters(options.clusters);
+  return {
+    admin: {
+      address: socketAddress(options.admin.address, options.admin.port),
+    },
+    static_resources: {
+      listeners: [{
+        name: "wasmerang",
+        address: socketAddress(options.listener.address, options.listener.port),
+        filter_chains: [{
+          filters: [wasmFilterData(options), tcpProxyData(options)],
+        }],
+      }],
+      clusters: options.clusters.map((cluster) =>
+        clusterData(cluster, options.clusterType)
+      ),
+    },
+  };
+}
+
+/** Fixed comments for readers, placed on the bootstrap's nodes. */
+function comments(options: BootstrapOptions): YamlComment[] {
+  if (!WRITTEN_BY.test(options.writtenBy)) {
+    throw new Error(`writtenBy must be fixed text, not ${options.writtenBy}`);
+  }
+  const check = CHECK_COMMAND.test(options.checkCommand)
+    ? options.checkCommand
+    : "wasmerang check <this file>";
+  const filters = [
+    "static_resources",
+    "listeners",
+    0,
+    "filter_chains",
+    0,
+    "filters",
+  ];
+  const list: YamlComment[] = [
+    {
+      path: [],
+      before:
+        `Written by \`${options.writtenBy}\`. After editing, check it against Envoy's API:\n  ${check}`,
+    },
+  ];
   if (options.wasmFilter !== undefined) {
-    return `            # The wasm filter exactly as given (an EnvoyFilter's patch value).
-            - ${JSON.stringify(options.wasmFilter)}
-`;
+    list.push({
+      path: [...filters, 0],
+      before:
+        "The wasm filter exactly as given (an EnvoyFilter's patch value).",
+    });
+  } else {
+    const config = [...filters, 0, "typed_config", "config"];
+    list.push(
+      {
+        path: [...filters, 0],
+        before:
+          "1. The wasmerang filter. On each new connection it picks a cluster from the\n" +
+          "   source address and sets the filter state key envoy.tcp_proxy.cluster\n" +
+          "   (through the foreign function set_envoy_filter_state, Envoy >= 1.28).",
+      },
+      {
+        path: [...config, "root_id"],
+        after: "must equal the filter's registerRootContext name",
+      },
+    );
+    if (options.configuration === "standalone") {
+      list.push({
+        path: [...config, "configuration", "value"],
+        before:
+          '"standalone": even sources -> egress1, odd -> egress2. JSON works too:\n' +
+          '{"clusters": ["egress1", "egress2"]}',
+      });
+    }
   }
-  const comment = options.configuration === "standalone"
-    ? `                    # "standalone": even sources -> egress1, odd -> egress2. JSON works too:
-                    # {"clusters": ["egress1", "egress2"]}
-`
-    : "";
-  return `            # 1. The wasmerang filter. On each new connection it picks a cluster from the
-            #    source address and sets the filter state key envoy.tcp_proxy.cluster
-            #    (through the foreign function set_envoy_filter_state, Envoy >= 1.28).
-            - name: envoy.filters.network.wasm
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm
-                config:
-                  name: ${ROOT_ID}
-                  root_id: ${ROOT_ID} # must equal the filter's registerRootContext name
-                  configuration:
-                    "@type": type.googleapis.com/google.protobuf.StringValue
-${comment}                    value: ${scalar(options.configuration)}
-                  vm_config:
-                    vm_id: ${ROOT_ID}
-                    runtime: envoy.wasm.runtime.v8
-                    code:
-                      local:
-                        filename: ${options.wasmFilename}
-`;
+  list.push({
+    path: [...filters, 1],
+    before: options.tcpProxyFilter !== undefined
+      ? "tcp_proxy exactly as given (an EnvoyFilter's patch value)."
+      : "2. tcp_proxy connects upstream: to the first cluster below, unless the filter\n" +
+        "   chose a cluster. (With weighted_clusters the filter state would be ignored.)",
+  });
+  if (options.clusterType === "STRICT_DNS") {
+    options.clusters.forEach((_, i) =>
+      list.push({
+        path: ["static_resources", "clusters", i, "type"],
+        after: "the compose service name, resolved by Docker's DNS",
+      })
+    );
+  }
+  return list;
 }
 
-function tcpProxyYaml(options: BootstrapOptions): string {
-  if (options.tcpProxyFilter !== undefined) {
-    return `            # tcp_proxy exactly as given (an EnvoyFilter's patch value).
-            - ${JSON.stringify(options.tcpProxyFilter)}`;
-  }
-  const [first] = options.clusters;
-  return `            # 2. tcp_proxy connects upstream: to ${first.name}, unless the filter chose a cluster.
-            #    (With weighted_clusters the filter state would be ignored.)
-            - name: envoy.filters.network.tcp_proxy
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
-                stat_prefix: wasmerang
-                cluster: ${scalar(first.name)}
-                access_log:
-                  - name: envoy.access_loggers.stdout
-                    typed_config:
-                      "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
-                      log_format:
-                        text_format_source:
-                          inline_string: ${
-    JSON.stringify(ENVOY_ACCESS_LOG_FORMAT)
-  }`;
-}
-
-/** The bootstrap as YAML text. */
+/**
+ * The bootstrap as YAML text, written from {@link envoyBootstrapData} by the
+ * YAML library: user values are quoted scalars (never pasted, never in a
+ * comment); the comments are fixed text.
+ */
 export function envoyBootstrap(options: BootstrapOptions): string {
-  return `# Written by \`${options.writtenBy}\`. After editing, check it against Envoy's API:
-#   ${options.checkCommand}
-admin:
-  address:
-    socket_address: { address: ${options.admin.address}, port_value: ${options.admin.port} }
-
-static_resources:
-  listeners:
-    - name: wasmerang
-      address:
-        socket_address: { address: ${options.listener.address}, port_value: ${options.listener.port} }
-      filter_chains:
-        - filters:
-${wasmFilterYaml(options)}${tcpProxyYaml(options)}
-
-  clusters:
-${
-    options.clusters.map((cluster) => clusterYaml(cluster, options.clusterType))
-      .join("")
-  }`;
+  const data = envoyBootstrapData(options);
+  const addresses: YamlPath[] = [
+    ["admin", "address", "socket_address"],
+    ["static_resources", "listeners", 0, "address", "socket_address"],
+    ...options.clusters.map((_, i) => [
+      "static_resources",
+      "clusters",
+      i,
+      "load_assignment",
+      "endpoints",
+      0,
+      "lb_endpoints",
+      0,
+      "endpoint",
+      "address",
+      "socket_address",
+    ]),
+  ];
+  return writeYaml(data, {
+    comments: comments(options),
+    flow: addresses,
+    spaceBefore: [["static_resources"], ["static_resources", "clusters"]],
+  });
 }
