@@ -155,6 +155,21 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
+/**
+ * Whether `pid` runs and, with `startTime`, is that very process (a zombie,
+ * exited but not yet reaped, does not run).
+ */
+export function isAlive(pid: number, startTime?: string): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[0] !== "Z" && fields[0] !== "X" &&
+      (startTime === undefined || fields[19] === startTime);
+  } catch {
+    return false;
+  }
+}
+
 /** The parent pid of `pid` (field 4 of /proc/<pid>/stat), or undefined. */
 export function parentPid(pid: number): number | undefined {
   try {

@@ -17,6 +17,7 @@ import { findEnvoy } from "../../lib/envoy/binary.ts";
 import {
   allPids,
   hasPair,
+  isAlive,
   type LocalState,
   parentPid,
   processArgv,
@@ -77,7 +78,7 @@ function ourEnvoys(
     found.set(pid, {
       pid,
       what,
-      alive: () => processStartTime(pid) === startTime,
+      alive: () => isAlive(pid, startTime),
     });
   };
   for (const pid of allPids()) {

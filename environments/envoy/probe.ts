@@ -13,7 +13,7 @@ import {
   parseSources,
   probeLocal,
 } from "../../lib/loopback_probe.ts";
-import { isRunning, processStartTime } from "../../lib/state.ts";
+import { isAlive, isRunning } from "../../lib/state.ts";
 import { refuseOtherFlags } from "../../lib/detach.ts";
 import { notRunning, recordedState } from "../local/probe.ts";
 import { ENVOY_DEFAULTS, filterCounters } from "./plane.ts";
@@ -44,7 +44,7 @@ export async function probeEnvoy(
   // still there (no parent-death signal), the probe still reaches it.
   const envoyAlive = state?.envoyPid !== undefined &&
     state.envoyStartTime !== undefined &&
-    processStartTime(state.envoyPid) === state.envoyStartTime;
+    isAlive(state.envoyPid, state.envoyStartTime);
   if (
     state !== undefined && options.to === undefined &&
     (state.stopped !== undefined ||
