@@ -50,11 +50,19 @@ function failsInOneLine(
   assertEquals(lines.length, 1, run.stderr);
   assertMatch(lines[0], /^wasmerang: /);
   assertMatch(lines[0], words);
-  assertEquals(envoyProcessesMentioning(stateDir), []);
+  assertEquals(envoysOn(stateDir), []);
   assert(
     !existsSync(`${stateDir}/envoy.json`),
     "no state left behind",
   );
+}
+
+/**
+ * Envoy processes on `stateDir`'s bootstrap folder (the background process
+ * names the state folder too, as `--detached-in`, but not the bootstrap).
+ */
+function envoysOn(stateDir: string): number[] {
+  return envoyProcessesMentioning(`${stateDir}/envoy/`);
 }
 
 function existsSync(path: string): boolean {
@@ -75,7 +83,7 @@ function untilNoEnvoyMentions(text: string): Promise<void> {
 async function upDetached(stateDir: string) {
   const up = await wasmerang(["up", "envoy", "--detach", ...FREE], stateDir);
   assertEquals(up.code, 0, up.stderr);
-  assertEquals(envoyProcessesMentioning(stateDir).length, 1);
+  assertEquals(envoysOn(stateDir).length, 1);
   return up;
 }
 
@@ -94,7 +102,7 @@ Deno.test({
         Deno.readTextFileSync(`${stateDir}/envoy.json`),
       ) as { pid: number };
       Deno.kill(pid, "SIGKILL");
-      await untilNoEnvoyMentions(stateDir);
+      await untilNoEnvoyMentions(`${stateDir}/envoy/`);
       const down = await wasmerang(["down", "envoy"], stateDir);
       assertEquals(down.code, 0, down.stderr);
     } finally {
@@ -185,7 +193,7 @@ Deno.test({
       const down = await wasmerang(["down", "envoy"], stateDir);
       assertEquals(down.code, 0, down.stderr);
       assertMatch(down.stdout, /^stopped the envoy example/);
-      assertEquals(envoyProcessesMentioning(stateDir), []);
+      assertEquals(envoysOn(stateDir), []);
       const downAgain = await wasmerang(["down", "envoy"], stateDir);
       assertEquals(downAgain.code, 0);
       assertMatch(downAgain.stdout, /^nothing to stop/);
@@ -312,7 +320,7 @@ Deno.test({
         Deno.readTextFileSync(`${stateDir}/envoy.log`),
         /error: Envoy exited \(signal SIGKILL\)/,
       );
-      assertEquals(envoyProcessesMentioning(stateDir), []);
+      assertEquals(envoysOn(stateDir), []);
       // The egress ports are free again: the supervisor is gone too.
       for (const address of Object.values(state.egress) as string[]) {
         const port = Number(address.split(":")[1]);
@@ -426,7 +434,7 @@ Deno.test({
         /\[debug\]\[wasm\] .*wasmerang: connection \d+ source=127\.0\.0\.11:\d+ .* -> egress2 \(odd, set_envoy_filter_state Ok\)/,
       );
       assert(!/Wasm created/.test(shown), shown);
-      assertEquals(envoyProcessesMentioning(stateDir), []);
+      assertEquals(envoysOn(stateDir), []);
 
       const dying = await foreground(stateDir);
       const pid = Number(dying.started.match(/\(pid (\d+)/)![1]);
@@ -435,7 +443,7 @@ Deno.test({
       const lastLine = (await dying.stderr).trim().split("\n").at(-1)!;
       assertEquals(lastLine, "wasmerang: Envoy exited (signal SIGKILL)");
       await dying.stdout;
-      assertEquals(envoyProcessesMentioning(stateDir), []);
+      assertEquals(envoysOn(stateDir), []);
 
       // `up envoy` itself killed outright: its Envoy gets the parent-death
       // signal and stops too.
@@ -444,7 +452,7 @@ Deno.test({
       await killed.child.status;
       await killed.stdout;
       await killed.stderr;
-      await untilNoEnvoyMentions(stateDir);
+      await untilNoEnvoyMentions(`${stateDir}/envoy/`);
 
       // An Envoy on up envoy's bootstrap that nothing owns (started by hand,
       // or where setpriv is missing): down envoy finds it.
@@ -455,10 +463,10 @@ Deno.test({
       }).spawn();
       // Until the child has exec'd Envoy, its command line is still ours.
       await eventually(
-        () => envoyProcessesMentioning(stateDir).length > 0,
+        () => envoysOn(stateDir).length > 0,
         5000,
       );
-      assertEquals(envoyProcessesMentioning(stateDir), [orphan.pid]);
+      assertEquals(envoysOn(stateDir), [orphan.pid]);
       const down = await wasmerang(["down", "envoy"], stateDir);
       assertEquals(down.code, 0, down.stderr);
       assertMatch(
@@ -466,7 +474,7 @@ Deno.test({
         /stopped an Envoy left running on .*envoy\.yaml \(pid \d+\)/,
       );
       await orphan.status;
-      assertEquals(envoyProcessesMentioning(stateDir), []);
+      assertEquals(envoysOn(stateDir), []);
     } finally {
       await Deno.remove(stateDir, { recursive: true });
     }
