@@ -23,6 +23,8 @@ export interface CliOptions {
   stateDir?: string;
   /** Kill the run after this long, so that a command that serves instead of failing cannot hang the suite. */
   timeoutMs?: number;
+  /** Runs the CLI inside this network namespace (`ip netns exec`, root only). */
+  netns?: string;
 }
 
 /**
@@ -38,8 +40,12 @@ export function cliCommand(
   if (options.stateDir !== undefined) {
     env.WASMERANG_STATE_DIR = options.stateDir;
   }
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
+  const deno = [Deno.execPath(), "run", "-A", CLI, ...args];
+  const argv = options.netns === undefined
+    ? deno
+    : ["ip", "netns", "exec", options.netns, ...deno];
+  return new Deno.Command(argv[0], {
+    args: argv.slice(1),
     cwd: options.cwd,
     env,
     stdin: "null",
