@@ -375,7 +375,7 @@ export async function stopDetached(
       console.log(
         `nothing to stop: no ${mode} example of ${stateDir()} is running (${
           stateFile(mode)
-        } was unreadable: ${reading.reason}; removed it)`,
+        } is unreadable: ${reading.reason})`,
       );
     } else if (companions.length === 0) {
       console.log(
