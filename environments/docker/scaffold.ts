@@ -13,6 +13,7 @@ import {
   writeScaffold,
 } from "../../lib/scaffold_files.ts";
 import { hint } from "../../lib/ui.ts";
+import { quoteText } from "../../lib/routing.ts";
 import {
   DEFAULT_DIR,
   DEFAULT_ENVOY_IMAGE,
@@ -55,7 +56,9 @@ export function dockerScaffoldFiles(
   const envoyImage = options.envoyImage ?? DEFAULT_ENVOY_IMAGE;
   if (!/^[a-z0-9][a-z0-9._\/:@-]*$/i.test(envoyImage)) {
     throw new UserError(
-      `invalid --envoy-image "${envoyImage}": expected an image reference like ${DEFAULT_ENVOY_IMAGE}`,
+      `invalid --envoy-image ${
+        quoteText(envoyImage)
+      }: expected an image reference like ${DEFAULT_ENVOY_IMAGE}`,
       2,
     );
   }

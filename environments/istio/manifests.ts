@@ -18,6 +18,7 @@ import { Buffer } from "node:buffer";
 import { ConfigMap } from "./models.ts";
 import { UserError } from "../../lib/errors.ts";
 import { istioPluginConfigString } from "./sidecar.ts";
+import { quoteText } from "../../lib/routing.ts";
 
 /** The kind node image (Kubernetes v1.36.1, kind v0.32.0). */
 export const KIND_NODE_IMAGE = "kindest/node:v1.36.1";
@@ -97,13 +98,17 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export function checkSettings(settings: IstioSettings): IstioSettings {
   if (!ISTIO_APIS.includes(settings.api)) {
     throw new UserError(
-      `invalid --api "${settings.api}": use ${ISTIO_APIS.join(" or ")}`,
+      `invalid --api ${quoteText(settings.api)}: use ${
+        ISTIO_APIS.join(" or ")
+      }`,
       2,
     );
   }
   if (!DNS_LABEL.test(settings.namespace) || settings.namespace.length > 63) {
     throw new UserError(
-      `invalid namespace "${settings.namespace}": use lowercase letters, digits and "-" (at most 63)`,
+      `invalid namespace ${
+        quoteText(settings.namespace)
+      }: use lowercase letters, digits and "-" (at most 63)`,
       2,
     );
   }
@@ -111,7 +116,9 @@ export function checkSettings(settings: IstioSettings): IstioSettings {
     !DNS_LABEL.test(settings.clusterName) || settings.clusterName.length > 50
   ) {
     throw new UserError(
-      `invalid cluster name "${settings.clusterName}": use lowercase letters, digits and "-" (at most 50)`,
+      `invalid cluster name ${
+        quoteText(settings.clusterName)
+      }: use lowercase letters, digits and "-" (at most 50)`,
       2,
     );
   }
