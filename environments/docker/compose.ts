@@ -6,6 +6,7 @@
 import * as path from "node:path";
 import { parse } from "yaml";
 import { UserError } from "../../lib/errors.ts";
+import { adminReady } from "../../lib/envoy/admin.ts";
 import { ROOT_ID } from "../../lib/routing.ts";
 import {
   ADMIN_PORT,
@@ -106,48 +107,10 @@ export async function readDockerExample(dir: string): Promise<DockerExample> {
   };
 }
 
-/**
- * The HTTP status of `GET path` on `host:port`, or undefined when nothing
- * answers in time. Plain HTTP/1.0 over a socket, so proxy settings in the
- * environment (HTTP_PROXY) never redirect a request meant for loopback.
- */
-export async function httpStatus(
-  host: string,
-  port: number,
-  path: string,
-  timeoutMs = 2000,
-): Promise<number | undefined> {
-  let connection: Deno.TcpConn | undefined;
-  const timer = setTimeout(() => connection?.close(), timeoutMs);
-  try {
-    connection = await Deno.connect({ hostname: host, port });
-    await connection.write(
-      new TextEncoder().encode(
-        `GET ${path} HTTP/1.0\r\nHost: ${host}:${port}\r\n\r\n`,
-      ),
-    );
-    const buffer = new Uint8Array(256);
-    let text = "";
-    while (!text.includes("\r\n")) {
-      const count = await connection.read(buffer);
-      if (count === null) break;
-      text += new TextDecoder().decode(buffer.subarray(0, count));
-    }
-    const status = text.match(/^HTTP\/\d\.\d (\d{3})/)?.[1];
-    return status ? Number(status) : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-    try {
-      connection?.close();
-    } catch {
-      // already closed by the timer
-    }
-  }
-}
+/** Envoy's admin as published on loopback, `host:port`. */
+export const ADMIN_ADDRESS = `127.0.0.1:${ADMIN_PORT}`;
 
 /** Whether Envoy's admin answers `/ready` with 200. */
 export async function envoyReady(timeoutMs = 2000): Promise<boolean> {
-  return await httpStatus("127.0.0.1", ADMIN_PORT, "/ready", timeoutMs) === 200;
+  return await adminReady(ADMIN_ADDRESS, timeoutMs);
 }

@@ -23,6 +23,7 @@ import {
   parseFilterConfig,
 } from "../../lib/routing.ts";
 import { formatHostPort, type HostPort } from "../../lib/address.ts";
+import { adminStats, filterCounters } from "../../lib/envoy/admin.ts";
 import { type EgressServer, startEgress } from "../../dataplane/egress.ts";
 import { startEgressThread } from "../../dataplane/egress_thread.ts";
 import {
@@ -106,38 +107,6 @@ export interface EnvoyPlane {
   counters(): Promise<Record<string, number>>;
   /** Stops Envoy and the egress servers (and removes a temporary folder). */
   close(): Promise<void>;
-}
-
-/** Envoy's prefix for the custom metrics a Wasm filter defines (measured in 1.40). */
-export const CUSTOM_STAT_PREFIX = "wasmcustom.";
-
-/** Reads admin `/stats` as JSON: every stat whose name matches `filter`. */
-export async function adminStats(
-  admin: HostPort,
-  filter: string,
-): Promise<Record<string, number>> {
-  const url = `http://${
-    formatHostPort(admin.host, admin.port)
-  }/stats?format=json&filter=${encodeURIComponent(filter)}`;
-  const body = await (await fetch(url, { signal: AbortSignal.timeout(5000) }))
-    .json() as { stats: { name: string; value?: number }[] };
-  return Object.fromEntries(
-    body.stats.filter((stat) => typeof stat.value === "number").map((
-      stat,
-    ) => [stat.name, stat.value!]),
-  );
-}
-
-/** The filter's counters, without Envoy's custom-stat prefix. */
-export async function filterCounters(
-  admin: HostPort,
-): Promise<Record<string, number>> {
-  const stats = await adminStats(admin, `^${CUSTOM_STAT_PREFIX}`);
-  return Object.fromEntries(
-    Object.entries(stats).map((
-      [name, value],
-    ) => [name.slice(CUSTOM_STAT_PREFIX.length), value]),
-  );
 }
 
 /** Fails with one line when something already listens at `address`; port 0 becomes a free port. */
@@ -275,8 +244,9 @@ export async function startEnvoyPlane(
         `Envoy accepted a configuration the filter refuses in our host (${refused})`,
       );
     }
+    const adminAddress = formatHostPort(admin.host, admin.port);
     const vms = await adminStats(
-      admin,
+      adminAddress,
       "^wasm\\.envoy\\.wasm\\.runtime\\.v8\\.active$",
     );
     const active = vms["wasm.envoy.wasm.runtime.v8.active"] ?? 0;
@@ -299,7 +269,7 @@ export async function startEnvoyPlane(
       bootstrap,
       loaded,
       counters: () =>
-        filterCounters(admin),
+        filterCounters(adminAddress),
       close: closeAll,
     };
   } catch (error) {

@@ -16,7 +16,8 @@ import {
 import { isAlive, isRunning } from "../../lib/state.ts";
 import { refuseOtherFlags } from "../../lib/detach.ts";
 import { notRunning, recordedState } from "../local/probe.ts";
-import { ENVOY_DEFAULTS, filterCounters } from "./plane.ts";
+import { ENVOY_DEFAULTS } from "./plane.ts";
+import { filterCounters } from "../../lib/envoy/admin.ts";
 /** Options of `wasmerang probe envoy`. */
 export interface EnvoyProbeOptions {
   /** Comma-separated loopback sources (default 127.0.0.10-17). */
@@ -76,12 +77,12 @@ export async function probeEnvoy(
     startHint: "Envoy with 'wasmerang up envoy --detach'",
   });
   // The routing result stands without the counters: say why they are missing.
+  const adminAddress = formatHostPort(admin.host, admin.port);
   try {
-    report.counters = await filterCounters(admin);
+    report.counters = await filterCounters(adminAddress);
   } catch {
-    report.countersUnavailable = `Envoy's admin does not answer at http://${
-      formatHostPort(admin.host, admin.port)
-    }/stats: give its address with --admin`;
+    report.countersUnavailable =
+      `Envoy's admin does not answer at http://${adminAddress}/stats: give its address with --admin`;
   }
   return report;
 }

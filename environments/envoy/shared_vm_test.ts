@@ -14,7 +14,8 @@ import { envoyBootstrap } from "../../lib/envoy/bootstrap.ts";
 import { startEnvoy } from "../../lib/envoy/process.ts";
 import { startEgress } from "../../dataplane/egress.ts";
 import type { HostPort } from "../../lib/address.ts";
-import { adminStats, bootstrapCluster } from "./plane.ts";
+import { bootstrapCluster } from "./plane.ts";
+import { adminStats } from "../../lib/envoy/admin.ts";
 import { bannersFrom, testEnvoy } from "../../testing/envoy.ts";
 
 const envoy = await testEnvoy();
@@ -89,7 +90,7 @@ Deno.test({
       // One worker: the VMs are the same in number as with one plugin, so
       // both root contexts live in each of them.
       const vms = await adminStats(
-        admin,
+        `${admin.host}:${admin.port}`,
         "^wasm\\.envoy\\.wasm\\.runtime\\.v8\\.active$",
       );
       assert((vms["wasm.envoy.wasm.runtime.v8.active"] ?? 0) >= 1);

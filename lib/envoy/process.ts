@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { adminReady } from "./admin.ts";
 import { UserError } from "../errors.ts";
 import type { EnvoyBinary } from "./binary.ts";
 import { isFile } from "../files.ts";
@@ -199,15 +200,7 @@ export async function startEnvoy(
         } s (admin http://${options.admin}/ready)`,
       );
     }
-    try {
-      const response = await fetch(`http://${options.admin}/ready`, {
-        signal: AbortSignal.timeout(1000),
-      });
-      await response.body?.cancel();
-      if (response.status === 200) break;
-    } catch {
-      // Not listening yet.
-    }
+    if (await adminReady(options.admin, 1000)) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { pid: child.pid, log, exited, stop };
