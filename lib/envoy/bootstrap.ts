@@ -32,7 +32,10 @@ export interface BootstrapCluster {
 
 /** What differs between the Docker example and the native environment. */
 export interface BootstrapOptions {
-  /** The command that wrote the file, named in its first comment line (fixed text: `wasmerang` and words). */
+  /**
+   * The command that wrote the file, named in its first comment line: fixed
+   * text (letters, digits, `_ .-`); anything else is written as `wasmerang`.
+   */
   writtenBy: string;
   /**
    * How to check the file, for the header comment: quoted only when it is
@@ -65,7 +68,7 @@ export interface BootstrapOptions {
 }
 
 /** The header's first line names the command that wrote the file: fixed text only. */
-const WRITTEN_BY = /^wasmerang( [a-z-]+)*$/;
+const WRITTEN_BY = /^[\w .-]{1,80}$/;
 /** A check command the header may quote: `wasmerang check` and a bare file name. */
 const CHECK_COMMAND = /^wasmerang check( [A-Za-z0-9_-]+\.ya?ml)?$/;
 
@@ -199,9 +202,9 @@ export function envoyBootstrapData(
 
 /** Fixed comments for readers, placed on the bootstrap's nodes. */
 function comments(options: BootstrapOptions): YamlComment[] {
-  if (!WRITTEN_BY.test(options.writtenBy)) {
-    throw new Error(`writtenBy must be fixed text, not ${options.writtenBy}`);
-  }
+  const writtenBy = WRITTEN_BY.test(options.writtenBy)
+    ? options.writtenBy
+    : "wasmerang";
   const check = CHECK_COMMAND.test(options.checkCommand)
     ? options.checkCommand
     : "wasmerang check <this file>";
@@ -217,7 +220,7 @@ function comments(options: BootstrapOptions): YamlComment[] {
     {
       path: [],
       before:
-        `Written by \`${options.writtenBy}\`. After editing, check it against Envoy's API:\n  ${check}`,
+        `Written by \`${writtenBy}\`. After editing, check it against Envoy's API:\n  ${check}`,
     },
   ];
   if (options.wasmFilter !== undefined) {
