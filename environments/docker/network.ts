@@ -3,6 +3,7 @@
  * the compose network's subnet (Envoy, the egresses, the probe sources).
  */
 import { UserError } from "../../lib/errors.ts";
+import { isIPv4Literal } from "../../lib/address.ts";
 
 /** Envoy's listener port (in the container and published on 127.0.0.1). */
 export const LISTENER_PORT = 10000;
@@ -45,15 +46,10 @@ export interface DockerNetwork {
   reserved: string[];
 }
 
+/** The address as a number; undefined unless it is an IPv4 literal as the socket layer reads it. */
 function toNumber(ip: string): number | undefined {
-  const parts = ip.split(".");
-  if (
-    parts.length !== 4 ||
-    !parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255)
-  ) {
-    return undefined;
-  }
-  return parts.reduce((sum, part) => sum * 256 + Number(part), 0);
+  if (!isIPv4Literal(ip)) return undefined;
+  return ip.split(".").reduce((sum, part) => sum * 256 + Number(part), 0);
 }
 
 function toIp(value: number): string {

@@ -28,6 +28,7 @@ Deno.test("parseSources: defaults, lists, and addresses that cannot be probe sou
       "172.21.0.1",
       "172.21.0.3",
       "172.21.0.256",
+      "172.021.000.020",
       "172.21.0.20,172.21.0.20",
     ]
   ) {
