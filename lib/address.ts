@@ -7,6 +7,7 @@
  */
 import { isIP } from "node:net";
 import { UsageError } from "./errors.ts";
+import { quoteText } from "./routing.ts";
 
 /** An IP literal and a port (0 asks the system for a free one). */
 export interface HostPort {
@@ -35,7 +36,7 @@ export interface HostPort {
 export function parseHostPort(text: string, flag: string): HostPort {
   const fail = (why: string): never => {
     throw new UsageError(
-      `${flag} "${text}": ${why} (use HOST:PORT, e.g. 127.0.0.1:10000)`,
+      `${flag} ${quoteText(String(text))}: ${why} (use HOST:PORT, e.g. 127.0.0.1:10000)`,
     );
   };
   const match = /^(?:\[([^\]]+)\]|([^:\[\]]+)):([0-9]{1,5})$/.exec(
