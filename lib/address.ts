@@ -36,7 +36,9 @@ export interface HostPort {
 export function parseHostPort(text: string, flag: string): HostPort {
   const fail = (why: string): never => {
     throw new UsageError(
-      `${flag} ${quoteText(String(text))}: ${why} (use HOST:PORT, e.g. 127.0.0.1:10000)`,
+      `${flag} ${
+        quoteText(String(text))
+      }: ${why} (use HOST:PORT, e.g. 127.0.0.1:10000)`,
     );
   };
   const match = /^(?:\[([^\]]+)\]|([^:\[\]]+)):([0-9]{1,5})$/.exec(
