@@ -16,8 +16,11 @@ export interface ProbeResult {
   got: string | null;
   /** True when the egress the rule expects is the one that answered. */
   ok: boolean;
-  /** Connect-to-banner time in milliseconds. */
-  ms: number;
+  /**
+   * Connect-to-banner time in milliseconds, measured around the connection
+   * itself; null when it could not be (the table shows "n/a").
+   */
+  ms: number | null;
   /** Why the connection failed, when it did. */
   error?: string;
 }
@@ -57,7 +60,7 @@ export function renderProbeReport(report: ProbeReport): string {
     ["even", "odd"][sourceParity(result.source) ?? -1] ?? "—",
     result.expected ?? "(no override)",
     result.got ?? `— ${result.error ?? "no answer"}`,
-    `${result.ms.toFixed(1)} ms`,
+    result.ms === null ? "n/a" : `${result.ms.toFixed(1)} ms`,
     result.ok ? "✓" : "✗",
   ]);
   const summary = report.failed === 0

@@ -7,7 +7,7 @@
  * `typed_config` through the same Envoy checker. Exits 1 when any file has an
  * error.
  */
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import {
   checkEnvoyBootstrap,
@@ -179,6 +179,33 @@ function validateTimeout(options: CheckOptions): number {
   return ms;
 }
 
+/**
+ * A Docker Compose file (top-level `services`, nothing an Envoy bootstrap has)
+ * is not checked as a bootstrap: one line says what to check instead.
+ */
+function refuseComposeFile(file: string, text: string): void {
+  let value: unknown;
+  try {
+    value = parse(text, { maxAliasCount: MAX_ALIAS_COUNT });
+  } catch {
+    return; // the bootstrap check reports what does not parse
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return;
+  }
+  const keys = Object.keys(value);
+  const envoyKeys = ["static_resources", "dynamic_resources", "admin", "node"];
+  if (
+    keys.includes("services") && !keys.some((key) => envoyKeys.includes(key))
+  ) {
+    const beside = join(dirname(file), "envoy.yaml");
+    throw new UsageError(
+      `${file} is a Docker Compose file, not an Envoy bootstrap or a Kubernetes manifest: ` +
+        `check the Envoy configuration it runs ('wasmerang check ${beside}'), and the file itself with 'docker compose -f ${file} config --quiet'`,
+    );
+  }
+}
+
 function isManifest(value: unknown): boolean {
   return typeof value === "object" && value !== null &&
     "apiVersion" in value && "kind" in value;
@@ -257,7 +284,9 @@ export async function check(
   const inputs: { text: string; documents?: LocatedDocument[] }[] = [];
   for (const file of files) {
     const text = await readCheckInput(file);
-    inputs.push({ text, documents: manifests(text, file) });
+    const documents = manifests(text, file);
+    if (!documents) refuseComposeFile(file, text);
+    inputs.push({ text, documents });
   }
   for (const [index, file] of files.entries()) {
     const { text, documents } = inputs[index];

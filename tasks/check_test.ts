@@ -133,3 +133,15 @@ Deno.test("check sends Kubernetes manifests to their schemas, the EnvoyFilter's 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("check on the Docker example's compose file: one line naming what to check instead, exit 2", async () => {
+  const compose = EXAMPLE.replace(/envoy\.yaml$/, "docker-compose.yaml");
+  const run = await runCli(["check", compose]);
+  assert.equal(run.code, 2);
+  assert.equal(run.stdout, "");
+  assert.match(
+    run.stderr.trim(),
+    /^wasmerang: \S+docker-compose\.yaml is a Docker Compose file, not an Envoy bootstrap or a Kubernetes manifest: check the Envoy configuration it runs \('wasmerang check \S+envoy\.yaml'\)/,
+  );
+  assert.equal(run.stderr.trim().split("\n").length, 1);
+});

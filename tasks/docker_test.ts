@@ -1,7 +1,10 @@
 /**
- * The Docker mode through the CLI: scaffold (and its refusal to overwrite),
- * the `up --dry-run` plan, stopping without Docker, and up/probe/down against
- * a stand-in docker program (no Docker engine exists on the build machines).
+ * The Docker mode through the CLI where no engine is needed: scaffold (and
+ * its refusal to overwrite), the `up --dry-run` plan, and what a real engine
+ * cannot show: docker missing, the engine down, a refusal before compose runs
+ * (a stand-in docker records that it was never called). Everything that
+ * needs a running stack is tested on the real engine in
+ * environments/docker/engine_test.ts.
  */
 import assert from "node:assert/strict";
 import { runCli } from "../testing/cli.ts";
@@ -119,7 +122,9 @@ Deno.test("up docker --dry-run prints the whole plan and touches nothing", async
       )} bytes)`,
       `#   envoy-docker/README.md (${await exampleSize("README.md")} bytes)`,
       "# check envoy-docker/envoy.yaml against Envoy's API (as 'wasmerang check' does)",
-      "docker compose -f envoy-docker/docker-compose.yaml up -d",
+      "# check that no Docker example from another folder runs (compose project wasmerang) and, unless this example runs already, that 127.0.0.1:10000 and 127.0.0.1:9901 are free",
+      "# WASMERANG_FILES_SHA256=<sha256 of envoy.yaml and wasmerang.wasm> docker compose -f envoy-docker/docker-compose.yaml up -d",
+      "# (Compose recreates Envoy only when those files differ from what it runs; on failure, what this step started is removed)",
       "# wait until http://127.0.0.1:9901/ready answers 200 (up to 90 s; on failure show the last Envoy log lines)",
       "",
     ].join("\n"),
@@ -170,193 +175,6 @@ Deno.test("up docker without docker stops at once with doctor's hint, before wri
   assert.doesNotMatch(await Deno.readTextFile(noEngine.calls), /compose .* up/);
 });
 
-Deno.test("up docker: a failing compose up is reported with its output", async () => {
-  await using cwdTemp = await tempDir();
-  const cwd = cwdTemp.path;
-  await using tools = await fakeTools(["docker"], {
-    upCode: 1,
-    upStderr:
-      "Error response from daemon: Bind for 127.0.0.1:10000 failed: port is already allocated",
-  });
-  const run = await runCli(["up", "docker"], { cwd, path: tools.dir });
-  assert.equal(run.code, 1);
-  assert.match(run.stderr, /✗ Start Envoy, egress1 and egress2/);
-  assert.match(
-    run.stderr,
-    /wasmerang: `docker compose -f envoy-docker\/docker-compose\.yaml up -d` exited with 1:\n.*port is already allocated/,
-  );
-  // The example was written before compose ran.
-  assert.deepEqual(
-    [...Deno.readDirSync(`${cwd}/envoy-docker`)].map((entry) => entry.name)
-      .sort(),
-    [
-      ...DOCKER_FILES,
-    ].sort(),
-  );
-});
-
-Deno.test("up docker: Envoy never ready ends with a timeout and its last log lines", async () => {
-  await using cwdTemp = await tempDir();
-  const cwd = cwdTemp.path;
-  await using tools = await fakeTools(["docker"], {
-    logs:
-      "envoy-1  | [critical][main] error initializing configuration: Unable to create Wasm network filter",
-  });
-  const portFree = await Deno.connect({ hostname: "127.0.0.1", port: 9901 })
-    .then((connection) => {
-      connection.close();
-      return false;
-    }, () => true);
-  if (!portFree) return; // something real answers on 9901: this test cannot make Envoy "not ready"
-  const run = await runCli(["up", "docker", "--ready-timeout", "1"], {
-    cwd,
-    path: tools.dir,
-  });
-  assert.equal(run.code, 1);
-  assert.match(
-    run.stderr,
-    /Envoy did not become ready at http:\/\/127\.0\.0\.1:9901\/ready within 1 s; its last log lines:/,
-  );
-  assert.match(run.stderr, /Unable to create Wasm network filter/);
-  const calls = await Deno.readTextFile(tools.calls);
-  assert.match(calls, /compose -f envoy-docker\/docker-compose\.yaml up -d/);
-  assert.match(
-    calls,
-    /compose -f envoy-docker\/docker-compose\.yaml logs --no-color --tail 15 envoy/,
-  );
-});
-
-Deno.test("up, probe and down docker against a stand-in docker and a stand-in Envoy admin", async (t) => {
-  let server: Deno.HttpServer;
-  try {
-    server = Deno.serve(
-      { hostname: "127.0.0.1", port: 9901, onListen: () => {} },
-      (request) =>
-        new URL(request.url).pathname === "/ready"
-          ? new Response("LIVE\n")
-          : new Response("", { status: 404 }),
-    );
-  } catch {
-    return; // port 9901 is taken on this machine; the dry-run and failure tests still cover up docker
-  }
-  try {
-    await using cwdTemp = await tempDir();
-    const cwd = cwdTemp.path;
-    await using tools = await fakeTools(["docker"]);
-    await t.step("up", async () => {
-      const run = await runCli(["up", "docker"], { cwd, path: tools.dir });
-      assert.equal(run.code, 0, run.stderr);
-      assert.match(run.stderr, /✓ Wait for Envoy to be ready/);
-      assert.match(run.stderr, /Next: wasmerang probe docker/);
-    });
-    await t.step(
-      "probe: the table, the JSON and the docker run per source",
-      async () => {
-        const run = await runCli([
-          "probe",
-          "docker",
-          "--from",
-          "172.21.0.10,172.21.0.11",
-          "--json",
-        ], {
-          cwd,
-          path: tools.dir,
-        });
-        assert.equal(run.code, 0, run.stderr);
-        const report = JSON.parse(run.stdout);
-        assert.deepEqual(
-          report.results.map((
-            result: Record<string, unknown>,
-          ) => [
-            result.source,
-            result.expected,
-            result.got,
-            result.ok,
-            result.ms,
-          ]),
-          [["172.21.0.10", "egress1", "egress1", true, 2.5], [
-            "172.21.0.11",
-            "egress2",
-            "egress2",
-            true,
-            2.5,
-          ]],
-        );
-        assert.equal(report.failed, 0);
-        const calls = await Deno.readTextFile(tools.calls);
-        assert.match(
-          calls,
-          /run --rm --label io\.wasmerang\.probe=1 --network wasmerang-docker --ip 172\.21\.0\.10 busybox:1\.37\.0 sh -c/,
-        );
-        assert.match(calls, /nc 172\.21\.0\.2 10000/);
-        const table = await runCli(["probe", "docker"], {
-          cwd,
-          path: tools.dir,
-        });
-        assert.equal(table.code, 0, table.stderr);
-        assert.match(
-          table.stdout,
-          /✓ 4 of 4 connections answered by the expected egress/,
-        );
-      },
-    );
-    await t.step("probe: a wrong answer fails with exit 1", async () => {
-      // The filter's configuration read from envoy.yaml drives the expectation: swap the clusters.
-      const file = `${cwd}/envoy-docker/envoy.yaml`;
-      const text = await Deno.readTextFile(file);
-      await Deno.writeTextFile(
-        file,
-        text.replace(
-          "value: standalone",
-          `value: '{"clusters": ["egress2", "egress1"]}'`,
-        ),
-      );
-      const run = await runCli(["probe", "docker", "--from", "172.21.0.12"], {
-        cwd,
-        path: tools.dir,
-      });
-      assert.equal(run.code, 1);
-      assert.match(
-        run.stdout,
-        /✗ 1 of 1 connections did not reach the expected egress/,
-      );
-      await Deno.writeTextFile(file, text);
-    });
-    await t.step(
-      "probe: sources outside the network or taken are usage errors",
-      async () => {
-        const outside = await runCli(
-          ["probe", "docker", "--from", "10.0.0.2"],
-          { cwd, path: tools.dir },
-        );
-        assert.equal(outside.code, 2);
-        assert.match(
-          outside.stderr,
-          /not an IPv4 address in the compose network 172\.21\.0\.0\/16/,
-        );
-        const taken = await runCli(
-          ["probe", "docker", "--from", "172.21.0.2"],
-          { cwd, path: tools.dir },
-        );
-        assert.equal(taken.code, 2);
-        assert.match(taken.stderr, /that address is taken/);
-      },
-    );
-    await t.step("down", async () => {
-      const run = await runCli(["down", "docker"], { cwd, path: tools.dir });
-      assert.equal(run.code, 0, run.stderr);
-      const calls = await Deno.readTextFile(tools.calls);
-      assert.match(calls, /ps -aq --filter label=io\.wasmerang\.probe/);
-      assert.match(
-        calls,
-        /compose -f envoy-docker\/docker-compose\.yaml down --volumes --remove-orphans/,
-      );
-    });
-  } finally {
-    await server.shutdown();
-  }
-});
-
 Deno.test("probe docker without an example folder, and down --dry-run", async () => {
   await using cwdTemp = await tempDir();
   const cwd = cwdTemp.path;
@@ -377,6 +195,7 @@ Deno.test("probe docker without an example folder, and down --dry-run", async ()
   assert.equal(
     down.stdout,
     "# wasmerang down docker --dry-run: the plan; nothing is run\n" +
+      "# check that no Docker example from another folder runs (compose project wasmerang)\n" +
       "# remove probe containers left behind, if any: docker ps -aq --filter label=io.wasmerang.probe | xargs -r docker rm -f\n" +
       "docker compose -f elsewhere/docker-compose.yaml down --volumes --remove-orphans\n",
   );

@@ -15,19 +15,16 @@ export async function writeStandIns(
   }
 }
 
-/** How the stand-in docker behaves. */
+/**
+ * How the stand-in docker behaves. It stands in only for what a real engine
+ * cannot show here: the CLI without an engine or without Compose, and a
+ * record of calls proving a command never ran. It runs no containers.
+ */
 export interface FakeDockerBehaviour {
   /** `docker compose version` works (default true). */
   compose?: boolean;
   /** `docker info` reaches an engine (default true). */
   engine?: boolean;
-  /** Exit code and stderr of `docker compose … up -d` (default 0). */
-  upCode?: number;
-  upStderr?: string;
-  /** What `docker compose … logs` prints. */
-  logs?: string;
-  /** Print a banner for `docker run … --ip X`: egress1 for even X, egress2 for odd (default true). */
-  banner?: boolean;
 }
 
 /**
@@ -54,18 +51,6 @@ case "$1" in
           ? 'echo "Cannot connect to the Docker daemon" >&2; exit 1'
           : 'echo "27.3.1"; exit 0'
       } ;;
-  ps) exit 0 ;;
-  rm) exit 0 ;;
-  run)
-    ip=""; prev=""
-    for arg in "$@"; do [ "$prev" = "--ip" ] && ip="$arg"; prev="$arg"; done
-    last=\${ip##*.}
-    ${
-        behaviour.banner === false
-          ? ""
-          : 'if [ $((last % 2)) -eq 0 ]; then echo "banner=egress1"; else echo "banner=egress2"; fi'
-      }
-    echo "t0=1700000000000000000"; echo "t1=1700000000002500000"; exit 0 ;;
   compose)
     shift
     [ "$1" = "version" ] && { ${
@@ -73,18 +58,6 @@ case "$1" in
           ? "echo \"docker: 'compose' is not a docker command.\" >&2; exit 1"
           : 'echo "Docker Compose version v2.29.7"; exit 0'
       }; }
-    for arg in "$@"; do
-      case "$arg" in
-        up) ${
-        behaviour.upStderr ? `echo '${behaviour.upStderr}' >&2;` : ""
-      } exit ${behaviour.upCode ?? 0} ;;
-        logs) printf '%s\\n' '${
-        (behaviour.logs ?? "").replaceAll("'", "")
-      }'; exit 0 ;;
-        ps) echo "running"; exit 0 ;;
-        down) exit 0 ;;
-      esac
-    done
     exit 0 ;;
 esac
 exit 0`,

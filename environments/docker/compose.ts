@@ -8,8 +8,10 @@ import { parse } from "yaml";
 import { UserError } from "../../lib/errors.ts";
 import { adminReady } from "../../lib/envoy/admin.ts";
 import { ROOT_ID } from "../../lib/routing.ts";
+import { runCommand } from "../../lib/commands.ts";
 import {
   ADMIN_PORT,
+  COMPOSE_PROJECT,
   DEFAULT_SUBNET,
   type DockerNetwork,
   dockerNetwork,
@@ -105,6 +107,51 @@ export async function readDockerExample(dir: string): Promise<DockerExample> {
       : network.envoy,
     filterConfiguration,
   };
+}
+
+/**
+ * The line of a docker or Compose failure worth showing: the daemon's own
+ * error (`Error response from daemon: …`) rather than the CLI's closing hint
+ * ("Run 'docker run --help' for more information").
+ */
+export function dockerErrorLine(stderr: string): string | undefined {
+  const lines = stderr.split("\n").map((line) => line.trim())
+    .filter((line) =>
+      line !== "" && !/^(Run|See) 'docker .*--help'/.test(line)
+    );
+  return lines.findLast((line) => /Error response from daemon/i.test(line)) ??
+    lines.findLast((line) => /\berror\b/i.test(line)) ?? lines.at(-1);
+}
+
+/**
+ * One Compose project name serves every folder (the network and ports are
+ * fixed too): refuses to start or stop while another folder's example runs.
+ */
+export async function refuseOtherFolder(dir: string): Promise<void> {
+  const ours = path.resolve(dir, "docker-compose.yaml");
+  const listed = await runCommand([
+    "docker",
+    "ps",
+    "-a",
+    "--filter",
+    `label=com.docker.compose.project=${COMPOSE_PROJECT}`,
+    "--format",
+    '{{.Label "com.docker.compose.project.config_files"}}',
+  ], { timeoutMs: 30_000 });
+  const others = [
+    ...new Set(
+      listed.stdout.split("\n").map((line) => line.trim()).filter((line) =>
+        line !== "" && !line.split(",").includes(ours)
+      ),
+    ),
+  ];
+  if (others.length > 0) {
+    const other = path.dirname(others[0].split(",")[0]);
+    throw new UserError(
+      `the Docker example of ${other}/ runs (compose project ${COMPOSE_PROJECT}): ` +
+        `stop it first with 'wasmerang down docker --dir ${other}'`,
+    );
+  }
 }
 
 /** Envoy's admin as published on loopback, `host:port`. */

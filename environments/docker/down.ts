@@ -8,8 +8,13 @@ import { UserError } from "../../lib/errors.ts";
 import { requirePrerequisites } from "../../lib/prerequisites.ts";
 import { DOCKER_NEEDS } from "./needs.ts";
 import { hint } from "../../lib/ui.ts";
-import { composeCommand } from "./compose.ts";
-import { DEFAULT_DIR, NETWORK_NAME, PROBE_LABEL } from "./network.ts";
+import { composeCommand, refuseOtherFolder } from "./compose.ts";
+import {
+  COMPOSE_PROJECT,
+  DEFAULT_DIR,
+  NETWORK_NAME,
+  PROBE_LABEL,
+} from "./network.ts";
 
 /** Options of `wasmerang down docker`. */
 export interface DockerDownOptions {
@@ -19,24 +24,60 @@ export interface DockerDownOptions {
   dryRun?: boolean;
 }
 
+/** What of the example exists now: container names, the network, probe containers. */
+async function present(): Promise<
+  { containers: string[]; network: boolean; probes: string[] }
+> {
+  const lines = async (argv: string[]) =>
+    (await runChecked(argv, { timeoutMs: 30_000 })).split("\n")
+      .map((line) => line.trim()).filter((line) => line !== "");
+  const containers = await lines([
+    "docker",
+    "ps",
+    "-a",
+    "--filter",
+    `label=com.docker.compose.project=${COMPOSE_PROJECT}`,
+    "--format",
+    "{{.Names}}",
+  ]);
+  const networks = await lines([
+    "docker",
+    "network",
+    "ls",
+    "--filter",
+    `name=^${NETWORK_NAME}$`,
+    "--format",
+    "{{.Name}}",
+  ]);
+  const probes = await lines([
+    "docker",
+    "ps",
+    "-aq",
+    "--filter",
+    `label=${PROBE_LABEL}`,
+  ]);
+  return {
+    containers: containers.sort(),
+    network: networks.includes(NETWORK_NAME),
+    probes,
+  };
+}
+
 /** The plan of `down docker`. */
 export function dockerDownPlan(dir: string): Plan {
   return new Plan()
     .task(
+      "Check that the running example is this folder's",
+      `check that no Docker example from another folder runs (compose project ${COMPOSE_PROJECT})`,
+      () => refuseOtherFolder(dir),
+    )
+    .task(
       "Remove leftover probe containers",
       `remove probe containers left behind, if any: docker ps -aq --filter label=${PROBE_LABEL} | xargs -r docker rm -f`,
       async () => {
-        const ids = (await runChecked([
-          "docker",
-          "ps",
-          "-aq",
-          "--filter",
-          `label=${PROBE_LABEL}`,
-        ], {
-          timeoutMs: 30_000,
-        })).split("\n").filter((id) => id.trim() !== "");
-        if (ids.length > 0) {
-          await runChecked(["docker", "rm", "-f", ...ids], {
+        const { probes } = await present();
+        if (probes.length > 0) {
+          await runChecked(["docker", "rm", "-f", ...probes], {
             timeoutMs: 60_000,
           });
         }
@@ -68,8 +109,20 @@ export async function downDocker(options: DockerDownOptions): Promise<void> {
     );
   }
   await requirePrerequisites(DOCKER_NEEDS);
+  const before = await present();
   await plan.execute();
+  const after = await present();
+  const removed = [
+    ...before.containers.filter((name) => !after.containers.includes(name))
+      .map((name) => `container ${name}`),
+    ...(before.network && !after.network ? [`network ${NETWORK_NAME}`] : []),
+    ...(before.probes.length > after.probes.length
+      ? [`${before.probes.length - after.probes.length} probe container(s)`]
+      : []),
+  ];
   hint(
-    `Removed the containers and the network ${NETWORK_NAME}; the files in ${dir}/ stay.`,
+    removed.length > 0
+      ? `Removed ${removed.join(", ")}; the files in ${dir}/ stay.`
+      : `Nothing of the Docker example was running: nothing removed; the files in ${dir}/ stay.`,
   );
 }

@@ -15,7 +15,14 @@ import {
   splitSources,
 } from "../../lib/probe_report.ts";
 import { decideCluster, parseFilterConfig } from "../../lib/routing.ts";
-import { envoyReady, readDockerExample, READY_URL } from "./compose.ts";
+import {
+  ADMIN_ADDRESS,
+  dockerErrorLine,
+  envoyReady,
+  readDockerExample,
+  READY_URL,
+} from "./compose.ts";
+import { filterCounters } from "../../lib/envoy/admin.ts";
 import {
   BUSYBOX_IMAGE,
   DEFAULT_DIR,
@@ -40,7 +47,7 @@ const BANNER_TIMEOUT_S = 5;
 
 /**
  * The shell run inside each probe container: connect, read one line, print
- * it with nanosecond timestamps taken around the read. A watchdog ends nc
+ * it with nanosecond timestamps taken around the connection. A watchdog ends nc
  * if nothing arrives, so the container never outlives the probe.
  */
 export function probeScript(
@@ -48,15 +55,24 @@ export function probeScript(
   port: number = LISTENER_PORT,
 ): string {
   return [
+    // Nanoseconds now: date's %N where it has one (busybox's image), else the
+    // kernel clock through adjtimex in microseconds (Debian's busybox).
+    "now() {",
+    "  t=$(date +%s%N)",
+    '  case "$t" in',
+    "    *N) adjtimex | awk '/tv_sec/ {s = $2} /tv_usec/ {u = $2} END {printf \"%d%06d000\\n\", s, u}' ;;",
+    '    *) echo "$t" ;;',
+    "  esac",
+    "}",
     "f=/tmp/banner.$$",
     'mkfifo "$f"',
-    "t0=$(date +%s%N)",
+    "t0=$(now)",
     `nc ${envoy} ${port} </dev/null >"$f" &`,
     "pid=$!",
     `(sleep ${BANNER_TIMEOUT_S}; kill $pid) >/dev/null 2>&1 &`,
     "watchdog=$!",
     'IFS= read -r line <"$f"',
-    "t1=$(date +%s%N)",
+    "t1=$(now)",
     'echo "banner=$line"',
     'echo "t0=$t0"',
     'echo "t1=$t1"',
@@ -118,19 +134,19 @@ export function parseProbeOutput(
   source: string,
   expected: string | null,
   output: { code: number; stdout: string; stderr: string },
-  wallMs: number,
 ): ProbeResult {
   const field = (name: string) =>
     output.stdout.match(new RegExp(`^${name}=(.*)$`, "m"))?.[1]?.trim();
   const banner = field("banner");
   const t0 = field("t0"), t1 = field("t1");
+  // Timed inside the container around the connection; a `date` without %N
+  // cannot, and the docker run's own time would be mostly container start-up.
   const ms = t0 && t1 && /^\d{12,}$/.test(t0) && /^\d{12,}$/.test(t1)
     ? Number(BigInt(t1) - BigInt(t0)) / 1e6
-    : wallMs;
+    : null;
   const got = banner ? banner : null;
   const error = got === null
-    ? (output.stderr.trim().split("\n").filter((line) => line.trim() !== "")
-      .pop() ??
+    ? (dockerErrorLine(output.stderr) ??
       (output.code !== 0
         ? `docker run exited with ${output.code}`
         : "connection closed without a banner"))
@@ -168,21 +184,22 @@ export async function probeDocker(
         const expected =
           decideCluster(`${source}:40000`, destination, config) ?? null;
         const argv = probeCommand(source, example.envoyAddress);
-        const started = performance.now();
         const output = await runCommand(argv, { timeoutMs: 120_000 });
-        return parseProbeOutput(
-          source,
-          expected,
-          output,
-          performance.now() - started,
-        );
+        return parseProbeOutput(source, expected, output);
       })),
     );
   }
-  return probeReport(
+  const report = probeReport(
     `docker: Envoy ${destination} on ${NETWORK_NAME}`,
     results,
   );
+  try {
+    report.counters = await filterCounters(ADMIN_ADDRESS);
+  } catch {
+    report.countersUnavailable =
+      `Envoy's admin does not answer at http://${ADMIN_ADDRESS}/stats`;
+  }
+  return report;
 }
 
 /** The probe's `docker run` for one source, for documentation and dry runs. */

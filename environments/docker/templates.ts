@@ -27,6 +27,13 @@ export { ENVOY_ACCESS_LOG_FORMAT } from "../../lib/envoy/bootstrap.ts";
 export const WASM_FILE = "wasmerang.wasm";
 export const WASM_IN_CONTAINER = `/etc/envoy/${WASM_FILE}`;
 
+/**
+ * The variable `up docker` sets to the sha256 of envoy.yaml and the module
+ * when it runs `docker compose up -d`: Compose recreates Envoy exactly when
+ * the files differ from those the running Envoy started with.
+ */
+export const FILES_SHA256_VARIABLE = "WASMERANG_FILES_SHA256";
+
 /** What the templates need. */
 export interface DockerTemplateOptions {
   /** The Envoy image the compose file runs, e.g. `envoyproxy/envoy:v1.40.0`. */
@@ -66,6 +73,12 @@ export function composeData(
           "--component-log-level",
           "wasm:debug",
         ],
+        // docker's init runs as PID 1 and passes SIGTERM on: Envoy stops at
+        // once even when the signal comes before its handlers are in place.
+        init: true,
+        environment: {
+          [FILES_SHA256_VARIABLE]: `\${${FILES_SHA256_VARIABLE}:-}`,
+        },
         volumes: [
           "./envoy.yaml:/etc/envoy/envoy.yaml:ro",
           `./${WASM_FILE}:${WASM_IN_CONTAINER}:ro`,
@@ -115,6 +128,12 @@ export function composeYaml(options: DockerTemplateOptions): string {
         path: [...envoy, "command"],
         before:
           "wasm:debug: the filter writes one decision line per connection (docker compose logs envoy).",
+      },
+      {
+        path: [...envoy, "environment"],
+        before:
+          "`wasmerang up docker` sets this to the sha256 of envoy.yaml and the module, so Compose\n" +
+          "recreates Envoy exactly when they changed (Envoy reads both only when it starts).",
       },
       {
         path: [...envoy, "ports", 0],

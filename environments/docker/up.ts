@@ -5,7 +5,8 @@
  * `--dry-run` prints the exact plan and touches nothing.
  */
 import * as path from "node:path";
-import { lastLines, Plan, runCommand } from "../../lib/commands.ts";
+import { createHash } from "node:crypto";
+import { lastLines, Plan, runCommand, shellQuote } from "../../lib/commands.ts";
 import {
   checkEnvoyBootstrap,
   renderIssues,
@@ -16,10 +17,25 @@ import { requirePrerequisites } from "../../lib/prerequisites.ts";
 import { DOCKER_NEEDS } from "./needs.ts";
 import { planScaffold, writeScaffold } from "../../lib/scaffold_files.ts";
 import { hint } from "../../lib/ui.ts";
-import { composeCommand, envoyReady, READY_URL } from "./compose.ts";
-import { ADMIN_PORT, DEFAULT_DIR, LISTENER_PORT } from "./network.ts";
+import {
+  composeCommand,
+  dockerErrorLine,
+  envoyReady,
+  READY_URL,
+  refuseOtherFolder,
+} from "./compose.ts";
+import {
+  ADMIN_PORT,
+  COMPOSE_PROJECT,
+  DEFAULT_DIR,
+  LISTENER_PORT,
+} from "./network.ts";
 import { dockerScaffoldFiles } from "./scaffold.ts";
-import { DOCKER_CONFIGURATION } from "./templates.ts";
+import {
+  DOCKER_CONFIGURATION,
+  FILES_SHA256_VARIABLE,
+  WASM_FILE,
+} from "./templates.ts";
 
 /** Options of `wasmerang up docker`. */
 export interface DockerUpOptions {
@@ -46,6 +62,62 @@ export async function waitForReady(
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   return false;
+}
+
+/** What the start step found Envoy doing, for the closing hint. */
+let envoyState = "started";
+
+/** sha256 of envoy.yaml and the module in `dir`: what Envoy reads when it starts. */
+async function filesSha256(dir: string): Promise<string> {
+  const hash = createHash("sha256");
+  for (const file of ["envoy.yaml", WASM_FILE]) {
+    hash.update(file);
+    hash.update(await Deno.readFile(path.join(dir, file)));
+  }
+  return hash.digest("hex");
+}
+
+/**
+ * When this folder's Envoy container started (Docker's StartedAt), or
+ * undefined when it does not run: a different value after `up -d` means
+ * Compose (re)started it.
+ */
+async function envoyStart(dir: string): Promise<string | undefined> {
+  const id = await runCommand([...composeCommand(dir), "ps", "-q", "envoy"], {
+    timeoutMs: 30_000,
+  });
+  const container = id.stdout.trim();
+  if (id.code !== 0 || container === "") return undefined;
+  const started = await runCommand([
+    "docker",
+    "inspect",
+    "--format",
+    "{{.State.Running}} {{.State.StartedAt}}",
+    container,
+  ], { timeoutMs: 30_000 });
+  const [running, at] = started.stdout.trim().split(" ");
+  return started.code === 0 && running === "true"
+    ? `${container} ${at}`
+    : undefined;
+}
+
+/** Fails with one line naming the port when something else listens on the example's ports. */
+function requireFreePorts(): void {
+  for (
+    const [port, what] of [[LISTENER_PORT, "Envoy's listener"], [
+      ADMIN_PORT,
+      "Envoy's admin",
+    ]] as const
+  ) {
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+      throw new UserError(
+        `127.0.0.1:${port} (${what} in the Docker example) is already in use: stop what listens there and run 'wasmerang up docker' again`,
+      );
+    }
+  }
 }
 
 /** Builds the plan of `up docker` for `dir`. */
@@ -114,19 +186,50 @@ export async function dockerUpPlan(options: DockerUpOptions): Promise<Plan> {
       }
     },
   );
-  plan.run("Start Envoy, egress1 and egress2", [...compose, "up", "-d"], {
-    timeoutMs: 15 * 60_000,
-  });
-  if (options.wasm) {
-    // Envoy reads the module when it starts: a running Envoy must restart to load the new one.
-    plan.run("Restart Envoy to load the new module", [
-      ...compose,
-      "restart",
-      "envoy",
-    ], {
-      timeoutMs: 5 * 60_000,
-    });
-  }
+  plan.task(
+    "Check that the ports are free and no other folder's example runs",
+    `check that no Docker example from another folder runs (compose project ${COMPOSE_PROJECT}) ` +
+      `and, unless this example runs already, that 127.0.0.1:${LISTENER_PORT} and 127.0.0.1:${ADMIN_PORT} are free`,
+    async () => {
+      await refuseOtherFolder(dir);
+      if (await envoyStart(dir) === undefined) requireFreePorts();
+    },
+  );
+  plan.task(
+    "Start Envoy, egress1 and egress2",
+    `${FILES_SHA256_VARIABLE}=<sha256 of envoy.yaml and ${WASM_FILE}> ${
+      shellQuote([...compose, "up", "-d"])
+    }\n(Compose recreates Envoy only when those files differ from what it runs; on failure, what this step started is removed)`,
+    async () => {
+      const before = await envoyStart(dir);
+      const result = await runCommand([...compose, "up", "-d"], {
+        env: { [FILES_SHA256_VARIABLE]: await filesSha256(dir) },
+        timeoutMs: 15 * 60_000,
+      });
+      if (result.code !== 0) {
+        const why = dockerErrorLine(result.stderr) ??
+          `docker compose up exited with ${result.code}`;
+        if (before === undefined) {
+          await runCommand([
+            ...compose,
+            "down",
+            "--volumes",
+            "--remove-orphans",
+          ], { timeoutMs: 5 * 60_000 });
+        }
+        throw new UserError(
+          `docker compose up failed: ${why}` +
+            (before === undefined ? " (what it had started is removed)" : ""),
+        );
+      }
+      const after = await envoyStart(dir);
+      envoyState = before === undefined
+        ? "started"
+        : before === after
+        ? "already running these files: left running"
+        : "restarted: envoy.yaml or the module changed";
+    },
+  );
   const timeout = (options.readyTimeout ?? 90) * 1000;
   plan.task(
     "Wait for Envoy to be ready",
@@ -191,7 +294,7 @@ export async function upDocker(options: DockerUpOptions): Promise<void> {
   await plan.execute();
   const dirFlag = dir === DEFAULT_DIR ? "" : ` --dir ${dir}`;
   hint(
-    `Envoy is ready: listener 127.0.0.1:${LISTENER_PORT}, admin http://127.0.0.1:${ADMIN_PORT}/\n` +
+    `Envoy is ready (${envoyState}): listener 127.0.0.1:${LISTENER_PORT}, admin http://127.0.0.1:${ADMIN_PORT}/\n` +
       `Next: wasmerang probe docker${dirFlag}     (then: wasmerang down docker${dirFlag})\n` +
       `Logs: ${composeCommand(dir).join(" ")} logs -f envoy`,
   );
