@@ -210,7 +210,7 @@ From this folder (or from anywhere, with \`--dir\` naming it; without \`--dir\` 
 \`./${DEFAULT_DIR}\`):
 
 \`\`\`sh
-wasmerang up docker --dir .       # checks docker, docker compose up -d, waits for Envoy's /ready
+wasmerang up docker --dir .       # checks docker and the ports, docker compose up -d, waits for Envoy's /ready
 wasmerang probe docker --dir .    # one short-lived container per source IP on ${NETWORK_NAME}
 wasmerang down docker --dir .     # docker compose down --volumes --remove-orphans
 \`\`\`
@@ -256,6 +256,11 @@ docker compose down --volumes --remove-orphans
   wrong types, bad enum values and unknown \`@type\` URLs are reported with their YAML path.
 - To run your own build of the filter: \`wasmerang up docker --dir . --wasm path/to/filter.wasm\`
   (it replaces \`${WASM_FILE}\`), or copy it over \`${WASM_FILE}\` and \`docker compose restart envoy\`.
+- Envoy reads \`envoy.yaml\` and the module only when it starts. \`wasmerang up docker\` passes their
+  sha256 to Compose (\`WASMERANG_FILES_SHA256\`), so after an edit the next \`up\` recreates Envoy
+  once, and with nothing changed it leaves Envoy running.
+- The compose project is \`wasmerang\` whatever the folder: \`up\` and \`down\` refuse to act while
+  another folder's example runs, and name that folder.
 - The filter's configuration is the \`configuration\` StringValue: \`standalone\`, or JSON such as
   \`{"clusters": ["egress1", "egress2"]}\`. An invalid one makes Envoy reject the filter.
 - Envoy needs version 1.28 or newer (the foreign function \`set_envoy_filter_state\`).
