@@ -139,6 +139,30 @@ if (await requireDocker()) {
         });
 
         await t.step(
+          "another folder's up and down are refused, naming this one",
+          async () => {
+            const other = `${cwd}/other`;
+            for (const command of ["up", "down"]) {
+              if (command === "down") {
+                await wasmerang(["scaffold", "docker", "--dir", other], cwd);
+              }
+              const run = await wasmerang(
+                [command, "docker", "--dir", other],
+                cwd,
+              );
+              assertEquals(run.code, 1, run.stderr);
+              assertMatch(
+                run.stderr,
+                new RegExp(
+                  `wasmerang: the Docker example of ${dir}/ runs \\(compose project wasmerang\\): stop it first with 'wasmerang down docker --dir ${dir}'`,
+                ),
+              );
+            }
+            assertEquals(await envoyStartedAt(dir), startedAt);
+          },
+        );
+
+        await t.step(
           "probe docker: default sources, then --from and --json; counters and decision lines",
           async () => {
             const table = await wasmerang(
@@ -179,17 +203,26 @@ if (await requireDocker()) {
             // 2 + 1 even and 2 + 1 odd sources since Envoy started.
             assertEquals(report.counters?.["wasmerang.routed.egress1"], 3);
             assertEquals(report.counters?.["wasmerang.routed.egress2"], 3);
-            const logs = await runCommand(
-              [...composeCommand(dir), "logs", "--no-color", "envoy"],
-              { timeoutMs: 60_000 },
-            );
+            // Envoy flushes the access log every 250 ms (the compose file says so).
+            let logs = "";
+            const deadline = Date.now() + 10_000;
+            while (
+              !/cluster=egress1 src=172\.21\.0\.20:\d+ .* flags=-/.test(logs) &&
+              Date.now() < deadline
+            ) {
+              const read = await runCommand(
+                [...composeCommand(dir), "logs", "--no-color", "envoy"],
+                { timeoutMs: 60_000 },
+              );
+              logs = read.stdout + read.stderr;
+            }
             assertMatch(
-              logs.stdout + logs.stderr,
+              logs,
               /wasmerang: connection \d+ source=172\.21\.0\.21:\d+ destination=172\.21\.0\.2:10000 -> egress2 \(odd, set_envoy_filter_state Ok\)/,
             );
             assertMatch(
-              logs.stdout + logs.stderr,
-              /cluster=egress1 src=172\.21\.0\.20:\d+ /,
+              logs,
+              /cluster=egress1 src=172\.21\.0\.20:\d+ .* flags=-/,
             );
           },
         );

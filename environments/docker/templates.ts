@@ -72,6 +72,8 @@ export function composeData(
           "info",
           "--component-log-level",
           "wasm:debug",
+          "--file-flush-interval-msec",
+          "250",
         ],
         // docker's init runs as PID 1 and passes SIGTERM on: Envoy stops at
         // once even when the signal comes before its handlers are in place.
@@ -127,7 +129,8 @@ export function composeYaml(options: DockerTemplateOptions): string {
       {
         path: [...envoy, "command"],
         before:
-          "wasm:debug: the filter writes one decision line per connection (docker compose logs envoy).",
+          "wasm:debug: the filter writes one decision line per connection (docker compose logs envoy);\n" +
+          "the access log is flushed every 250 ms (Envoy buffers it off a terminal).",
       },
       {
         path: [...envoy, "environment"],
