@@ -2,19 +2,20 @@
 // the source address, and tell tcp_proxy through Envoy's filter state. Everything that
 // does not depend on the connection is prepared at configure; the decision line (debug)
 // is built only when the proxy logs debug lines.
-import * as imports from "@solo-io/proxy-runtime/imports";
 import {
   FilterStatusValues,
-  get_buffer_bytes,
   log,
   LogLevelValues,
   RootContext,
 } from "@solo-io/proxy-runtime/runtime";
-import { BufferTypeValues } from "@solo-io/proxy-runtime/runtime";
 import { portOf, sourceParity } from "./address";
 import { parseConfig, RouteConfig } from "./config";
 import {
-  debugEnabled,
+  LogLevelWatch,
+  readConfiguration,
+  TCP_PROXY_CLUSTER,
+} from "./lib/tcp";
+import {
   FilterStateArguments,
   integerProperty,
   readProperty,
@@ -22,13 +23,10 @@ import {
   returned,
   SafeCounter,
   stringProperty,
-} from "./envoy";
+} from "./lib/host";
 
 /** The root id every generated configuration names. */
 export const ROOT_ID = "wasmerang";
-const TCP_PROXY_CLUSTER = "envoy.tcp_proxy.cluster";
-/** How often the log level is asked again, so that a change on a running proxy takes effect. */
-const LOG_LEVEL_PERIOD_MS: u32 = 1000;
 
 const SOURCE_ADDRESS = String.UTF8.encode("source\0address");
 const DESTINATION_ADDRESS = String.UTF8.encode("destination\0address");
@@ -52,16 +50,11 @@ export class ParityRoot extends RootContext {
   oddArguments: FilterStateArguments | null = null;
   /** Whether the Istio name takes the connection's destination port. */
   portPerConnection: bool = false;
-  debug: bool = false;
+  logLevel: LogLevelWatch = new LogLevelWatch();
 
   /** Reads the plugin configuration; false makes the proxy reject the plugin. */
   configure(configurationSize: u32): bool {
-    const bytes = get_buffer_bytes(
-      BufferTypeValues.PluginConfiguration,
-      0,
-      configurationSize,
-    );
-    const config = parseConfig(String.UTF8.decode(bytes));
+    const config = parseConfig(readConfiguration(configurationSize));
     if (config.error.length > 0) {
       log(LogLevelValues.error, "wasmerang: " + config.error);
       return false;
@@ -74,14 +67,13 @@ export class ParityRoot extends RootContext {
     this.evenArguments = this.argumentsFor(config.evenCluster);
     this.oddArguments = this.argumentsFor(config.oddCluster);
     this.portPerConnection = config.istio && config.port == 0;
-    this.debug = debugEnabled();
-    imports.proxy_set_tick_period_milliseconds(LOG_LEVEL_PERIOD_MS);
+    this.logLevel.start();
     log(LogLevelValues.info, "wasmerang: configured " + config.describe());
     return true;
   }
 
   onTick(): void {
-    this.debug = debugEnabled();
+    this.logLevel.refresh();
   }
 
   /** "name", or "outbound|<port>||name.<namespace>.svc.<domain>" for Istio. */
@@ -103,7 +95,7 @@ export class ParityRoot extends RootContext {
     let source = "";
     if (readProperty(SOURCE_ADDRESS)) {
       parity = sourceParity(returned.pointer, <i32> returned.size);
-      if (parity < 0 || this.debug) {
+      if (parity < 0 || this.logLevel.debug) {
         source = String.UTF8.decodeUnsafe(returned.pointer, returned.size);
       }
       returned.release();
@@ -147,7 +139,7 @@ export class ParityRoot extends RootContext {
     }
     if (parity == 0) this.routedEven!.increment();
     else this.routedOdd!.increment();
-    if (this.debug) {
+    if (this.logLevel.debug) {
       let side = "odd";
       if (parity == 0) side = "even";
       log(

@@ -1,6 +1,6 @@
-// Calls into the proxy that the SDK either lacks or makes fatal: property reads that may
-// be missing, the set_envoy_filter_state foreign function, the log level, and metrics that
-// may fail.
+// Wasmerang's filter library: calls into the proxy that @solo-io/proxy-runtime 0.1.8
+// either lacks or makes fatal: property reads that may be missing, the
+// set_envoy_filter_state foreign function, the log level, and metrics that may fail.
 import * as imports from "@solo-io/proxy-runtime/imports";
 import { free, malloc as allocate } from "@solo-io/proxy-runtime/malloc";
 import {
