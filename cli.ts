@@ -43,6 +43,20 @@ function program(): Command {
       await build(options);
     });
 
+  cli.command("new")
+    .description(
+      "write a filter project: one decision function to edit, its tests, the SDK workarounds",
+    )
+    .argument("<dir>", "the project folder (missing or empty)", path)
+    .option(
+      "--root-id <id>",
+      "the root id the filter registers (default wasmerang)",
+    )
+    .action(async (dir, options) => {
+      const { newProject } = await import("./tasks/new.ts");
+      await newProject(dir, options);
+    });
+
   cli.command("route")
     .description(
       "run the filter in the embedded host and print its decision for each source",

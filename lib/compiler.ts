@@ -9,8 +9,20 @@ import { fileURLToPath } from "node:url";
 /** The project root: filter/ sources and node_modules are found from here. */
 const PROJECT_ROOT = fileURLToPath(new URL("../", import.meta.url));
 
+/** The folder the tool runs from (ends in a separator): its filter/ and node_modules. */
+export const TOOL_ROOT: string = PROJECT_ROOT;
+
 /** The filter's entry file. */
 export const FILTER_ENTRY = `${PROJECT_ROOT}filter/assembly/index.ts`;
+
+/** Where `wasmerang build` writes the tool's own filter unless told otherwise. */
+export const FILTER_OUTPUT = `${PROJECT_ROOT}filter/build/wasmerang.wasm`;
+
+/**
+ * The filter library (the SDK workarounds) the tool's filter imports and
+ * `wasmerang new` copies into a project (ends in a separator).
+ */
+export const LIBRARY_DIR = `${PROJECT_ROOT}filter/assembly/lib/`;
 
 /** What a compilation produced: the module, or the compiler's diagnostics. */
 export interface CompileResult {

@@ -1,7 +1,19 @@
-/** `wasmerang build`: compile filter/ to a proxy-wasm module and describe it. */
+/**
+ * `wasmerang build`: compile a filter to a proxy-wasm module and describe it.
+ * Inside a filter project (a folder with wasmerang.json, from `wasmerang new`)
+ * it builds that project's filter to the project's output; elsewhere the tool's
+ * own filter (filter/) to the tool's filter/build/, wherever it is run from.
+ */
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { writeFileAtomically } from "../lib/atomic_write.ts";
 import { fileErrorReason, UsageError, UserError } from "../lib/errors.ts";
-import { compileFilter, type CompileResult } from "../lib/compiler.ts";
+import {
+  compileFilter,
+  type CompileResult,
+  FILTER_ENTRY,
+  FILTER_OUTPUT,
+} from "../lib/compiler.ts";
+import { findProject, PROJECT_FILE } from "../lib/filter_project.ts";
 import { step } from "../lib/ui.ts";
 import { abiVersion, missingExports } from "../lib/module_check.ts";
 import { ROOT_ID } from "../lib/routing.ts";
@@ -15,11 +27,22 @@ class NotCompiled extends Error {
   }
 }
 
+/**
+ * The `--out` default cli.ts gives: read as "the project's (or the tool's)
+ * output", not as a path under the current folder.
+ */
+export const DEFAULT_OUT = "filter/build/wasmerang.wasm";
+
 /** Options of `wasmerang build`. */
 export interface BuildOptions {
-  out: string;
+  /** Where to write the module; default: the project's output, else the tool's filter/build/. */
+  out?: string;
+  /** An entry file to build instead of the project's (or the tool's filter). */
   entry?: string;
+  /** The root id to start the module with; default: the project's, else `wasmerang`. */
+  rootId?: string;
   debug?: boolean;
+  /** Also refresh the module the tool carries: the tool's own filter only. */
   embed?: boolean;
 }
 
@@ -30,7 +53,28 @@ export async function build(options: BuildOptions): Promise<void> {
       `--entry ${options.entry}: an AssemblyScript entry file ends in .ts, e.g. filter/assembly/index.ts`,
     );
   }
-  const source = options.entry ?? "filter/assembly/index.ts";
+  if (options.embed && options.entry !== undefined) {
+    throw new UsageError(
+      "--embed is for the tool's own filter (filter/assembly/index.ts) only: drop --entry, or drop --embed and use the module by --wasm",
+    );
+  }
+  const project = options.entry === undefined ? await findProject() : undefined;
+  if (options.embed && project !== undefined) {
+    throw new UsageError(
+      `--embed is for the tool's own filter only, not the project in ${project.dir} (its module goes to ${
+        shown(project.output)
+      }; use it by --wasm)`,
+    );
+  }
+  const entry = options.entry ?? project?.entry ?? FILTER_ENTRY;
+  const out = options.out === undefined || options.out === DEFAULT_OUT
+    ? project?.output ?? defaultOutput(entry)
+    : options.out;
+  const rootIdWanted = options.rootId ?? project?.rootId ?? ROOT_ID;
+  const source = options.entry ?? shown(entry);
+  if (project !== undefined) {
+    console.log(`project  ${shown(project.dir) || "."} (${PROJECT_FILE})`);
+  }
   const result = await step(
     `Compiling ${source} (AssemblyScript, ${
       options.debug ? "debug" : "optimized"
@@ -38,7 +82,7 @@ export async function build(options: BuildOptions): Promise<void> {
     async () => {
       const compiled = await compileFilter({
         debug: options.debug,
-        entry: options.entry,
+        entry,
       });
       if (!compiled.wasm) throw new NotCompiled(compiled);
       return compiled;
@@ -63,13 +107,13 @@ export async function build(options: BuildOptions): Promise<void> {
   const missing = missingExports(module);
   if (missing.length > 0) {
     throw new UserError(
-      `refusing to write ${options.out}: the module lacks exports Envoy needs: ${
+      `refusing to write ${out}: the module lacks exports Envoy needs: ${
         missing.join(", ")
       }`,
     );
   }
-  const rootId = await startingRootId(result.wasm, options.out);
-  await writeAtomically(options.out, result.wasm);
+  const rootId = await startingRootId(result.wasm, out, rootIdWanted);
+  await writeAtomically(out, result.wasm);
   if (options.embed) await writeEmbeddedFilter(result.wasm);
   const digest = new Uint8Array(
     await crypto.subtle.digest("SHA-256", result.wasm),
@@ -78,7 +122,7 @@ export async function build(options: BuildOptions): Promise<void> {
     digest,
     (byte) => byte.toString(16).padStart(2, "0"),
   ).join("");
-  console.log(`✓ built ${options.out}`);
+  console.log(`✓ built ${shown(out)}`);
   console.log(`  size     ${result.wasm.byteLength} bytes`);
   console.log(`  sha256   ${sha256}`);
   console.log(`  abi      proxy-wasm ${abiVersion(module)}`);
@@ -88,21 +132,37 @@ export async function build(options: BuildOptions): Promise<void> {
   }
 }
 
+/** The tool's filter goes to filter/build/; another entry file's module beside it (index.ts: index.wasm). */
+function defaultOutput(entry: string): string {
+  if (resolve(entry) === FILTER_ENTRY) return FILTER_OUTPUT;
+  return join(dirname(entry), `${basename(entry, ".ts")}.wasm`);
+}
+
+/** `path` relative to the current folder when it is inside it, else as it is. */
+function shown(path: string): string {
+  const near = relative(Deno.cwd(), path);
+  return near.startsWith("..") ? path : near;
+}
+
 /**
- * Starts the module in the host as Envoy would, under the project's root id.
+ * Starts the module in the host as Envoy would, under `rootIdWanted`.
  * A module that cannot even load is refused; one that starts under another
- * root id is written, with a note that its root id is not ours.
+ * root id is written, with a note that its root id is not the one expected.
  */
-async function startingRootId(wasm: Uint8Array, out: string): Promise<string> {
+async function startingRootId(
+  wasm: Uint8Array,
+  out: string,
+  rootIdWanted: string,
+): Promise<string> {
   try {
-    const vm = await ProxyWasmVm.load(wasm, { rootId: ROOT_ID });
+    const vm = await ProxyWasmVm.load(wasm, { rootId: rootIdWanted });
     vm.close();
-    return `${ROOT_ID} (the module starts with it)`;
+    return `${rootIdWanted} (the module starts with it)`;
   } catch (error) {
     if (error instanceof WasmLoadError) {
       throw new UserError(`refusing to write ${out}: ${error.message}`);
     }
-    return `not "${ROOT_ID}": the module did not start with it (${
+    return `not "${rootIdWanted}": the module did not start with it (${
       (error as Error).message
     }); give Envoy the root_id your filter registers`;
   }
