@@ -31,11 +31,27 @@ import (
 
 	"istio.io/istio/pilot/test/xds"
 	"istio.io/istio/pkg/config/mesh"
+	istiolog "istio.io/istio/pkg/log"
 )
 
 func TestMain(m *testing.M) {
 	if reexec, code := reexecInNamespaces(); reexec {
 		os.Exit(code)
+	}
+	// Istio's own logging: off (WASMERANG_ISTIO_LOG=debug|info|warn|error turns it on).
+	level := istiolog.NoneLevel
+	switch os.Getenv("WASMERANG_ISTIO_LOG") {
+	case "debug":
+		level = istiolog.DebugLevel
+	case "info":
+		level = istiolog.InfoLevel
+	case "warn":
+		level = istiolog.WarnLevel
+	case "error":
+		level = istiolog.ErrorLevel
+	}
+	for _, s := range istiolog.Scopes() {
+		s.SetOutputLevel(level)
 	}
 	code := m.Run()
 	fmt.Print(differences)
@@ -161,17 +177,19 @@ func (f *failure) String() string {
 }
 
 type result struct {
-	api        string
-	outcomes   map[uint16]map[netip.Addr][]string // port -> source -> what each connection read
-	counters   map[string]int64
-	ecds       []map[string]any // the ECDS filters Envoy accepted
-	listeners  map[string]map[string]any
-	ldsReject  int64
-	ecdsFail   int64
-	passthru   int64
-	envoyLog   string
-	modulePath string
-	state      int64
+	api      string
+	outcomes map[uint16]map[netip.Addr][]string // port -> source -> what each connection read
+	// For an HTTP port (the --http-override's 80): connections that open with an HTTP/1.1 request.
+	httpOutcomes map[uint16]map[netip.Addr][]string
+	counters     map[string]int64
+	ecds         []map[string]any // the ECDS filters Envoy accepted
+	listeners    map[string]map[string]any
+	ldsReject    int64
+	ecdsFail     int64
+	passthru     int64
+	envoyLog     string
+	modulePath   string
+	state        int64
 }
 
 func (r *result) count(port uint16, want string) (n int) {
@@ -233,7 +251,7 @@ func runCase(t *testing.T, dir string, fail *failure) *result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &result{outcomes: map[uint16]map[netip.Addr][]string{}, listeners: map[string]map[string]any{}}
+	r := &result{outcomes: map[uint16]map[netip.Addr][]string{}, httpOutcomes: map[uint16]map[netip.Addr][]string{}, listeners: map[string]map[string]any{}}
 	if sc.find("WasmPlugin") != nil {
 		r.api = "WasmPlugin"
 	} else {
@@ -375,9 +393,16 @@ func runCase(t *testing.T, dir string, fail *failure) *result {
 	for _, sp := range front.Spec.Ports {
 		port := uint16(sp.Port)
 		r.outcomes[port] = map[netip.Addr][]string{}
+		isHTTP := (sp.AppProtocol != nil && *sp.AppProtocol == "http") || sp.Name == "http" || strings.HasPrefix(sp.Name, "http-")
+		if isHTTP {
+			r.httpOutcomes[port] = map[netip.Addr][]string{}
+		}
 		for _, c := range clients {
 			for i := 0; i < perSource; i++ {
-				r.outcomes[port][c.ip] = append(r.outcomes[port][c.ip], probe(c.ip, netip.AddrPortFrom(vip, port)))
+				r.outcomes[port][c.ip] = append(r.outcomes[port][c.ip], probe(c.ip, netip.AddrPortFrom(vip, port), rawProbe))
+				if isHTTP {
+					r.httpOutcomes[port][c.ip] = append(r.httpOutcomes[port][c.ip], probe(c.ip, netip.AddrPortFrom(vip, port), httpProbe))
+				}
 			}
 		}
 	}
@@ -385,7 +410,18 @@ func runCase(t *testing.T, dir string, fail *failure) *result {
 
 	r.counters, _ = stats("wasmcustom.wasmerang.")
 	r.ldsReject = stat("listener_manager.lds.update_rejected")
-	r.passthru = stat("cluster.PassthroughCluster.upstream_cx_total")
+	// Istio names the cluster's stats "cluster.PassthroughCluster;.…".
+	if pt, err := stats("cluster.PassthroughCluster"); err == nil {
+		for k, v := range pt {
+			if strings.HasSuffix(k, ".upstream_cx_total") {
+				r.passthru += v
+			}
+		}
+	}
+	if os.Getenv("WASMERANG_ISTIO_DEBUG") != "" {
+		_, all, _ := admin("/stats")
+		fmt.Println(all)
+	}
 	r.state = stat("server.state")
 	if all, err := stats("extension_config_discovery."); err == nil {
 		for k, v := range all {
@@ -413,6 +449,12 @@ func runCase(t *testing.T, dir string, fail *failure) *result {
 			}
 		}
 	}
+	if os.Getenv("WASMERANG_ISTIO_DEBUG") != "" {
+		for name, l := range r.listeners {
+			b, _ := json.MarshalIndent(l, "", " ")
+			fmt.Printf("listener %s:\n%s\n", name, b)
+		}
+	}
 	r.envoyLog = e.log()
 	return r
 }
@@ -431,7 +473,13 @@ func mountBase(dir string) string {
 }
 
 // One connection from src to dst: the first line it reads, or what happened.
-func probe(src netip.Addr, dst netip.AddrPort) string {
+// What a probe sends first: the project's probe line, or an HTTP/1.1 request.
+const (
+	rawProbe  = "wasmerang-probe\n"
+	httpProbe = "GET / HTTP/1.1\r\nHost: egress\r\n\r\n"
+)
+
+func probe(src netip.Addr, dst netip.AddrPort, first string) string {
 	d := net.Dialer{Timeout: 3 * time.Second, LocalAddr: &net.TCPAddr{IP: src.AsSlice()}}
 	c, err := d.Dial("tcp", dst.String())
 	if err != nil {
@@ -439,6 +487,10 @@ func probe(src netip.Addr, dst netip.AddrPort) string {
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+	// `wasmerang probe istio` sends a line first (echo wasmerang-probe | nc egress PORT).
+	if _, err := io.WriteString(c, first); err != nil {
+		return "write failed: " + err.Error()
+	}
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err == nil {
 		return strings.TrimSpace(line)
@@ -488,23 +540,39 @@ func wasmFilters(r *result, port uint16) []map[string]any {
 }
 
 func summary(r *result) string {
+	var b strings.Builder
+	describe(&b, r.outcomes, "a line")
+	describe(&b, r.httpOutcomes, "an HTTP/1.1 request")
+	var cs []string
+	for k, v := range r.counters {
+		cs = append(cs, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(cs)
+	if len(cs) == 0 {
+		cs = []string{"none"}
+	}
+	fmt.Fprintf(&b, "    filter counters: %s\n", strings.Join(cs, " "))
+	fmt.Fprintf(&b, "    PassthroughCluster connections: %d; LDS updates rejected: %d; ECDS config_fail: %d\n", r.passthru, r.ldsReject, r.ecdsFail)
+	return b.String()
+}
+
+func describe(b *strings.Builder, outcomes map[uint16]map[netip.Addr][]string, sends string) {
 	var ports []int
-	for p := range r.outcomes {
+	for p := range outcomes {
 		ports = append(ports, int(p))
 	}
 	sort.Ints(ports)
-	var b strings.Builder
 	for _, p := range ports {
 		port := uint16(p)
 		var srcs []netip.Addr
-		for s := range r.outcomes[port] {
+		for s := range outcomes[port] {
 			srcs = append(srcs, s)
 		}
 		sort.Slice(srcs, func(i, j int) bool { return srcs[i].Less(srcs[j]) })
 		total := 0
 		tally := map[string]int{}
 		for _, s := range srcs {
-			for _, o := range r.outcomes[port][s] {
+			for _, o := range outcomes[port][s] {
 				tally[o]++
 				total++
 			}
@@ -518,22 +586,11 @@ func summary(r *result) string {
 		for _, k := range keys {
 			parts = append(parts, fmt.Sprintf("%s %d", k, tally[k]))
 		}
-		fmt.Fprintf(&b, "    port %d, %d connections from %d client pod IPs: %s\n", port, total, len(srcs), strings.Join(parts, ", "))
+		fmt.Fprintf(b, "    port %d, %d connections opening with %s, from %d client pod IPs: %s\n", port, total, sends, len(srcs), strings.Join(parts, ", "))
 		for _, s := range srcs {
-			fmt.Fprintf(&b, "      %s -> %s\n", s, strings.Join(r.outcomes[port][s], " "))
+			fmt.Fprintf(b, "      %s -> %s\n", s, strings.Join(outcomes[port][s], " "))
 		}
 	}
-	var cs []string
-	for k, v := range r.counters {
-		cs = append(cs, fmt.Sprintf("%s=%d", k, v))
-	}
-	sort.Strings(cs)
-	if len(cs) == 0 {
-		cs = []string{"none"}
-	}
-	fmt.Fprintf(&b, "    filter counters: %s\n", strings.Join(cs, " "))
-	fmt.Fprintf(&b, "    PassthroughCluster connections: %d; LDS updates rejected: %d; ECDS config_fail: %d\n", r.passthru, r.ldsReject, r.ecdsFail)
-	return b.String()
 }
 
 func evenIP(a netip.Addr) bool { return a.As4()[3]%2 == 0 }
@@ -551,35 +608,70 @@ func TestRouting(t *testing.T) {
 				}
 			}()
 
-			// The egress reached per source: even -> egress1, odd -> egress2, on every port.
-			var even, odd int
+			// The egress reached per source: even -> egress1, odd -> egress2, on every
+			// TCP port, and on an HTTP port (--http-override) for HTTP/1.1 connections.
+			// A connection to an HTTP port that does not open with HTTP is another
+			// matter: Istio's http_inspector sends it to the listener's non-HTTP
+			// chain, PassthroughCluster, which the override does not replace (measured).
+			routedSets := map[uint16]map[netip.Addr][]string{}
+			rawOnHTTP := 0
 			for port, bySrc := range r.outcomes {
-				for src, outs := range bySrc {
-					want := "egress2"
-					if evenIP(src) {
-						want = "egress1"
-					}
+				if r.httpOutcomes[port] == nil {
+					routedSets[port] = bySrc
+					continue
+				}
+				for _, outs := range bySrc {
 					for _, o := range outs {
-						if o != want {
-							t.Errorf("port %d: %s reached %q, want %s", port, src, o, want)
+						rawOnHTTP++
+						if o != "egress1" && o != "egress2" {
+							t.Errorf("port %d, a line first: %q, want an egress through PassthroughCluster", port, o)
 						}
-					}
-					if evenIP(src) {
-						even += len(outs)
-					} else {
-						odd += len(outs)
 					}
 				}
 			}
-			var e1, e2 int64
-			for _, p := range r.outcomes {
-				_ = p
+			if rawOnHTTP > 0 {
+				if r.passthru != int64(rawOnHTTP) {
+					t.Errorf("PassthroughCluster took %d connections, want the %d that opened with a line on an HTTP port", r.passthru, rawOnHTTP)
+				}
+				fmt.Printf("    FINDING %s: on the HTTP port, %d connections that open with a line (as `probe istio` does) go through PassthroughCluster, unrouted; HTTP/1.1 connections are routed\n", filepath.Base(dir), rawOnHTTP)
 			}
-			for port := range r.outcomes {
-				e1 += int64(r.count(port, "egress1"))
-				e2 += int64(r.count(port, "egress2"))
+			var even, odd int
+			for _, set := range []map[uint16]map[netip.Addr][]string{routedSets, r.httpOutcomes} {
+				for port, bySrc := range set {
+					for src, outs := range bySrc {
+						want := "egress2"
+						if evenIP(src) {
+							want = "egress1"
+						}
+						for _, o := range outs {
+							if o != want {
+								t.Errorf("port %d: %s reached %q, want %s", port, src, o, want)
+							}
+						}
+						if evenIP(src) {
+							even += len(outs)
+						} else {
+							odd += len(outs)
+						}
+					}
+				}
 			}
-			fmt.Printf("    ROUTED %s: egress1 %d, egress2 %d (of %d connections)\n", filepath.Base(dir), e1, e2, even+odd)
+			var e1, e2 int
+			for _, set := range []map[uint16]map[netip.Addr][]string{routedSets, r.httpOutcomes} {
+				for _, bySrc := range set {
+					for _, outs := range bySrc {
+						for _, o := range outs {
+							switch o {
+							case "egress1":
+								e1++
+							case "egress2":
+								e2++
+							}
+						}
+					}
+				}
+			}
+			fmt.Printf("    ROUTED %s: egress1 %d, egress2 %d (of %d routed connections: even sources %d, odd %d)\n", filepath.Base(dir), e1, e2, even+odd, even, odd)
 
 			// The filter's own counters agree.
 			if got := r.counters["wasmcustom.wasmerang.routed.egress1"]; got != int64(even) {
@@ -588,7 +680,7 @@ func TestRouting(t *testing.T) {
 			if got := r.counters["wasmcustom.wasmerang.routed.egress2"]; got != int64(odd) {
 				t.Errorf("wasmcustom.wasmerang.routed.egress2 = %d, want %d", got, odd)
 			}
-			if r.passthru > 0 {
+			if rawOnHTTP == 0 && r.passthru > 0 {
 				t.Errorf("%d connections went through PassthroughCluster", r.passthru)
 			}
 
@@ -606,7 +698,12 @@ func TestRouting(t *testing.T) {
 				}
 				for _, n := range names {
 					chain := chainOf(r.listeners[n])
-					fmt.Printf("    listener %s: %s\n", n, strings.Join(chain, " -> "))
+					var lf []string
+					for _, f := range asList(r.listeners[n]["listener_filters"]) {
+						name, _ := dig(f, "name").(string)
+						lf = append(lf, name)
+					}
+					fmt.Printf("    listener %s: %s (listener filters: %s)\n", n, strings.Join(chain, " -> "), strings.Join(lf, ", "))
 					tcp := indexOf(chain, func(s string) bool { return s == "envoy.filters.network.tcp_proxy" })
 					var w int
 					if r.api == "WasmPlugin" {
