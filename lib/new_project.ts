@@ -58,7 +58,7 @@ export async function projectFiles(
       {
         lock: false,
         tasks: { build: "wasmerang build", test: "deno test -A" },
-        fmt: { exclude: ["build/", "assembly/"] },
+        fmt: { exclude: ["build/", "assembly/lib/"] },
         lint: { exclude: ["build/", "assembly/"] },
       },
       null,
@@ -157,12 +157,15 @@ class Filter extends RootContext {
     const source = stringProperty(SOURCE_ADDRESS);
     const destination = stringProperty(DESTINATION_ADDRESS);
     const cluster = decide(source, destination);
-    const story = ROOT_ID + ": connection " + contextId.toString() + " source=" +
-      source + " destination=" + destination;
+    const story = ROOT_ID + ": connection " + contextId.toString() +
+      " source=" + source + " destination=" + destination;
     if (cluster === null) {
       this.untouched!.increment();
       if (this.logLevel.debug) {
-        log(LogLevelValues.debug, story + " -> no override (decide chose none)");
+        log(
+          LogLevelValues.debug,
+          story + " -> no override (decide chose none)",
+        );
       }
       return FilterStatusValues.Continue;
     }
@@ -173,7 +176,8 @@ class Filter extends RootContext {
       log(
         LogLevelValues.error,
         story + " -> " + name + " not applied: set_envoy_filter_state " +
-          resultName(result) + " (needs Envoy >= 1.28); tcp_proxy keeps its cluster",
+          resultName(result) +
+          " (needs Envoy >= 1.28); tcp_proxy keeps its cluster",
       );
       return FilterStatusValues.Continue;
     }
@@ -266,7 +270,11 @@ Deno.test("the filter builds, and decides as the table says in the host", async 
     for (const [index, [source, , expected]] of rows.entries()) {
       await t.step(\`\${source} -> \${destination}: \${expected ?? "none"}\`, () => {
         assert.equal(decisions[index].source, source);
-        assert.equal(decisions[index].cluster, expected, decisions[index].logs.join("\\n"));
+        assert.equal(
+          decisions[index].cluster,
+          expected,
+          decisions[index].logs.join("\\n"),
+        );
       });
     }
   }
@@ -276,26 +284,32 @@ Deno.test("the filter builds, and decides as the table says in the host", async 
 function readme(rootId: string, version: string): string {
   return `# A TCP filter for Envoy
 
-A proxy-wasm (L4) filter written in AssemblyScript, made by \`wasmerang new\`. For each
-new TCP connection it asks \`decide(source, destination)\` which cluster tcp_proxy uses.
+A proxy-wasm (L4) filter in AssemblyScript, made by \`wasmerang new\`. For each
+new TCP connection it asks \`decide(source, destination)\` which cluster tcp_proxy
+uses.
 
-| file | what it is |
-| --- | --- |
-| \`assembly/decide.ts\` | **the rule: edit this function** (source, destination → cluster name or \`null\`) |
-| \`decisions_test.ts\` | the table of connections and the cluster each should get |
-| \`assembly/index.ts\` | the entry points, logs and counters (\`${rootId}.routed\`, \`${rootId}.no_override\`, \`${rootId}.filter_state_failed\`) |
-| \`assembly/lib/\` | wasmerang's filter library ${version}: the SDK workarounds (do not edit; read \`tcp.ts\`) |
-| \`wasmerang.json\` | entry, root id (\`${rootId}\`) and output of \`wasmerang build\` |
+- \`assembly/decide.ts\`: **the rule, the one function to edit** (source,
+  destination → a cluster name, or \`null\` for tcp_proxy's own cluster).
+- \`decisions_test.ts\`: the table of connections and the cluster each should get.
+- \`assembly/index.ts\`: the entry points, the decision log line (debug) and the
+  counters \`<root id>.routed\`, \`.no_override\`, \`.filter_state_failed\`.
+- \`assembly/lib/\`: wasmerang's filter library, the SDK workarounds (do not edit;
+  \`tcp.ts\` says why each is there).
+- \`wasmerang.json\`: entry, root id and output for \`wasmerang build\`.
+
+Root id: \`${rootId}\` · filter library: ${version}
 
 ## Steps
 
 1. Edit \`decide()\` in \`assembly/decide.ts\`.
-2. Change the table in \`decisions_test.ts\` to say what you expect.
-3. \`wasmerang build\`: compiles to \`build/filter.wasm\` (offline; the SDK comes with the tool).
-4. \`deno test -A\`: builds and checks every row in wasmerang's proxy-wasm host.
-5. Try one: \`wasmerang route --wasm build/filter.wasm --destination 10.96.0.1:443 10.0.0.2\`.
+2. Say what you expect in the table in \`decisions_test.ts\`.
+3. \`wasmerang build\`: compiles to \`build/filter.wasm\` (offline; the SDK comes
+   with the tool).
+4. \`deno test -A\`: builds, then checks every row in wasmerang's proxy-wasm host.
+5. One connection by hand:
+   \`wasmerang route --wasm build/filter.wasm --destination 10.96.0.1:443 10.0.0.2\`
 
-In Envoy, give the module with \`root_id: ${rootId}\`; tcp_proxy takes the cluster from the
-filter state \`envoy.tcp_proxy.cluster\` (Envoy ≥ 1.28). Decision lines are logged at debug.
+In Envoy, load the module with the root id above as \`root_id\`; tcp_proxy takes
+the cluster from the filter state \`envoy.tcp_proxy.cluster\` (Envoy ≥ 1.28).
 `;
 }

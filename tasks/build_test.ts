@@ -63,13 +63,18 @@ Deno.test("an entry without the SDK is a clear error, not a crash", async () => 
 Deno.test("a filter registering another root id is built, and build says the root id is not ours", async () => {
   await using temp = await tempDir();
   const folder = temp.path;
-  const source = new URL("../filter/assembly/", import.meta.url);
-  for await (const entry of Deno.readDir(source)) {
-    const text = await Deno.readTextFile(new URL(entry.name, source));
-    await Deno.writeTextFile(
-      `${folder}/${entry.name}`,
-      text.replace('ROOT_ID = "wasmerang"', 'ROOT_ID = "other"'),
-    );
+  // The filter and the library it imports (lib/), with another root id.
+  for (const sub of ["", "lib/"]) {
+    const source = new URL(`../filter/assembly/${sub}`, import.meta.url);
+    await Deno.mkdir(`${folder}/${sub}`, { recursive: true });
+    for await (const entry of Deno.readDir(source)) {
+      if (!entry.isFile) continue;
+      const text = await Deno.readTextFile(new URL(entry.name, source));
+      await Deno.writeTextFile(
+        `${folder}/${sub}${entry.name}`,
+        text.replace('ROOT_ID = "wasmerang"', 'ROOT_ID = "other"'),
+      );
+    }
   }
   const out = `${folder}/out.wasm`;
   const { code, stdout } = await runCli([

@@ -138,6 +138,14 @@ Deno.test("new with another root id: build inside the project starts the module 
   assert.equal((await runCli(["new", dir, "--root-id", "my-l4"])).code, 0);
   const project = JSON.parse(await Deno.readTextFile(`${dir}/wasmerang.json`));
   assert.equal(project.rootId, "my-l4");
+  // The files come formatted: the user's first `deno fmt` changes nothing.
+  const fmt = await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--check"],
+    cwd: dir,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.ok(fmt.success, new TextDecoder().decode(fmt.stderr));
   const built = await runCli(["build", "--debug"], { cwd: `${dir}/assembly` });
   assert.equal(built.code, 0, built.stderr);
   assert.match(built.stdout, /built .*build\/filter\.wasm/);

@@ -10,11 +10,7 @@ import {
 } from "@solo-io/proxy-runtime/runtime";
 import { portOf, sourceParity } from "./address";
 import { parseConfig, RouteConfig } from "./config";
-import {
-  LogLevelWatch,
-  readConfiguration,
-  TCP_PROXY_CLUSTER,
-} from "./lib/tcp";
+import { LogLevelWatch, readConfiguration, TCP_PROXY_CLUSTER } from "./lib/tcp";
 import {
   FilterStateArguments,
   integerProperty,
