@@ -11,7 +11,7 @@
  */
 import { Command, Option } from "commander";
 import { catchStrayFailures, reportFailure } from "./lib/cli_errors.ts";
-import { path, seconds, wholeNumber } from "./lib/cli_options.ts";
+import { collect, path, seconds, wholeNumber } from "./lib/cli_options.ts";
 
 function program(): Command {
   const cli = new Command("wasmerang")
@@ -80,6 +80,10 @@ function program(): Command {
       "use this module instead of the embedded one",
       path,
     )
+    .option(
+      "--root-id <id>",
+      "the root id to start the filter under (default wasmerang)",
+    )
     .option("--json", "print one JSON array")
     .option("--verbose", "print the filter's log lines")
     .action(async (sources, options) => {
@@ -107,8 +111,17 @@ function program(): Command {
       "local, envoy: the odd egress (default 127.0.0.1:19002)",
     )
     .option(
+      "--cluster <name=host:port>",
+      "local, envoy: a cluster and its egress, repeatable; the first is the default (replaces --egress1/--egress2)",
+      collect,
+    )
+    .option(
       "--config <string>",
       'local, envoy: plugin configuration, "standalone" (default) or JSON',
+    )
+    .option(
+      "--root-id <id>",
+      "local, envoy: the filter's root id (default wasmerang)",
     )
     .option(
       "--envoy <path>",
@@ -196,7 +209,20 @@ function program(): Command {
     )
     .option(
       "--config <string>",
-      "local: the configuration to expect (default: the running example's)",
+      "local, envoy: judge by this configuration (default: the running example's)",
+    )
+    .option(
+      "--wasm <path>",
+      "local, envoy: judge by this module (default: the running example's)",
+      path,
+    )
+    .option(
+      "--root-id <id>",
+      "local, envoy: judge under this root id (default: the running example's)",
+    )
+    .option(
+      "--default-cluster <name>",
+      "local, envoy: where a connection the filter leaves alone goes (default: the running example's)",
     )
     .option("--json", "print the report as JSON")
     .action(async (mode, options) => {

@@ -24,7 +24,7 @@
  *
  * const any = { host: "127.0.0.1", port: 0 };
  * const plane = await startLocalPlane({ listen: any, egress: [any, any], config: "standalone", wasm: embeddedFilter() });
- * const report = await probeLocal({ target: plane.listen, sources: ["127.0.0.10", "127.0.0.11"], config: plane.config });
+ * const report = await probeLocal({ target: plane.listen, sources: ["127.0.0.10", "127.0.0.11"], judge: plane.judge });
  * console.log(report.passed, report.failed); // 2 0
  * await plane.close();
  * ```
@@ -96,7 +96,19 @@ export {
 
 // The probe of a data plane on loopback, and the report every environment's probe gives.
 export { type LocalProbeOptions, probeLocal } from "./lib/loopback_probe.ts";
-export type { ProbeReport, ProbeResult } from "./lib/probe_report.ts";
+export type {
+  JudgedFilter,
+  ProbeReport,
+  ProbeResult,
+} from "./lib/probe_report.ts";
+
+// The module is the judge: a filter's own decisions, from the project's host.
+export {
+  type Decision,
+  judgeAll,
+  type JudgeOptions,
+  type ProbeJudge,
+} from "./lib/judge.ts";
 
 // The mistake a user can fix (a file that cannot be read, a port in use): one line, an exit code.
 export { UserError } from "./lib/errors.ts";

@@ -1,7 +1,8 @@
 /**
- * The local example in one process: two egress servers named after the
- * filter's clusters (`egress1`, `egress2` by default) and the proxy in front
- * of them, all on loopback unless told otherwise.
+ * The local example in one process: one egress server per cluster, answering
+ * with its name (the parity filter's `egress1`, `egress2` by default, or the
+ * clusters `--cluster` names), and the proxy in front of them, all on
+ * loopback unless told otherwise.
  *
  * @module
  */
@@ -23,6 +24,7 @@ import { type EgressServer, startEgress } from "./egress.ts";
 import { startEgressThread } from "./egress_thread.ts";
 import { type LocalProxy, type ProxyOptions, startProxy } from "./proxy.ts";
 import type { FilterVmOptions } from "./filter_vm.ts";
+import { EMBEDDED_MODULE, type ProbeJudge } from "../lib/judge.ts";
 
 /** Defaults of `wasmerang up local`. */
 export const LOCAL_DEFAULTS = {
@@ -36,12 +38,25 @@ export const LOCAL_DEFAULTS = {
 export interface PlaneOptions {
   /** The proxy's address (port 0: any free port). */
   listen: HostPort;
-  /** Addresses of the first and second egress (the filter's even and odd clusters). */
-  egress: [HostPort, HostPort];
+  /**
+   * Addresses of the parity filter's first and second egress (its even and
+   * odd clusters, named by its configuration); ignored with `clusters`.
+   */
+  egress?: [HostPort, HostPort];
+  /**
+   * The clusters by name, each with its egress's address; the first is the
+   * default (tcp_proxy's `cluster`). With these the configuration is the
+   * filter's alone: the plane does not read it.
+   */
+  clusters?: readonly { name: string; address: HostPort }[];
   /** The plugin configuration, as `--config` gives it. */
   config: string;
   /** The filter module. */
   wasm: Uint8Array;
+  /** The module's path for reports (default: the embedded filter). */
+  module?: string;
+  /** The root id the filter starts under (default `wasmerang`). */
+  rootId?: string;
   /** Called with each access-log line. */
   onAccess?: (line: string, record: AccessRecord) => void;
   /** Called with each of the filter's log lines. */
@@ -59,10 +74,12 @@ export interface PlaneOptions {
 export interface LocalPlane {
   /** Where the proxy listens. */
   readonly listen: HostPort;
-  /** Egress servers in cluster order: even, odd. */
+  /** Egress servers in cluster order, the default first. */
   readonly egress: readonly EgressServer[];
-  /** The configuration the filter runs with. */
-  readonly config: FilterConfig;
+  /** The parity filter's configuration, when the clusters came from it (no `clusters` option). */
+  readonly config?: FilterConfig;
+  /** The module, root id and configuration the proxy runs, and its default cluster: what a probe expects by. */
+  readonly judge: ProbeJudge;
   /** The proxy. */
   readonly proxy: LocalProxy;
   /** Stops the proxy and the egress servers. */
@@ -94,13 +111,24 @@ export function localConfig(text: string): FilterConfig {
 export async function startLocalPlane(
   options: PlaneOptions,
 ): Promise<LocalPlane> {
-  const config = localConfig(options.config);
+  const config = options.clusters === undefined
+    ? localConfig(options.config)
+    : undefined;
+  const planned = options.clusters ?? config!.clusters.map((name, i) => {
+    const address = options.egress?.[i];
+    if (address === undefined) {
+      throw new Error("startLocalPlane needs egress or clusters");
+    }
+    return { name, address };
+  });
+  if (planned.length === 0) throw new Error("startLocalPlane needs a cluster");
+  const rootId = options.rootId ?? ROOT_ID;
   const started: { close(): Promise<void> }[] = [];
   try {
     const egress: EgressServer[] = [];
-    for (let i = 0; i < 2; i++) {
+    for (const cluster of planned) {
       const start = options.egressThreads ? startEgressThread : startEgress;
-      const server = await start(config.clusters[i], options.egress[i]);
+      const server = await start(cluster.name, cluster.address);
       started.push(server);
       egress.push(server);
     }
@@ -110,9 +138,9 @@ export async function startLocalPlane(
       clusters: new Map(
         egress.map((server) => [server.name, server.address]),
       ),
-      defaultCluster: config.clusters[0],
+      defaultCluster: planned[0].name,
       wasm: options.wasm,
-      rootId: ROOT_ID,
+      rootId,
       configuration: options.config,
       onAccess: options.onAccess,
       onFilterLog: options.onFilterLog,
@@ -134,7 +162,14 @@ export async function startLocalPlane(
     return {
       listen: proxy.address,
       egress,
-      config,
+      ...(config === undefined ? {} : { config }),
+      judge: {
+        wasm: options.wasm,
+        rootId,
+        configuration: options.config,
+        defaultCluster: planned[0].name,
+        module: options.module ?? EMBEDDED_MODULE,
+      },
       proxy,
       async close() {
         await Promise.all(started.map((part) => part.close()));

@@ -41,3 +41,8 @@ export function wholeNumber(
     return number;
   };
 }
+
+/** A repeatable option's values, in the order given (`--cluster a=… --cluster b=…`). */
+export function collect(value: string, previous?: string[]): string[] {
+  return [...(previous ?? []), value];
+}

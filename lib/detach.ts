@@ -441,11 +441,11 @@ export function flagsFor<Name extends string>(
   const args: string[] = [];
   for (const flag of values) {
     const value = options[flag];
-    if (value !== undefined) args.push(`--${flag}`, value);
+    if (value !== undefined) args.push(flagName(flag), value);
   }
   for (const flag of paths) {
     const value = options[flag];
-    if (value !== undefined) args.push(`--${flag}`, resolve(value));
+    if (value !== undefined) args.push(flagName(flag), resolve(value));
   }
   return args;
 }

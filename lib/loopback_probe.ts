@@ -1,19 +1,21 @@
 /**
  * `wasmerang probe local`: from each chosen loopback source address, open a
  * TCP connection to the proxy, read the egress banner, and compare it with
- * what the filter's rule says for that source.
+ * what the filter itself decides for that source, run in the project's host
+ * with the proxy's module, root id and configuration (lib/judge.ts).
  *
  * @module
  */
 import { connect } from "node:net";
 import { UsageError, UserError } from "./errors.ts";
 import {
+  judgedResult,
   type ProbeReport,
   probeReport,
   type ProbeResult,
   splitSources,
 } from "./probe_report.ts";
-import { decideCluster, type FilterConfig } from "./routing.ts";
+import { judgedFilter, judgeSources, type ProbeJudge } from "./judge.ts";
 import {
   formatHostPort,
   type HostPort,
@@ -138,8 +140,8 @@ export interface LocalProbeOptions {
   sources: readonly string[];
   /** Connections per source (default 1). */
   count?: number;
-  /** The configuration the running example uses: it says what to expect. */
-  config: FilterConfig;
+  /** The filter the running example runs (module, root id, configuration) and its default cluster: it says what to expect. */
+  judge: ProbeJudge;
   /** How long to wait for a banner (default 5 s). */
   timeoutMs?: number;
   /** What to start and how, for the error when nothing answers. */
@@ -155,7 +157,7 @@ export async function probeLocal(
   options: LocalProbeOptions,
 ): Promise<ProbeReport> {
   const target = formatHostPort(options.target.host, options.target.port);
-  const defaultCluster = options.config.clusters[0];
+  const decisions = await judgeSources(options.judge, options.sources, target);
   const results: ProbeResult[] = [];
   for (const source of options.sources) {
     for (let i = 0; i < (options.count ?? 1); i++) {
@@ -176,20 +178,19 @@ export async function probeLocal(
           2,
         );
       }
-      const expected = decideCluster(`${source}:1`, target, options.config) ??
-        null;
-      results.push({
+      results.push(judgedResult(
         source,
-        expected,
-        got: seen.banner,
-        ok: seen.banner !== null &&
-          seen.banner === (expected ?? defaultCluster),
-        ms: Math.round(seen.ms * 10) / 10,
-        ...(seen.error === undefined ? {} : { error: seen.error }),
-      });
+        decisions.get(source)!,
+        options.judge.defaultCluster,
+        {
+          got: seen.banner,
+          ms: Math.round(seen.ms * 10) / 10,
+          ...(seen.error === undefined ? {} : { error: seen.error }),
+        },
+      ));
     }
   }
-  return probeReport(target, results);
+  return probeReport(target, results, judgedFilter(options.judge));
 }
 
 /** Checks `--count` (connections per source): a whole number from 1 to 1000, default 1. */

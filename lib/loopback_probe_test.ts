@@ -6,18 +6,18 @@ import {
 } from "../host/testing/assert.ts";
 import { UserError } from "./errors.ts";
 import { probeExitCode } from "./probe_report.ts";
-import { parseFilterConfig } from "./routing.ts";
+import { embeddedFilter } from "./filter_module.ts";
 import { DEFAULT_SOURCES, parseSources, probeLocal } from "./loopback_probe.ts";
 import { testPlane } from "../dataplane/testing.ts";
 import { startEgress } from "../dataplane/egress.ts";
 
-Deno.test("the probe over the default spread: every source answered as the rule says", async () => {
+Deno.test("the probe over the default spread: every source answered as the filter decides", async () => {
   const { plane } = await testPlane();
   try {
     const report = await probeLocal({
       target: plane.listen,
       sources: DEFAULT_SOURCES,
-      config: parseFilterConfig("standalone"),
+      judge: plane.judge,
     });
     assertEquals([report.passed, report.failed], [8, 0]);
     assertEquals(
@@ -37,7 +37,11 @@ Deno.test("a mismatch fails the probe (exit 1)", async () => {
       target: plane.listen,
       sources: ["127.0.0.10", "127.0.0.11"],
       count: 2,
-      config: parseFilterConfig('{"clusters":["egress2","egress1"]}'),
+      // Judged by another configuration than the one running.
+      judge: {
+        ...plane.judge,
+        configuration: '{"clusters":["egress2","egress1"]}',
+      },
     });
     assertEquals([report.passed, report.failed], [0, 4]);
     assertEquals(probeExitCode(report), 1);
@@ -55,7 +59,12 @@ Deno.test("an unreachable target is exit 2 with the address and the command that
       probeLocal({
         target,
         sources: ["127.0.0.10"],
-        config: parseFilterConfig(""),
+        judge: {
+          wasm: embeddedFilter(),
+          configuration: "",
+          defaultCluster: "egress1",
+          module: "the embedded filter",
+        },
       }),
     UserError,
   );

@@ -51,12 +51,14 @@ export function missingExports(module: WebAssembly.Module): string[] {
 /**
  * Refuses (a UserError naming `what` and the fix) a module that Envoy would
  * not run as the generated config asks: not compilable, an export missing,
- * not starting under {@link ROOT_ID}, or rejecting `configuration`.
+ * not starting under `rootId` (default {@link ROOT_ID}), or rejecting
+ * `configuration`.
  */
 export async function requireShippable(
   wasm: Uint8Array,
   what: string,
   configuration: string,
+  rootId: string = ROOT_ID,
 ): Promise<void> {
   const refuse = (why: string): never => {
     throw new UserError(
@@ -77,7 +79,7 @@ export async function requireShippable(
   }
   try {
     const vm = await ProxyWasmVm.load(module, {
-      rootId: ROOT_ID,
+      rootId,
       configuration,
     });
     vm.close();
@@ -85,14 +87,14 @@ export async function requireShippable(
     if (error instanceof WasmLoadError) return refuse(error.message);
     if (error instanceof WasmTrapError) {
       return refuse(
-        `it traps when it starts under root id "${ROOT_ID}": ${error.message}` +
-          " (its registerRootContext name must be the root_id the config names)",
+        `it traps when it starts under root id "${rootId}": ${error.message}` +
+          " (its registerRootContext name must be the root_id the config names; --root-id names another)",
       );
     }
     if (error instanceof ConfigurationRejectedError) {
       return refuse(
-        `it rejects the configuration ${
-          JSON.stringify(configuration)
+        `it rejects the configuration ${JSON.stringify(configuration)}${
+          rootId === ROOT_ID ? "" : ` under root id "${rootId}"`
         }: ${error.message}`,
       );
     }
@@ -102,14 +104,20 @@ export async function requireShippable(
 
 /**
  * The module at `path` after {@link requireShippable}, or the embedded filter
- * (checked by the tests) when no path is given.
+ * (checked by the tests) when no path is given and the root id is its own.
  */
 export async function loadShippableFilter(
   path: string | undefined,
   configuration: string,
+  rootId: string = ROOT_ID,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  if (path === undefined) return embeddedFilter();
+  if (path === undefined && rootId === ROOT_ID) return embeddedFilter();
   const wasm = await loadFilter(path);
-  await requireShippable(wasm, path, configuration);
+  await requireShippable(
+    wasm,
+    path ?? "the embedded filter",
+    configuration,
+    rootId,
+  );
   return wasm;
 }

@@ -23,6 +23,14 @@ export interface LocalState {
   egress: Record<string, string>;
   /** The `--config` text the example runs with. */
   config: string;
+  /** The module it runs: its absolute path; absent for the embedded filter. */
+  wasm?: string;
+  /** That module's sha256 (hex) when the example started. */
+  wasmSha256?: string;
+  /** The root id the filter runs under (absent: `wasmerang`). */
+  rootId?: string;
+  /** tcp_proxy's default cluster (absent: the first in {@link egress}). */
+  defaultCluster?: string;
   /** Where the detached process writes its access log and filter logs. */
   logFile: string;
   startedAt: string;

@@ -80,7 +80,7 @@ export async function demo(): Promise<number> {
         probeLocal({
           target: plane.listen,
           sources: DEFAULT_SOURCES,
-          config: plane.config,
+          judge: plane.judge,
         }),
     );
     await new Promise((done) => setTimeout(done, 50)); // the last access lines

@@ -1,73 +1,22 @@
 /** `wasmerang route`: run the filter in the embedded host and print its decision per source. */
-import {
-  ConfigurationRejectedError,
-  ProxyWasmVm,
-  WasmTrapError,
-} from "../host/mod.ts";
 import { UserError } from "../lib/errors.ts";
 import { loadFilter } from "../lib/filter_module.ts";
-import {
-  portOf,
-  ROOT_ID,
-  sourceParity,
-  TCP_PROXY_CLUSTER_KEY,
-} from "../lib/routing.ts";
+import { type Decision, judgeAll } from "../lib/judge.ts";
+import { portOf, ROOT_ID, sourceParity } from "../lib/routing.ts";
 
 /** Options of `wasmerang route`. */
 export interface RouteOptions {
   config: string;
   destination: string;
   wasm?: string;
+  /** The root id to start the filter under (default `wasmerang`). */
+  rootId?: string;
   json?: boolean;
   verbose?: boolean;
 }
 
 /** One connection's outcome: exactly an element of `--json`'s array. */
-export interface RouteDecision {
-  source: string;
-  cluster: string | null;
-  /** Why the filter set no cluster (from its own log), when it says so. */
-  reason?: string;
-  /** What trapped, e.g. `unreachable in proxy_on_new_connection`; the other sources still ran. */
-  trapped?: string;
-  logs: string[];
-}
-
-async function loadVm(wasm: Uint8Array, config: string): Promise<ProxyWasmVm> {
-  try {
-    return await ProxyWasmVm.load(wasm, {
-      rootId: ROOT_ID,
-      configuration: config,
-      // The filter writes its decision line at debug; route shows it (--verbose, --json).
-      logLevel: "debug",
-    });
-  } catch (error) {
-    if (error instanceof ConfigurationRejectedError) {
-      throw new UserError(error.message);
-    }
-    if (error instanceof WasmTrapError) {
-      throw new UserError(
-        `the filter trapped while starting: ${error.detail} in ${error.hook} (no source could be routed)`,
-      );
-    }
-    throw error;
-  }
-}
-
-/** The filter's own reason for leaving the cluster alone: its "no override (…)" note, else its last warning. */
-function noOverrideReason(
-  logs: readonly { level: string; message: string }[],
-): string | undefined {
-  for (const entry of [...logs].reverse()) {
-    const note = /no override \(([^)]*)\)/.exec(entry.message);
-    if (note) return note[1];
-  }
-  const warning = [...logs].reverse().find((entry) =>
-    entry.level === "warn" || entry.level === "error" ||
-    entry.level === "critical"
-  );
-  return warning?.message;
-}
+export type RouteDecision = Decision;
 
 /**
  * Opens one connection per source and returns the cluster each was given. A
@@ -88,44 +37,15 @@ export async function decideRoutes(
     );
   }
   const wasm = await loadFilter(options.wasm);
-  let vm = await loadVm(wasm, options.config);
-  const decisions: RouteDecision[] = [];
-  for (const source of sources) {
-    if (vm.failure !== undefined) vm = await loadVm(wasm, options.config);
-    const logged = vm.logs.length;
-    try {
-      const connection = vm.openConnection({
-        source,
-        destination: options.destination,
-      });
-      connection.finish();
-      const cluster = connection.filterState.get(TCP_PROXY_CLUSTER_KEY) ??
-        null;
-      const reason = cluster === null
-        ? noOverrideReason(connection.logs)
-        : undefined;
-      decisions.push({
-        source,
-        cluster,
-        ...(reason === undefined ? {} : { reason }),
-        logs: connection.logs.map((entry) =>
-          `[${entry.level}] ${entry.message}`
-        ),
-      });
-    } catch (error) {
-      if (!(error instanceof WasmTrapError)) throw error;
-      decisions.push({
-        source,
-        cluster: null,
-        trapped: `${error.detail} in ${error.hook}`,
-        logs: vm.logs.slice(logged).map((entry) =>
-          `[${entry.level}] ${entry.message}`
-        ),
-      });
-    }
-  }
-  vm.close();
-  return decisions;
+  return await judgeAll(
+    {
+      wasm,
+      rootId: options.rootId ?? ROOT_ID,
+      configuration: options.config,
+    },
+    sources,
+    options.destination,
+  );
 }
 
 /** The text after the arrow: the cluster, or why there is none. */

@@ -7,8 +7,9 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { UserError } from "../../lib/errors.ts";
 import { adminReady } from "../../lib/envoy/admin.ts";
-import { ROOT_ID } from "../../lib/routing.ts";
+import { DEFAULT_CONFIG, ROOT_ID } from "../../lib/routing.ts";
 import { runCommand } from "../../lib/commands.ts";
+import { WASM_FILE } from "./templates.ts";
 import {
   ADMIN_PORT,
   COMPOSE_PROJECT,
@@ -30,8 +31,14 @@ export interface DockerExample {
   network: DockerNetwork;
   /** Envoy's address on the compose network. */
   envoyAddress: string;
-  /** The flagship filter's configuration in envoy.yaml ("standalone" when not found). */
+  /** The wasm filter's configuration in envoy.yaml ("standalone" when not found). */
   filterConfiguration: string;
+  /** The wasm filter's root id in envoy.yaml (`wasmerang` when not found). */
+  rootId: string;
+  /** tcp_proxy's `cluster` in envoy.yaml: where a connection the filter leaves alone goes. */
+  defaultCluster: string;
+  /** The module the folder ships, beside envoy.yaml. */
+  wasmFile: string;
 }
 
 function at(value: unknown, ...keys: (string | number)[]): unknown {
@@ -86,6 +93,8 @@ export async function readDockerExample(dir: string): Promise<DockerExample> {
     "ipv4_address",
   );
   let filterConfiguration = "standalone";
+  let rootId = ROOT_ID;
+  let defaultCluster = DEFAULT_CONFIG.clusters[0];
   const chains = at(envoy, "static_resources", "listeners", 0, "filter_chains");
   for (const chain of Array.isArray(chains) ? chains : []) {
     for (
@@ -95,9 +104,16 @@ export async function readDockerExample(dir: string): Promise<DockerExample> {
     ) {
       const config = at(filter, "typed_config", "config");
       const value = at(config, "configuration", "value");
-      if (at(config, "root_id") === ROOT_ID && typeof value === "string") {
-        filterConfiguration = value;
+      const root = at(config, "root_id");
+      if (typeof root === "string" && root !== "") {
+        rootId = root;
+        if (typeof value === "string") filterConfiguration = value;
       }
+      const cluster = at(filter, "typed_config", "cluster");
+      if (
+        at(filter, "name") === "envoy.filters.network.tcp_proxy" &&
+        typeof cluster === "string"
+      ) defaultCluster = cluster;
     }
   }
   return {
@@ -106,6 +122,9 @@ export async function readDockerExample(dir: string): Promise<DockerExample> {
       ? envoyAddress
       : network.envoy,
     filterConfiguration,
+    rootId,
+    defaultCluster,
+    wasmFile: path.join(dir, WASM_FILE),
   };
 }
 

@@ -2,19 +2,28 @@
  * `wasmerang probe docker`: for each source IP, a short-lived busybox
  * container on the compose network, with that address (`docker run --ip`),
  * connects to Envoy's listener and reads the first line: the egress that
- * answered. Results are compared with what the routing rule expects.
+ * answered. Results are compared with what the filter itself decides: the
+ * folder's module (wasmerang.wasm), with the root id and configuration of its
+ * envoy.yaml, run in the project's host (lib/judge.ts).
  */
 import { runCommand, shellQuote } from "../../lib/commands.ts";
 import { UserError } from "../../lib/errors.ts";
 import { requirePrerequisites } from "../../lib/prerequisites.ts";
 import { DOCKER_NEEDS } from "./needs.ts";
 import {
+  judgedResult,
   type ProbeReport,
   probeReport,
   type ProbeResult,
   splitSources,
 } from "../../lib/probe_report.ts";
-import { decideCluster, parseFilterConfig } from "../../lib/routing.ts";
+import {
+  type Decision,
+  judgedFilter,
+  judgeSources,
+  type ProbeJudge,
+} from "../../lib/judge.ts";
+import { loadFilter } from "../../lib/filter_module.ts";
 import {
   ADMIN_ADDRESS,
   dockerErrorLine,
@@ -129,10 +138,14 @@ export function parseSources(
   return sources;
 }
 
-/** Reads one probe container's output into a result. */
+/**
+ * Reads one probe container's output into a result, judged by the filter's
+ * `decision` (a connection it leaves alone expects `defaultCluster`).
+ */
 export function parseProbeOutput(
   source: string,
-  expected: string | null,
+  decision: Decision,
+  defaultCluster: string,
   output: { code: number; stdout: string; stderr: string },
 ): ProbeResult {
   const field = (name: string) =>
@@ -151,8 +164,11 @@ export function parseProbeOutput(
         ? `docker run exited with ${output.code}`
         : "connection closed without a banner"))
     : undefined;
-  const ok = got !== null && (expected === null || got === expected);
-  return { source, expected, got, ok, ms, ...(error ? { error } : {}) };
+  return judgedResult(source, decision, defaultCluster, {
+    got,
+    ms,
+    ...(error ? { error } : {}),
+  });
 }
 
 /** Runs `probe docker` and returns the report (the caller prints it). */
@@ -173,25 +189,36 @@ export async function probeDocker(
       2,
     );
   }
-  const config = parseFilterConfig(example.filterConfiguration);
   const destination = `${example.envoyAddress}:${LISTENER_PORT}`;
+  const judge: ProbeJudge = {
+    wasm: await loadFilter(example.wasmFile),
+    rootId: example.rootId,
+    configuration: example.filterConfiguration,
+    defaultCluster: example.defaultCluster,
+    module: example.wasmFile,
+  };
+  const decisions = await judgeSources(judge, sources, destination);
   const results: ProbeResult[] = [];
   const concurrency = 4;
   for (let index = 0; index < sources.length; index += concurrency) {
     const batch = sources.slice(index, index + concurrency);
     results.push(
       ...await Promise.all(batch.map(async (source) => {
-        const expected =
-          decideCluster(`${source}:40000`, destination, config) ?? null;
         const argv = probeCommand(source, example.envoyAddress);
         const output = await runCommand(argv, { timeoutMs: 120_000 });
-        return parseProbeOutput(source, expected, output);
+        return parseProbeOutput(
+          source,
+          decisions.get(source)!,
+          judge.defaultCluster,
+          output,
+        );
       })),
     );
   }
   const report = probeReport(
     `docker: Envoy ${destination} on ${NETWORK_NAME}`,
     results,
+    judgedFilter(judge),
   );
   try {
     report.counters = await filterCounters(ADMIN_ADDRESS);

@@ -8,6 +8,14 @@ import {
   probeScript,
 } from "./probe.ts";
 import { tempDir } from "../../testing/temp.ts";
+import type { Decision } from "../../lib/judge.ts";
+
+/** The filter's decision of a cluster, as the judge returns it. */
+const chose = (cluster: string): Decision => ({
+  source: "172.21.0.10:40000",
+  cluster,
+  logs: [],
+});
 
 Deno.test("parseSources: defaults, lists, and addresses that cannot be probe sources", () => {
   const network = dockerNetwork();
@@ -40,20 +48,21 @@ Deno.test("parseSources: defaults, lists, and addresses that cannot be probe sou
 });
 
 Deno.test("parseProbeOutput: banner, nanosecond timing, and failures", () => {
-  const ok = parseProbeOutput("172.21.0.11", "egress2", {
+  const ok = parseProbeOutput("172.21.0.11", chose("egress2"), "egress1", {
     code: 0,
     stdout: "banner=egress2\nt0=1700000000000000000\nt1=1700000000001250000\n",
     stderr: "",
   });
   assert.deepEqual(ok, {
     source: "172.21.0.11",
+    chosen: "egress2",
     expected: "egress2",
     got: "egress2",
     ok: true,
     ms: 1.25,
   });
 
-  const wrong = parseProbeOutput("172.21.0.11", "egress2", {
+  const wrong = parseProbeOutput("172.21.0.11", chose("egress2"), "egress1", {
     code: 0,
     stdout: "banner=egress1\n",
     stderr: "",
@@ -61,7 +70,7 @@ Deno.test("parseProbeOutput: banner, nanosecond timing, and failures", () => {
   assert.equal(wrong.ok, false);
   assert.equal(wrong.ms, null); // no timestamps (a date without %N): not measured
 
-  const refused = parseProbeOutput("172.21.0.10", "egress1", {
+  const refused = parseProbeOutput("172.21.0.10", chose("egress1"), "egress1", {
     code: 0,
     stdout: "banner=\nt0=1700000000%N\nt1=1700000000%N\n",
     stderr:
@@ -69,6 +78,7 @@ Deno.test("parseProbeOutput: banner, nanosecond timing, and failures", () => {
   });
   assert.deepEqual(refused, {
     source: "172.21.0.10",
+    chosen: "egress1",
     expected: "egress1",
     got: null,
     ok: false,
@@ -76,7 +86,7 @@ Deno.test("parseProbeOutput: banner, nanosecond timing, and failures", () => {
     error: "nc: can't connect to remote host (172.21.0.2): Connection refused",
   });
   assert.equal(
-    parseProbeOutput("172.21.0.10", "egress1", {
+    parseProbeOutput("172.21.0.10", chose("egress1"), "egress1", {
       code: 125,
       stdout: "",
       stderr: "",
@@ -84,7 +94,7 @@ Deno.test("parseProbeOutput: banner, nanosecond timing, and failures", () => {
     "docker run exited with 125",
   );
   assert.equal(
-    parseProbeOutput("172.21.0.10", "egress1", {
+    parseProbeOutput("172.21.0.10", chose("egress1"), "egress1", {
       code: 125,
       stdout: "",
       stderr:
@@ -92,6 +102,34 @@ Deno.test("parseProbeOutput: banner, nanosecond timing, and failures", () => {
     }).error,
     "docker: Error response from daemon: Address already in use.",
   );
+});
+
+Deno.test("parseProbeOutput: a connection the filter leaves alone expects tcp_proxy's default cluster; a trap is never ok", () => {
+  const alone = { source: "172.21.0.10:40000", cluster: null, logs: [] };
+  const answered = {
+    code: 0,
+    stdout: "banner=egress1\n",
+    stderr: "",
+  };
+  const result = parseProbeOutput("172.21.0.10", alone, "egress1", answered);
+  assert.equal(result.chosen, null);
+  assert.equal(result.expected, "egress1");
+  assert.equal(result.ok, true);
+  assert.equal(
+    parseProbeOutput("172.21.0.10", alone, "egress2", answered).ok,
+    false,
+  );
+  const trapped = parseProbeOutput(
+    "172.21.0.10",
+    {
+      ...alone,
+      trapped: "unreachable in proxy_on_new_connection",
+    },
+    "egress1",
+    answered,
+  );
+  assert.equal(trapped.ok, false);
+  assert.equal(trapped.trapped, "unreachable in proxy_on_new_connection");
 });
 
 Deno.test("probeCommand: a labelled, short-lived busybox on the compose network with the chosen IP", () => {
@@ -155,7 +193,8 @@ Deno.test({
       const elapsed = performance.now() - started;
       const result = parseProbeOutput(
         "172.21.0.11",
-        "egress2",
+        chose("egress2"),
+        "egress1",
         {
           code: output.code,
           stdout: new TextDecoder().decode(output.stdout),

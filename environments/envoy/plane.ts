@@ -25,6 +25,8 @@ import {
 import { formatHostPort, type HostPort } from "../../lib/address.ts";
 import { adminStats, filterCounters } from "../../lib/envoy/admin.ts";
 import { type EgressServer, startEgress } from "../../dataplane/egress.ts";
+import { EMBEDDED_MODULE, type ProbeJudge } from "../../lib/judge.ts";
+import { ROOT_ID } from "../../lib/routing.ts";
 import { startEgressThread } from "../../dataplane/egress_thread.ts";
 import {
   type EnvoyProcess,
@@ -59,12 +61,21 @@ export interface EnvoyPlaneOptions {
   listen: HostPort;
   /** Envoy's admin (port 0: a free port). */
   admin: HostPort;
-  /** The even and odd egress servers. */
-  egress: [HostPort, HostPort];
+  /** The parity filter's even and odd egress servers (ignored with `clusters`). */
+  egress?: [HostPort, HostPort];
+  /**
+   * The clusters by name, each with its egress's address; the first is
+   * tcp_proxy's default. With these the configuration is the filter's alone.
+   */
+  clusters?: readonly { name: string; address: HostPort }[];
   /** The plugin configuration. */
   config: string;
   /** The filter module. */
   wasm: Uint8Array;
+  /** The module's path for reports (default: the embedded filter). */
+  module?: string;
+  /** The root id Envoy starts the filter under (default `wasmerang`). */
+  rootId?: string;
   /** The wasm filter as an EnvoyFilter patch gives it (its module path is replaced). */
   wasmFilter?: Record<string, unknown>;
   /** The tcp_proxy filter as an EnvoyFilter patch gives it. */
@@ -93,10 +104,12 @@ export interface EnvoyPlane {
   readonly listen: HostPort;
   /** Envoy's admin. */
   readonly admin: HostPort;
-  /** The egress servers, even then odd, named after their clusters. */
+  /** The egress servers, named after their clusters, the default first. */
   readonly egress: readonly EgressServer[];
-  /** The configuration as the filter reads it. */
+  /** The parity filter's configuration as it reads it (the default when it refuses it, or with `clusters`). */
   readonly config: FilterConfig;
+  /** The module, root id and configuration Envoy runs, and its default cluster: what a probe expects by. */
+  readonly judge: ProbeJudge;
   /** The Envoy process. */
   readonly envoy: EnvoyProcess;
   /** The bootstrap Envoy runs. */
@@ -173,14 +186,25 @@ export async function startEnvoyPlane(
   // Envoy (egresses named by default), so the error is Envoy's own.
   let config: FilterConfig = DEFAULT_CONFIG;
   let refused: string | undefined;
-  try {
-    config = parseFilterConfig(options.config);
-  } catch (error) {
-    refused = (error as Error).message;
+  if (options.clusters === undefined) {
+    try {
+      config = parseFilterConfig(options.config);
+    } catch (error) {
+      refused = (error as Error).message;
+    }
   }
   const listen = await claim(options.listen, "--listen");
   const admin = await claim(options.admin, "--admin");
-  const clusters = clusterNames(config, listen);
+  const planned = options.clusters ??
+    clusterNames(config, listen).map((name, i) => {
+      const address = options.egress?.[i];
+      if (address === undefined) {
+        throw new Error("startEnvoyPlane needs egress or clusters");
+      }
+      return { name, address };
+    });
+  if (planned.length === 0) throw new Error("startEnvoyPlane needs a cluster");
+  const rootId = options.rootId ?? ROOT_ID;
   const temporary = options.dir === undefined;
   const dir = options.dir ??
     await Deno.makeTempDir({ prefix: "wasmerang-envoy-" });
@@ -191,9 +215,9 @@ export async function startEnvoyPlane(
   };
   try {
     const egress: EgressServer[] = [];
-    for (let i = 0; i < 2; i++) {
+    for (const cluster of planned) {
       const start = options.egressThreads ? startEgressThread : startEgress;
-      const server = await start(clusters[i], options.egress[i]);
+      const server = await start(cluster.name, cluster.address);
       started.push(server);
       egress.push(server);
     }
@@ -209,6 +233,7 @@ export async function startEnvoyPlane(
         admin: { address: admin.host, port: admin.port },
         listener: { address: listen.host, port: listen.port },
         configuration: options.config,
+        rootId,
         wasmFilename: wasmPath,
         clusters: egress.map(bootstrapCluster),
         clusterType: "STATIC",
@@ -257,7 +282,7 @@ export async function startEnvoyPlane(
     }
     const loaded = `plugin ${(options.wasmFilter
       ? "from the given filter"
-      : "wasmerang")} loaded: ${active} V8 VMs active (admin /stats)${
+      : rootId)} loaded: ${active} V8 VMs active (admin /stats)${
       configured ? `; Envoy's log: ${configured}` : ""
     }`;
     return {
@@ -265,6 +290,13 @@ export async function startEnvoyPlane(
       admin,
       egress,
       config,
+      judge: {
+        wasm: options.wasm,
+        rootId,
+        configuration: options.config,
+        defaultCluster: planned[0].name,
+        module: options.module ?? EMBEDDED_MODULE,
+      },
       envoy,
       bootstrap,
       loaded,

@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { UserError } from "../../lib/errors.ts";
-import { parseFilterConfig } from "../../lib/routing.ts";
+import { filterToJudge, type JudgeFlags } from "../../lib/running_filter.ts";
 import type { ProbeReport } from "../../lib/probe_report.ts";
 import { formatHostPort, parseHostPort } from "../../lib/address.ts";
 import {
@@ -18,22 +17,33 @@ import { refuseOtherFlags } from "../../lib/detach.ts";
 import { notRunning, recordedState } from "../local/probe.ts";
 import { ENVOY_DEFAULTS } from "./plane.ts";
 import { filterCounters } from "../../lib/envoy/admin.ts";
-/** Options of `wasmerang probe envoy`. */
-export interface EnvoyProbeOptions {
+/**
+ * Options of `wasmerang probe envoy`. The filter to judge by (`wasm`,
+ * `rootId`, `config`, `defaultCluster`): default the running example's.
+ */
+export interface EnvoyProbeOptions extends JudgeFlags {
   /** Comma-separated loopback sources (default 127.0.0.10-17). */
   from?: string;
   /** Envoy's listener (default: the running example's). */
   to?: string;
   /** Connections per source (default 1). */
   count?: string | number;
-  /** The configuration to expect (default: the running example's). */
-  config?: string;
   /** Envoy's admin, for the counters (default: the running example's). */
   admin?: string;
 }
 
 /** The options `probe envoy` takes (any other flag is refused). */
-const TAKES = ["from", "to", "count", "config", "admin", "json"];
+const TAKES = [
+  "from",
+  "to",
+  "count",
+  "config",
+  "wasm",
+  "rootId",
+  "defaultCluster",
+  "admin",
+  "json",
+];
 
 /** Probes Envoy's listener like `probe local`, adding the filter's counters from admin. */
 export async function probeEnvoy(
@@ -61,19 +71,12 @@ export async function probeEnvoy(
     "--admin",
   );
   const count = parseCount(options.count);
-  let config;
-  try {
-    config = parseFilterConfig(
-      options.config ?? state?.config ?? ENVOY_DEFAULTS.config,
-    );
-  } catch (error) {
-    throw new UserError(`--config: ${(error as Error).message}`, 2);
-  }
+  const judge = await filterToJudge(options, state, ENVOY_DEFAULTS.config);
   const report = await probeLocal({
     target,
     sources,
     count,
-    config,
+    judge,
     startHint: "Envoy with 'wasmerang up envoy --detach'",
   });
   // The routing result stands without the counters: say why they are missing.

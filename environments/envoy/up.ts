@@ -6,10 +6,21 @@
  */
 import { UserError } from "../../lib/errors.ts";
 import { requireEnvoy } from "../../lib/envoy/binary.ts";
-import { loadShippableFilter } from "../../lib/module_check.ts";
 import { hint } from "../../lib/ui.ts";
 import { formatHostPort } from "../../lib/address.ts";
-import { parseListenOptions } from "../../lib/listen_options.ts";
+import {
+  clusterArgs,
+  type EgressFlags,
+  type EgressPlan,
+  planEgress,
+} from "../../lib/clusters.ts";
+import {
+  describeFilter,
+  filterToRun,
+  recordedFilter,
+  type RunningFilter,
+} from "../../lib/running_filter.ts";
+import { ROOT_ID } from "../../lib/routing.ts";
 import {
   detachSelf,
   flagsFor,
@@ -37,19 +48,17 @@ import {
 } from "../../lib/state.ts";
 
 /** Options of `wasmerang up envoy`. */
-export interface EnvoyUpOptions {
+export interface EnvoyUpOptions extends EgressFlags {
   /** Envoy's listener, `host:port` (default 127.0.0.1:10000). */
   listen?: string;
   /** Envoy's admin, `host:port` (default 127.0.0.1:9901). */
   admin?: string;
-  /** The even egress, `host:port` (default 127.0.0.1:19001). */
-  egress1?: string;
-  /** The odd egress, `host:port` (default 127.0.0.1:19002). */
-  egress2?: string;
   /** The plugin configuration (default `standalone`). */
   config?: string;
   /** A module to run instead of the embedded filter. */
   wasm?: string;
+  /** The root id Envoy starts the filter under (default `wasmerang`). */
+  rootId?: string;
   /** The Envoy binary (default `$WASMERANG_ENVOY`, else `envoy` on PATH). */
   envoy?: string;
   /** Run in the background; `down envoy` stops it. */
@@ -64,8 +73,10 @@ export const ENVOY_UP_OPTIONS = [
   "admin",
   "egress1",
   "egress2",
+  "cluster",
   "config",
   "wasm",
+  "rootId",
   "envoy",
   "detach",
   "dryRun",
@@ -85,72 +96,86 @@ function worthShowing(line: string): boolean {
 }
 
 /**
- * The address options, checked together before anything starts: IPv6
- * `--listen` (the probe cannot reach it) and clashing addresses are refused.
+ * The address options and clusters, checked together before anything
+ * starts: IPv6 `--listen` (the probe cannot reach it) and clashing
+ * addresses are refused.
  */
-function addresses(options: EnvoyUpOptions) {
-  return parseListenOptions({
-    listen: options.listen ?? ENVOY_DEFAULTS.listen,
-    admin: options.admin ?? ENVOY_DEFAULTS.admin,
-    egress1: options.egress1 ?? ENVOY_DEFAULTS.egress1,
-    egress2: options.egress2 ?? ENVOY_DEFAULTS.egress2,
-  });
+function addresses(options: EnvoyUpOptions): EgressPlan<"listen" | "admin"> {
+  return planEgress(
+    {
+      listen: options.listen ?? ENVOY_DEFAULTS.listen,
+      admin: options.admin ?? ENVOY_DEFAULTS.admin,
+    },
+    options,
+    ENVOY_DEFAULTS,
+  );
 }
 
 async function start(
   options: EnvoyUpOptions,
   write: (line: string) => void,
   show: (line: string) => boolean,
-): Promise<EnvoyPlane> {
+): Promise<{ plane: EnvoyPlane; filter: RunningFilter }> {
   const envoy = await requireEnvoy(options.envoy);
-  const { listen, admin, egress1, egress2 } = addresses(options);
-  return await startEnvoyPlane({
+  const planned = addresses(options);
+  const filter = await filterToRun(options, ENVOY_DEFAULTS.config);
+  const plane = await startEnvoyPlane({
     envoy,
-    listen,
-    admin,
-    egress: [egress1, egress2],
-    config: options.config ?? ENVOY_DEFAULTS.config,
-    wasm: await loadShippableFilter(
-      options.wasm,
-      options.config ?? ENVOY_DEFAULTS.config,
-    ),
+    listen: planned.fixed.listen,
+    admin: planned.fixed.admin,
+    egress: planned.egress,
+    ...(planned.clusters === undefined ? {} : { clusters: planned.clusters }),
+    config: filter.configuration,
+    wasm: filter.wasm,
+    ...(filter.path === undefined ? {} : { module: filter.path }),
+    rootId: filter.rootId,
     dir: envoyDir(),
     onLog: (line) => show(line) && write(line),
     onAccess: write,
     egressThreads: true,
   });
+  return { plane, filter };
 }
 
-/** One line per part: Envoy, its admin, each egress. */
-function describe(plane: EnvoyPlane): string {
+/** One line per part: Envoy, its admin, each egress, the filter. */
+function describe(plane: EnvoyPlane, filter: RunningFilter): string {
   const at = (address: { host: string; port: number }) =>
     formatHostPort(address.host, address.port);
+  const width = Math.max(
+    7,
+    ...plane.egress.map((server) => server.name.length),
+  );
   return [
-    `envoy   ${
+    `${"envoy".padEnd(width)} ${
       at(plane.listen)
     }  (pid ${plane.envoy.pid}, bootstrap ${plane.bootstrap})`,
-    `admin   http://${at(plane.admin)}`,
-    ...plane.egress.map((server) =>
-      `${server.name.padEnd(7)} ${at(server.address)}`
+    `${"admin".padEnd(width)} http://${at(plane.admin)}`,
+    ...plane.egress.map((server, i) =>
+      `${server.name.padEnd(width)} ${at(server.address)}${
+        i === 0 ? "  (default cluster)" : ""
+      }`
     ),
+    describeFilter(filter, filter.configuration),
   ].join("\n");
 }
 
 /** `--dry-run`: what would be written and started (the module is read to check it); nothing is. */
 async function dryRunEnvoy(options: EnvoyUpOptions): Promise<void> {
-  const config = options.config ?? ENVOY_DEFAULTS.config;
-  await loadShippableFilter(options.wasm, config);
+  const planned = addresses(options);
+  const filter = await filterToRun(options, ENVOY_DEFAULTS.config);
   const envoy = options.envoy !== undefined
     ? `--envoy ${options.envoy}`
     : Deno.env.get("WASMERANG_ENVOY")
     ? `$WASMERANG_ENVOY ${Deno.env.get("WASMERANG_ENVOY")}`
     : "envoy on PATH";
-  const free = (address: string) =>
-    address.endsWith(":0") ? `${address} (any free port)` : address;
+  const free = (address: { host: string; port: number }) => {
+    const text = formatHostPort(address.host, address.port);
+    return address.port === 0 ? `${text} (any free port)` : text;
+  };
   console.log(
     `dry run: would write ${
       join(envoyDir(), BOOTSTRAP_FILE)
-    } (the bootstrap, configuration ${config}) and ${
+    } (the bootstrap, configuration ${filter.configuration}) and ${
       join(envoyDir(), WASM_FILE)
     } (${
       options.wasm ?? "the embedded module"
@@ -162,10 +187,24 @@ async function dryRunEnvoy(options: EnvoyUpOptions): Promise<void> {
         : "in the foreground, until Ctrl-C"
     }`,
   );
-  console.log(`envoy   ${free(options.listen ?? ENVOY_DEFAULTS.listen)}`);
-  console.log(`admin   ${free(options.admin ?? ENVOY_DEFAULTS.admin)}`);
-  console.log(`egress1 ${free(options.egress1 ?? ENVOY_DEFAULTS.egress1)}`);
-  console.log(`egress2 ${free(options.egress2 ?? ENVOY_DEFAULTS.egress2)}`);
+  const clusters = planned.clusters ??
+    ["egress1", "egress2"].map((name, i) => ({
+      name,
+      address: planned.egress[i],
+    }));
+  const width = Math.max(7, ...clusters.map((cluster) => cluster.name.length));
+  console.log(`${"envoy".padEnd(width)} ${free(planned.fixed.listen)}`);
+  console.log(`${"admin".padEnd(width)} ${free(planned.fixed.admin)}`);
+  clusters.forEach((cluster, i) =>
+    console.log(
+      `${cluster.name.padEnd(width)} ${free(cluster.address)}${
+        planned.clusters !== undefined && i === 0 ? "  (default cluster)" : ""
+      }`,
+    )
+  );
+  if (planned.clusters !== undefined || options.wasm || options.rootId) {
+    console.log(describeFilter(filter, filter.configuration));
+  }
   console.log("nothing was started or written");
 }
 
@@ -176,7 +215,7 @@ export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
   if (options.dryRun) return await dryRunEnvoy(options);
   if (isDetachedChild()) {
     return await runDetachedChild("envoy", async (write) => {
-      const plane = await start(options, write, () => true);
+      const { plane, filter } = await start(options, write, () => true);
       const at = (address: { host: string; port: number }) =>
         formatHostPort(address.host, address.port);
       write(plane.loaded);
@@ -191,9 +230,10 @@ export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
           egress: Object.fromEntries(
             plane.egress.map((server) => [server.name, at(server.address)]),
           ),
-          config: options.config ?? ENVOY_DEFAULTS.config,
+          ...recordedFilter(filter),
+          defaultCluster: plane.judge.defaultCluster,
         },
-        summary: describe(plane).replaceAll("\n", "; "),
+        summary: describe(plane, filter).replaceAll("\n", "; "),
         stopped: plane.envoy.exited,
         close: () => plane.close(),
       };
@@ -201,25 +241,40 @@ export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
   }
   if (options.detach) {
     await requireEnvoy(options.envoy); // reported here, not in the background
-    await loadShippableFilter(
-      options.wasm,
-      options.config ?? ENVOY_DEFAULTS.config,
-    );
-    const args = flagsFor(
-      options,
-      ["listen", "admin", "egress1", "egress2", "config"],
-      ["wasm", "envoy"],
-    );
+    await filterToRun(options, ENVOY_DEFAULTS.config);
+    const args = [
+      ...flagsFor(
+        options,
+        ["listen", "admin", "egress1", "egress2", "config", "rootId"],
+        ["wasm", "envoy"],
+      ),
+      ...clusterArgs(options),
+    ];
     const state = await detachSelf("envoy", args, 60_000);
     console.log(
       `envoy example running in the background (pid ${state.pid}, Envoy pid ${state.envoyPid})`,
     );
-    console.log(`envoy   ${state.listen}`);
-    console.log(`admin   http://${state.admin}`);
+    const width = Math.max(
+      7,
+      ...Object.keys(state.egress).map((name) => name.length),
+    );
+    console.log(`${"envoy".padEnd(width)} ${state.listen}`);
+    console.log(`${"admin".padEnd(width)} http://${state.admin}`);
     for (const [name, address] of Object.entries(state.egress)) {
-      console.log(`${name.padEnd(7)} ${address}`);
+      console.log(
+        `${name.padEnd(width)} ${address}${
+          name === state.defaultCluster ? "  (default cluster)" : ""
+        }`,
+      );
     }
-    console.log(`log     ${state.logFile}`);
+    console.log(
+      describeFilter({
+        path: state.wasm,
+        sha256: state.wasmSha256 ?? "",
+        rootId: state.rootId ?? ROOT_ID,
+      }, state.config),
+    );
+    console.log(`${"log".padEnd(width)} ${state.logFile}`);
     const loaded = Deno.readTextFileSync(state.logFile).split("\n").reverse()
       .find((line) => line.startsWith("plugin "));
     if (loaded) console.log(loaded);
@@ -233,8 +288,12 @@ export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
     interrupted = true;
   });
   const out = new LineWriter(Deno.stdout);
-  const plane = await start(options, (line) => out.write(line), worthShowing);
-  console.error(describe(plane));
+  const { plane, filter } = await start(
+    options,
+    (line) => out.write(line),
+    worthShowing,
+  );
+  console.error(describe(plane, filter));
   console.error(plane.loaded);
   hint(
     "Probe it from another terminal: wasmerang probe envoy   ·   stop: Ctrl-C",

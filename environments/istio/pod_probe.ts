@@ -3,19 +3,25 @@
  * the filter in its sidecar) to the Service `egress`, which the filter
  * intercepts. Each connection is `kubectl exec <pod> -- nc egress 9000`; the
  * first line of the answer names the egress that took it. The expectation
- * comes from `lib/routing.ts` with the same plugin configuration the
- * EnvoyFilter carries, for the pod's IP.
+ * is the filter's own decision: the module the sidecars run (the folder's
+ * ConfigMap, else the embedded filter), with its root id and the plugin
+ * configuration the example carries, run in the project's host for the pod's
+ * IP (lib/judge.ts).
  */
 import {
+  judgedResult,
   type ProbeReport,
   probeReport,
   type ProbeResult,
 } from "../../lib/probe_report.ts";
 import {
-  decideCluster,
-  parseFilterConfig,
-  sourceParity,
-} from "../../lib/routing.ts";
+  EMBEDDED_MODULE,
+  judgedFilter,
+  judgeSources,
+  type ProbeJudge,
+} from "../../lib/judge.ts";
+import { embeddedFilter } from "../../lib/filter_module.ts";
+import { ROOT_ID } from "../../lib/routing.ts";
 import { UserError } from "../../lib/errors.ts";
 import { type Runner, runQuery } from "../../lib/commands.ts";
 import {
@@ -27,15 +33,14 @@ import {
   kubeContext,
   kubectl,
   PROBE_PORT,
+  serviceHost,
 } from "./manifests.ts";
 
-/** One probe connection's result: the shared fields plus the pod, its parity and the cluster. */
+/** One probe connection's result: the shared fields plus the pod and the cluster. */
 export interface IstioProbeResult extends ProbeResult {
   /** The client pod the connection came from. */
   pod: string;
-  /** 0 (even) or 1 (odd), from the pod IP; null when it does not parse. */
-  parity: 0 | 1 | null;
-  /** The Envoy cluster the filter should choose. */
+  /** The Envoy cluster the filter chose (as `chosen`), or null when it left the connection alone. */
   cluster: string | null;
 }
 
@@ -57,6 +62,11 @@ export interface IstioProbeOptions {
   port?: number;
   /** Connections in flight at once (default 4). */
   parallel?: number;
+  /**
+   * The module the sidecars run and its root id (default: the embedded
+   * filter under `wasmerang`); the configuration is the example's.
+   */
+  filter?: { wasm: Uint8Array; rootId?: string; module?: string };
 }
 
 interface PodJson {
@@ -204,16 +214,29 @@ export async function probeIstio(
       2,
     );
   }
-  const config = parseFilterConfig(filterConfiguration(settings));
   const destination = `${clusterIp}:${port}`;
+  const judge: ProbeJudge = {
+    wasm: options.filter?.wasm ?? embeddedFilter(),
+    rootId: options.filter?.rootId ?? ROOT_ID,
+    configuration: filterConfiguration(settings),
+    // tcp_proxy's own cluster: the Service, which balances over every egress.
+    defaultCluster: `outbound|${port}||${
+      serviceHost(FRONT_SERVICE, settings.namespace)
+    }`,
+    module: options.filter?.module ?? EMBEDDED_MODULE,
+  };
+  const decisions = await judgeSources(
+    judge,
+    usable.map((pod) => pod.ip),
+    destination,
+  );
   const results: IstioProbeResult[] = new Array(count);
   let next = 0;
   const worker = async () => {
     while (next < count) {
       const index = next++;
       const pod = usable[index % usable.length];
-      const cluster = decideCluster(pod.ip, destination, config) ?? null;
-      const expected = cluster === null ? null : egressOfCluster(cluster);
+      const decision = decisions.get(pod.ip)!;
       const started = performance.now();
       const result = await run(probeCommand(settings, pod.name, port));
       const ms = performance.now() - started;
@@ -224,15 +247,13 @@ export async function probeIstio(
           : lastLine(result.stderr) || `exit ${result.code}, no answer`)
         : undefined;
       results[index] = {
-        source: pod.ip,
-        expected,
-        got,
-        ok: got !== null && got === expected,
-        ms,
-        ...(error === undefined ? {} : { error }),
+        ...judgedResult(pod.ip, decision, judge.defaultCluster, {
+          got,
+          ms,
+          ...(error === undefined ? {} : { error }),
+        }, egressOfCluster),
         pod: pod.name,
-        parity: sourceParity(pod.ip) ?? null,
-        cluster,
+        cluster: decision.cluster,
       };
     }
   };
@@ -242,5 +263,6 @@ export async function probeIstio(
   return probeReport(
     `${FRONT_SERVICE}.${settings.namespace}:${port} in kind-${settings.clusterName}`,
     results,
+    judgedFilter(judge),
   );
 }

@@ -12,6 +12,8 @@ import {
 } from "./pod_probe.ts";
 
 const settings: IstioSettings = { ...DEFAULT_SETTINGS };
+const E1 = "outbound|9000||egress1.default.svc.cluster.local";
+const E2 = "outbound|9000||egress2.default.svc.cluster.local";
 
 function pod(
   name: string,
@@ -67,7 +69,7 @@ function cluster(pods: unknown[], answer: (pod: string) => CommandResult) {
   return { run, execs };
 }
 
-Deno.test("probe istio: each result names the pod IP, its parity, the expected egress and who answered", async () => {
+Deno.test("probe istio: each result names the pod IP, what the filter chose, the expected egress and who answered", async () => {
   const pods = [
     pod("client-a", "10.244.0.10"),
     pod("client-b", "10.244.0.11", { sidecar: "classic" }),
@@ -85,16 +87,16 @@ Deno.test("probe istio: each result names the pod IP, its parity, the expected e
     ) => [
       result.pod,
       result.source,
-      result.parity,
+      result.chosen,
       result.expected,
       result.got,
       result.ok,
     ]),
     [
-      ["client-a", "10.244.0.10", 0, "egress1", "egress1", true],
-      ["client-b", "10.244.0.11", 1, "egress2", "egress2", true],
-      ["client-a", "10.244.0.10", 0, "egress1", "egress1", true],
-      ["client-b", "10.244.0.11", 1, "egress2", "egress2", true],
+      ["client-a", "10.244.0.10", E1, "egress1", "egress1", true],
+      ["client-b", "10.244.0.11", E2, "egress2", "egress2", true],
+      ["client-a", "10.244.0.10", E1, "egress1", "egress1", true],
+      ["client-b", "10.244.0.11", E2, "egress2", "egress2", true],
     ],
   );
   assert.equal(
@@ -121,7 +123,7 @@ Deno.test("probe istio: each result names the pod IP, its parity, the expected e
     renderProbeReport(report),
     /✓ 4 of 4 connections answered by the expected egress/,
   );
-  assert.equal(JSON.parse(JSON.stringify(report)).results[0].parity, 0);
+  assert.equal(JSON.parse(JSON.stringify(report)).results[0].chosen, E1);
 });
 
 Deno.test("probe istio: a wrong egress or no answer fails the probe (exit 1)", async () => {

@@ -3,9 +3,48 @@ import { UserError } from "../../lib/errors.ts";
 import { requirePrerequisites } from "../../lib/prerequisites.ts";
 import { ISTIO_NEEDS } from "./needs.ts";
 import type { ProbeReport } from "../../lib/probe_report.ts";
-import { HTTP_PORT } from "./manifests.ts";
+import { HTTP_PORT, WASM_KEY } from "./manifests.ts";
 import { probeIstio } from "./pod_probe.ts";
-import { type IstioTargetOptions, targetSettings } from "./settings.ts";
+import {
+  DEFAULT_ISTIO_DIR,
+  type IstioTargetOptions,
+  targetSettings,
+} from "./settings.ts";
+import { CONFIGMAP_FILE } from "./file_names.ts";
+import { join } from "node:path";
+import { parse } from "yaml";
+
+/**
+ * The module the example's sidecars run: the one in the folder's ConfigMap,
+ * when there is a folder (else the probe judges by the embedded filter).
+ */
+async function folderModule(
+  dir: string,
+): Promise<{ wasm: Uint8Array; module: string } | undefined> {
+  const file = join(dir, CONFIGMAP_FILE);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch {
+    return undefined;
+  }
+  let data: unknown;
+  try {
+    data = (parse(text) as { binaryData?: Record<string, unknown> } | null)
+      ?.binaryData?.[WASM_KEY];
+  } catch {
+    return undefined;
+  }
+  if (typeof data !== "string") return undefined;
+  const wasm = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+  if (!WebAssembly.validate(wasm)) {
+    throw new UserError(
+      `${file}: its ${WASM_KEY} is not a valid WebAssembly module`,
+      2,
+    );
+  }
+  return { wasm, module: `${file} (${WASM_KEY})` };
+}
 
 /** Options of `probe istio`. */
 export interface IstioProbeTaskOptions extends IstioTargetOptions {
@@ -40,5 +79,10 @@ export async function probeIstioReport(
     exitCode: 2,
     only: { tools: ["kubectl"], command: "probe istio" },
   });
-  return await probeIstio(settings, { count, port });
+  const filter = await folderModule(options.dir ?? DEFAULT_ISTIO_DIR);
+  return await probeIstio(settings, {
+    count,
+    port,
+    ...(filter === undefined ? {} : { filter }),
+  });
 }

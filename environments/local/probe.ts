@@ -11,7 +11,8 @@ import {
   isLoopback,
   parseHostPort,
 } from "../../lib/address.ts";
-import { LOCAL_DEFAULTS, localConfig } from "../../dataplane/plane.ts";
+import { LOCAL_DEFAULTS } from "../../dataplane/plane.ts";
+import { filterToJudge, type JudgeFlags } from "../../lib/running_filter.ts";
 import {
   parseCount,
   parseSources,
@@ -25,18 +26,29 @@ import {
 } from "../../lib/state.ts";
 import { refuseOtherFlags } from "../../lib/detach.ts";
 
-/** Options of `wasmerang probe local`. */
-export interface LocalProbeCommandOptions {
+/**
+ * Options of `wasmerang probe local`. The filter to judge by (`wasm`,
+ * `rootId`, `config`, `defaultCluster`): default the detached example's,
+ * else the embedded filter with `standalone`.
+ */
+export interface LocalProbeCommandOptions extends JudgeFlags {
   from?: string;
   /** Target `HOST:PORT`; default: the detached example's address, else 127.0.0.1:10000. */
   to?: string;
   count?: string | number;
-  /** Configuration to expect; default: the detached example's, else standalone. */
-  config?: string;
 }
 
 /** The options `probe local` takes (any other flag is refused). */
-const TAKES = ["from", "to", "count", "config", "json"];
+const TAKES = [
+  "from",
+  "to",
+  "count",
+  "config",
+  "wasm",
+  "rootId",
+  "defaultCluster",
+  "json",
+];
 
 /**
  * The recorded state of `mode`; a state file that cannot be read is a
@@ -108,8 +120,6 @@ export async function probeLocalExample(
     );
   }
   const count = parseCount(options.count);
-  const config = localConfig(
-    options.config ?? state?.config ?? LOCAL_DEFAULTS.config,
-  );
-  return await probeLocal({ target, sources, count, config });
+  const judge = await filterToJudge(options, state, LOCAL_DEFAULTS.config);
+  return await probeLocal({ target, sources, count, judge });
 }

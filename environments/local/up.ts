@@ -6,15 +6,25 @@
  * @module
  */
 import { LineWriter } from "../../lib/line_writer.ts";
-import { loadFilter } from "../../lib/filter_module.ts";
-import { loadShippableFilter } from "../../lib/module_check.ts";
 import { hint } from "../../lib/ui.ts";
-import { formatHostPort, parseHostPort } from "../../lib/address.ts";
-import { parseListenOptions } from "../../lib/listen_options.ts";
+import { formatHostPort } from "../../lib/address.ts";
+import {
+  clusterArgs,
+  type EgressFlags,
+  type EgressPlan,
+  planEgress,
+} from "../../lib/clusters.ts";
+import {
+  describeFilter,
+  filterToRun,
+  recordedFilter,
+  type RunningFilter,
+} from "../../lib/running_filter.ts";
 import {
   LOCAL_DEFAULTS,
   localConfig,
   type LocalPlane,
+  type PlaneOptions,
   startLocalPlane,
 } from "../../dataplane/plane.ts";
 import {
@@ -26,6 +36,8 @@ import {
   untilSignal,
 } from "../../lib/detach.ts";
 import { logFile, stateFile } from "../../lib/state.ts";
+import { ROOT_ID } from "../../lib/routing.ts";
+import { EMBEDDED_MODULE, moduleSha256 } from "../../lib/judge.ts";
 
 /**
  * The example shows each connection's decision: the filter writes that line
@@ -34,12 +46,12 @@ import { logFile, stateFile } from "../../lib/state.ts";
 const FILTER_LOG_LEVEL = "debug";
 
 /** Options of `wasmerang up local`. */
-export interface LocalUpOptions {
+export interface LocalUpOptions extends EgressFlags {
   listen?: string;
-  egress1?: string;
-  egress2?: string;
   config?: string;
   wasm?: string;
+  /** The root id the filter starts under (default `wasmerang`). */
+  rootId?: string;
   detach?: boolean;
   /** Print what would start where; start and write nothing. */
   dryRun?: boolean;
@@ -50,42 +62,66 @@ export const LOCAL_UP_OPTIONS = [
   "listen",
   "egress1",
   "egress2",
+  "cluster",
   "config",
   "wasm",
+  "rootId",
   "detach",
   "dryRun",
 ] as const satisfies readonly (keyof LocalUpOptions)[];
 
-/** Starts the local example as the options say. */
-export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
-  const { listen, egress1, egress2 } = parseListenOptions({
-    listen: options.listen ?? LOCAL_DEFAULTS.listen,
-    egress1: options.egress1 ?? LOCAL_DEFAULTS.egress1,
-    egress2: options.egress2 ?? LOCAL_DEFAULTS.egress2,
-  });
-  const config = options.config ?? LOCAL_DEFAULTS.config;
-  localConfig(config);
-  refuseSecondExample("local");
-  if (options.dryRun) return await dryRunLocal(options);
-  if (options.detach) return await detach(options);
-  if (isDetachedChild()) return await runDetachedLocal(options);
+/** The addresses and clusters, checked before anything starts. */
+function plan(options: LocalUpOptions): EgressPlan<"listen"> {
+  const planned = planEgress(
+    { listen: options.listen ?? LOCAL_DEFAULTS.listen },
+    options,
+    LOCAL_DEFAULTS,
+  );
+  // The parity shorthand names its clusters from the configuration.
+  if (planned.clusters === undefined) {
+    localConfig(options.config ?? LOCAL_DEFAULTS.config);
+  }
+  return planned;
+}
 
-  const wasm = await loadShippableFilter(options.wasm, config);
-  const out = new LineWriter(Deno.stdout);
-  const plane = await startLocalPlane({
-    listen,
-    egress: [egress1, egress2],
-    config,
-    wasm,
-    onAccess: (line) => out.write(line),
-    onFilterLog: (entry) => out.write(`[wasm ${entry.level}] ${entry.message}`),
+/** What the plane starts: the plan, the filter, the log sinks. */
+function planeOptions(
+  planned: EgressPlan<"listen">,
+  filter: RunningFilter,
+  write: (line: string) => void,
+): PlaneOptions {
+  return {
+    listen: planned.fixed.listen,
+    egress: planned.egress,
+    ...(planned.clusters === undefined ? {} : { clusters: planned.clusters }),
+    config: filter.configuration,
+    wasm: filter.wasm,
+    ...(filter.path === undefined ? {} : { module: filter.path }),
+    rootId: filter.rootId,
+    onAccess: (line) => write(line),
+    onFilterLog: (entry) => write(`[wasm ${entry.level}] ${entry.message}`),
     logLevel: FILTER_LOG_LEVEL,
     egressThreads: true,
-  });
+  };
+}
+
+/** Starts the local example as the options say. */
+export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
+  const planned = plan(options);
+  refuseSecondExample("local");
+  if (options.dryRun) return await dryRunLocal(options, planned);
+  if (options.detach) return await detach(options);
+  if (isDetachedChild()) return await runDetachedLocal(options, planned);
+
+  const filter = await filterToRun(options, LOCAL_DEFAULTS.config);
+  const out = new LineWriter(Deno.stdout);
+  const plane = await startLocalPlane(
+    planeOptions(planned, filter, (line) => out.write(line)),
+  );
   console.error(describe(plane));
   hint(
     `Probe it from another terminal: ${
-      probeCommand(plane, config)
+      probeCommand(plane, filter.configuration, filter)
     }   ·   stop: Ctrl-C`,
   );
   await untilSignal();
@@ -96,49 +132,65 @@ export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
 
 /**
  * The probe command for a foreground example: it records no state, so the
- * probe is told where the proxy listens and which configuration it runs.
+ * probe is told where the proxy listens and which filter it runs (module,
+ * root id, configuration, default cluster) when they are not the defaults.
  */
-export function probeCommand(plane: LocalPlane, config: string): string {
+export function probeCommand(
+  plane: LocalPlane,
+  config: string,
+  filter: { path?: string; rootId?: string } = {},
+): string {
+  const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
   const parts = ["wasmerang probe local"];
   const listen = formatHostPort(plane.listen.host, plane.listen.port);
   if (listen !== LOCAL_DEFAULTS.listen) parts.push(`--to ${listen}`);
-  if (config !== LOCAL_DEFAULTS.config) {
-    parts.push(`--config '${config.replaceAll("'", `'\\''`)}'`);
+  if (filter.path !== undefined) parts.push(`--wasm ${quote(filter.path)}`);
+  if (filter.rootId !== undefined && filter.rootId !== ROOT_ID) {
+    parts.push(`--root-id ${quote(filter.rootId)}`);
+  }
+  if (config !== LOCAL_DEFAULTS.config) parts.push(`--config ${quote(config)}`);
+  // Clusters named by --cluster: the probe cannot learn the default from the configuration.
+  const first = plane.egress?.[0]?.name;
+  if (plane.config === undefined && first !== undefined) {
+    parts.push(`--default-cluster ${quote(first)}`);
   }
   return parts.join(" ");
 }
 
-/** One line per part: where the proxy and each egress listen. */
+/** One line per part: where the proxy and each egress listen, and the filter it runs. */
 export function describe(plane: LocalPlane): string {
+  const filter = {
+    ...(plane.judge.module === EMBEDDED_MODULE
+      ? {}
+      : { path: plane.judge.module }),
+    sha256: moduleSha256(plane.judge.wasm),
+    rootId: plane.judge.rootId ?? ROOT_ID,
+  };
   const at = (address: { host: string; port: number }) =>
     formatHostPort(address.host, address.port);
+  const width = Math.max(
+    7,
+    ...plane.egress.map((server) => server.name.length),
+  );
   return [
-    `proxy   ${at(plane.listen)}  (filter: parity of the source address)`,
-    ...plane.egress.map((server) =>
-      `${server.name.padEnd(7)} ${at(server.address)}`
+    `${"proxy".padEnd(width)} ${at(plane.listen)}`,
+    ...plane.egress.map((server, i) =>
+      `${server.name.padEnd(width)} ${at(server.address)}${
+        i === 0 ? "  (default cluster)" : ""
+      }`
     ),
+    describeFilter(filter, plane.judge.configuration),
   ].join("\n");
 }
 
 /** The background process: the plane, logging to the log file. */
-async function runDetachedLocal(options: LocalUpOptions): Promise<void> {
+async function runDetachedLocal(
+  options: LocalUpOptions,
+  planned: EgressPlan<"listen">,
+): Promise<void> {
   await runDetachedChild("local", async (write) => {
-    const plane = await startLocalPlane({
-      listen: parseHostPort(
-        options.listen ?? LOCAL_DEFAULTS.listen,
-        "--listen",
-      ),
-      egress: [
-        parseHostPort(options.egress1 ?? LOCAL_DEFAULTS.egress1, "--egress1"),
-        parseHostPort(options.egress2 ?? LOCAL_DEFAULTS.egress2, "--egress2"),
-      ],
-      config: options.config ?? LOCAL_DEFAULTS.config,
-      wasm: await loadFilter(options.wasm),
-      onAccess: write,
-      onFilterLog: (entry) => write(`[wasm ${entry.level}] ${entry.message}`),
-      logLevel: FILTER_LOG_LEVEL,
-      egressThreads: true,
-    });
+    const filter = await filterToRun(options, LOCAL_DEFAULTS.config);
+    const plane = await startLocalPlane(planeOptions(planned, filter, write));
     const at = (address: { host: string; port: number }) =>
       formatHostPort(address.host, address.port);
     return {
@@ -147,7 +199,8 @@ async function runDetachedLocal(options: LocalUpOptions): Promise<void> {
         egress: Object.fromEntries(
           plane.egress.map((server) => [server.name, at(server.address)]),
         ),
-        config: options.config ?? LOCAL_DEFAULTS.config,
+        ...recordedFilter(filter),
+        defaultCluster: plane.judge.defaultCluster,
       },
       summary: describe(plane).replaceAll("\n", "; "),
       close: () => plane.close(),
@@ -156,11 +209,15 @@ async function runDetachedLocal(options: LocalUpOptions): Promise<void> {
 }
 
 /** `--dry-run`: what would start where (the module is read to check it); nothing starts. */
-async function dryRunLocal(options: LocalUpOptions): Promise<void> {
-  const config = options.config ?? LOCAL_DEFAULTS.config;
-  await loadShippableFilter(options.wasm, config);
-  const free = (address: string) =>
-    address.endsWith(":0") ? `${address} (any free port)` : address;
+async function dryRunLocal(
+  options: LocalUpOptions,
+  planned: EgressPlan<"listen">,
+): Promise<void> {
+  const filter = await filterToRun(options, LOCAL_DEFAULTS.config);
+  const free = (address: { host: string; port: number }) => {
+    const text = formatHostPort(address.host, address.port);
+    return address.port === 0 ? `${text} (any free port)` : text;
+  };
   console.log(
     `dry run: would start the local example ${
       options.detach
@@ -170,34 +227,57 @@ async function dryRunLocal(options: LocalUpOptions): Promise<void> {
         : "in the foreground, until Ctrl-C"
     }`,
   );
-  console.log(
-    `proxy   ${free(options.listen ?? LOCAL_DEFAULTS.listen)}  (filter: ${
-      options.wasm ?? "the embedded module"
-    }, configuration ${config})`,
+  const clusters = planned.clusters ??
+    localConfig(filter.configuration).clusters.map((name, i) => ({
+      name,
+      address: planned.egress[i],
+    }));
+  const width = Math.max(7, ...clusters.map((cluster) => cluster.name.length));
+  console.log(`${"proxy".padEnd(width)} ${free(planned.fixed.listen)}`);
+  clusters.forEach((cluster, i) =>
+    console.log(
+      `${cluster.name.padEnd(width)} ${free(cluster.address)}${
+        i === 0 ? "  (default cluster)" : ""
+      }`,
+    )
   );
-  console.log(`egress1 ${free(options.egress1 ?? LOCAL_DEFAULTS.egress1)}`);
-  console.log(`egress2 ${free(options.egress2 ?? LOCAL_DEFAULTS.egress2)}`);
+  console.log(describeFilter(filter, filter.configuration));
   console.log("nothing was started or written");
 }
 
 /** Starts this same command in the background and waits until it listens. */
 async function detach(options: LocalUpOptions): Promise<void> {
-  const args = flagsFor(
-    options,
-    ["listen", "egress1", "egress2", "config"],
-    ["wasm"],
-  );
+  const args = [
+    ...flagsFor(
+      options,
+      ["listen", "egress1", "egress2", "config", "rootId"],
+      ["wasm"],
+    ),
+    ...clusterArgs(options),
+  ];
   // A bad --wasm is reported here, not in the background.
-  await loadShippableFilter(
-    options.wasm,
-    options.config ?? LOCAL_DEFAULTS.config,
-  );
+  await filterToRun(options, LOCAL_DEFAULTS.config);
   const state = await detachSelf("local", args);
   console.log(`local example running in the background (pid ${state.pid})`);
-  console.log(`proxy   ${state.listen}`);
+  const width = Math.max(
+    7,
+    ...Object.keys(state.egress).map((name) => name.length),
+  );
+  console.log(`${"proxy".padEnd(width)} ${state.listen}`);
   for (const [name, address] of Object.entries(state.egress)) {
-    console.log(`${name.padEnd(7)} ${address}`);
+    console.log(
+      `${name.padEnd(width)} ${address}${
+        name === state.defaultCluster ? "  (default cluster)" : ""
+      }`,
+    );
   }
+  console.log(
+    describeFilter({
+      path: state.wasm,
+      sha256: state.wasmSha256 ?? "",
+      rootId: state.rootId ?? ROOT_ID,
+    }, state.config),
+  );
   console.log(`log     ${state.logFile}`);
   hint(
     "Probe it: wasmerang probe local   ·   stop it: wasmerang down local",

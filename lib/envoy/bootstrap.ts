@@ -49,6 +49,8 @@ export interface BootstrapOptions {
   listener: { address: string; port: number };
   /** The plugin configuration (`standalone`, `istio` or JSON). */
   configuration: string;
+  /** The filter's root id (default `wasmerang`): its `name`, `root_id` and `vm_id`. */
+  rootId?: string;
   /** The module's path as Envoy sees it. */
   wasmFilename: string;
   /** The clusters; tcp_proxy's default is the first. */
@@ -109,14 +111,14 @@ function wasmFilterData(options: BootstrapOptions): Record<string, unknown> {
     typed_config: {
       "@type": WASM_TYPE,
       config: {
-        name: ROOT_ID,
-        root_id: ROOT_ID,
+        name: options.rootId ?? ROOT_ID,
+        root_id: options.rootId ?? ROOT_ID,
         configuration: {
           "@type": "type.googleapis.com/google.protobuf.StringValue",
           value: options.configuration,
         },
         vm_config: {
-          vm_id: ROOT_ID,
+          vm_id: options.rootId ?? ROOT_ID,
           runtime: "envoy.wasm.runtime.v8",
           code: { local: { filename: options.wasmFilename } },
         },
@@ -234,10 +236,13 @@ function comments(options: BootstrapOptions): YamlComment[] {
     list.push(
       {
         path: [...filters, 0],
-        before:
-          "1. The wasmerang filter. On each new connection it picks a cluster from the\n" +
-          "   source address and sets the filter state key envoy.tcp_proxy.cluster\n" +
-          "   (through the foreign function set_envoy_filter_state, Envoy >= 1.28).",
+        before: (options.rootId ?? ROOT_ID) === ROOT_ID
+          ? "1. The wasmerang filter. On each new connection it picks a cluster from the\n" +
+            "   source address and sets the filter state key envoy.tcp_proxy.cluster\n" +
+            "   (through the foreign function set_envoy_filter_state, Envoy >= 1.28)."
+          : "1. The wasm filter. On each new connection it may choose a cluster by setting\n" +
+            "   the filter state key envoy.tcp_proxy.cluster (through the foreign function\n" +
+            "   set_envoy_filter_state, Envoy >= 1.28).",
       },
       {
         path: [...config, "root_id"],
