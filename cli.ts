@@ -11,9 +11,129 @@
  */
 import { Command, Option } from "commander";
 import { catchStrayFailures, reportFailure } from "./lib/cli_errors.ts";
-import { collect, path, seconds, wholeNumber } from "./lib/cli_options.ts";
+import { path } from "./lib/cli_options.ts";
+import { UsageError } from "./lib/errors.ts";
+import type {
+  EnvironmentOptions,
+  OptionDeclaration,
+} from "./environments/environment.ts";
 
-function program(): Command {
+/** The commands that take a mode, each mode a subcommand with its own flags. */
+type Verb = "up" | "probe" | "down" | "scaffold";
+const VERBS: readonly string[] = ["up", "probe", "down", "scaffold"];
+
+/** Each mode's flags by mode name, in the order help lists them. */
+type Modes = Readonly<Record<string, EnvironmentOptions>>;
+
+/**
+ * The environments' flag declarations, loaded only for the commands that take
+ * a mode (and `help`): those commands load every environment anyway.
+ */
+async function loadModes(args: string[]): Promise<Modes> {
+  if (!VERBS.includes(args[0]) && args[0] !== "help") return {};
+  const [local, docker, istio, envoy] = await Promise.all([
+    import("./environments/local/options.ts"),
+    import("./environments/docker/options.ts"),
+    import("./environments/istio/options.ts"),
+    import("./environments/envoy/options.ts"),
+  ]);
+  return {
+    local: local.LOCAL_OPTIONS,
+    docker: docker.DOCKER_OPTIONS,
+    istio: istio.ISTIO_OPTIONS,
+    envoy: envoy.ENVOY_OPTIONS,
+  };
+}
+
+/**
+ * `verb`: its modes as subcommands; its own action runs only for a mode that
+ * is not one, and fails naming the choices.
+ */
+function modeCommand(
+  cli: Command,
+  verb: Verb,
+  description: string,
+  modes: Modes,
+): Command {
+  const names = Object.entries(modes)
+    .filter(([, options]) => options[verb] !== undefined)
+    .map(([name]) => name);
+  return cli.command(verb)
+    .description(description)
+    .usage(verb === "probe" ? "[mode] [options]" : "<mode> [options]")
+    .argument(
+      verb === "probe" ? "[mode]" : "<mode>",
+      names.join(", ") || "the environment",
+    );
+}
+
+/** The subcommands `verb <mode>`, each with only the flags its environment declares. */
+function modeSubcommands(
+  cli: Command,
+  verb: Verb,
+  modes: Modes,
+): [string, Command][] {
+  const parent = cli.commands.find((command) => command.name() === verb)!;
+  const made: [string, Command][] = [];
+  for (const [mode, options] of Object.entries(modes)) {
+    const declarations = options[verb];
+    if (declarations === undefined) continue;
+    const command = parent.command(mode).description(options.summary);
+    for (const declaration of declarations) {
+      command.addOption(commanderOption(declaration));
+    }
+    refuseUndeclared(command, `${verb} ${mode}`);
+    made.push([mode, command]);
+  }
+  return made;
+}
+
+/** The commander option for a declaration, its default shown once, from the declaration. */
+function commanderOption(declaration: OptionDeclaration): Option {
+  const { flags, description, default: shown, parse, hidden } = declaration;
+  const option = new Option(
+    flags,
+    shown === undefined ? description : `${description} (default: ${shown})`,
+  );
+  if (parse !== undefined) option.argParser(parse);
+  if (hidden) option.hideHelp();
+  return option;
+}
+
+/**
+ * A flag `command` does not declare is a one-line usage error naming the
+ * flags it takes (read when the error happens, so that flags added after
+ * the declarations, like probe's `--json`, count).
+ */
+function refuseUndeclared(command: Command, name: string): void {
+  Object.assign(command, {
+    unknownOption(flag: string): never {
+      const takes = command.options
+        .filter((option) => !option.hidden && option.long !== undefined)
+        .map((option) => option.long);
+      throw new UsageError(
+        `${name} does not take ${flag.replace(/=.*$/, "")} (it takes: ${
+          takes.length === 0 ? "no flags" : takes.join(", ")
+        })`,
+      );
+    },
+  });
+}
+
+/** `probe` without a mode, or with flags first, probes local. */
+function withDefaultMode(args: string[]): string[] {
+  const [first, second] = args;
+  if (first !== "probe") return args;
+  if (
+    second === undefined ||
+    (second.startsWith("-") && second !== "-h" && second !== "--help")
+  ) {
+    return ["probe", "local", ...args.slice(1)];
+  }
+  return args;
+}
+
+function program(modes: Modes = {}): Command {
   const cli = new Command("wasmerang")
     .description(
       "Write, run and prove TCP-level (L4) WebAssembly filters for Envoy and Istio.",
@@ -91,200 +211,68 @@ function program(): Command {
       await route(sources, options);
     });
 
-  cli.command("up")
-    .description("launch a working example around the filter")
-    .argument("<mode>", "local, docker, istio or envoy")
-    .option(
-      "--listen <host:port>",
-      "local, envoy: the proxy's address (default 127.0.0.1:10000)",
-    )
-    .option(
-      "--admin <host:port>",
-      "envoy: Envoy's admin address (default 127.0.0.1:9901)",
-    )
-    .option(
-      "--egress1 <host:port>",
-      "local, envoy: the even egress (default 127.0.0.1:19001)",
-    )
-    .option(
-      "--egress2 <host:port>",
-      "local, envoy: the odd egress (default 127.0.0.1:19002)",
-    )
-    .option(
-      "--cluster <name=host:port>",
-      "local, envoy: a cluster and its egress, repeatable; the first is the default (replaces --egress1/--egress2)",
-      collect,
-    )
-    .option(
-      "--config <string>",
-      'local, envoy: plugin configuration, "standalone" (default) or JSON',
-    )
-    .option(
-      "--root-id <id>",
-      "local, envoy: the filter's root id (default wasmerang)",
-    )
-    .option(
-      "--envoy <path>",
-      "envoy: the Envoy binary (default $WASMERANG_ENVOY, else envoy on PATH)",
-    )
-    .option(
-      "--detach",
-      "local, envoy: run in the background (stop it with 'wasmerang down local|envoy')",
-    )
-    .option(
-      "--dir <dir>",
-      "the example folder (docker: envoy-docker, istio: istio-k8s)",
-      path,
-    )
-    .option(
-      "--dry-run",
-      "print the exact commands and files; run and write nothing",
-    )
-    .option(
-      "--wasm <path>",
-      "run this module instead of the embedded filter",
-      path,
-    )
-    .option(
-      "--ready-timeout <seconds>",
-      "docker: how long to wait for Envoy's /ready (default 90)",
-      seconds,
-    )
-    .option(
-      "--namespace <ns>",
-      "istio: namespace when up writes the folder (default default)",
-    )
-    .option(
-      "--cluster-name <name>",
-      "istio: kind cluster when up writes the folder (default wasmerang)",
-    )
-    .option(
-      "--http-override",
-      "istio: also route port 80 through tcp_proxy when up writes the folder",
-    )
-    .option(
-      "--api <api>",
-      "istio: wasmplugin (default) or envoyfilter, when up writes the folder",
-    )
-    // The background process of --detach: names its state directory.
-    .addOption(new Option("--detached-in <dir>").hideHelp())
-    .action(async (mode, options) => {
+  modeCommand(cli, "up", "launch a working example around the filter", modes)
+    .action(async (mode) => {
+      const { up } = await import("./tasks/up.ts");
+      await up(mode);
+    });
+  for (const [mode, command] of modeSubcommands(cli, "up", modes)) {
+    command.action(async (options) => {
       const { up } = await import("./tasks/up.ts");
       await up(mode, options);
     });
+  }
 
-  cli.command("probe")
-    .description(
-      "connect from chosen source IPs and show which egress answered",
-    )
-    .argument("[mode]", "local (default), docker, istio or envoy")
-    .option(
-      "--from <ips>",
-      "comma-separated source IPs (local, envoy: default 127.0.0.10-17; docker: default 172.21.0.10-13)",
-    )
-    .option(
-      "--dir <dir>",
-      "the example folder (docker: envoy-docker; istio: istio-k8s, for its namespace and cluster)",
-      path,
-    )
-    .option(
-      "--count <n>",
-      "local, envoy: connections per source (default 1); istio: from the client pods (default 8)",
-      wholeNumber(1, 1000),
-    )
-    .option(
-      "--port <port>",
-      "istio: 9000 (default), or 80 with the HTTP override",
-      wholeNumber(1, 65535),
-    )
-    .option("--namespace <ns>", "istio: the example's namespace")
-    .option("--cluster-name <name>", "istio: the kind cluster")
-    .option(
-      "--to <host:port>",
-      "local, envoy: the proxy to probe (default: the running example's, else 127.0.0.1:10000)",
-    )
-    .option(
-      "--admin <host:port>",
-      "envoy: Envoy's admin, for the filter's counters (default: the running example's, else 127.0.0.1:9901)",
-    )
-    .option(
-      "--config <string>",
-      "local, envoy: judge by this configuration (default: the running example's)",
-    )
-    .option(
-      "--wasm <path>",
-      "local, envoy: judge by this module (default: the running example's)",
-      path,
-    )
-    .option(
-      "--root-id <id>",
-      "local, envoy: judge under this root id (default: the running example's)",
-    )
-    .option(
-      "--default-cluster <name>",
-      "local, envoy: where a connection the filter leaves alone goes (default: the running example's)",
-    )
-    .option("--json", "print the report as JSON")
-    .action(async (mode, options) => {
+  modeCommand(
+    cli,
+    "probe",
+    "connect from chosen source IPs and show which egress answered (mode: local by default)",
+    modes,
+  ).action(async (mode) => {
+    const { probe } = await import("./tasks/probe.ts");
+    await probe(mode);
+  });
+  for (const [mode, command] of modeSubcommands(cli, "probe", modes)) {
+    // The probe task prints the report, the same for every mode.
+    command.option("--json", "print the report as JSON");
+    command.action(async (options) => {
       const { probe } = await import("./tasks/probe.ts");
       await probe(mode, options);
     });
+  }
 
-  cli.command("down")
-    .description("tear an example down, leaving nothing behind")
-    .argument("<mode>", "local, docker, istio or envoy")
-    .option("--dir <dir>", "the example folder (docker: envoy-docker)", path)
-    .option("--dry-run", "print the exact commands; run nothing")
-    .option("--cluster", "istio: delete the whole kind cluster")
-    .option("--namespace <ns>", "istio: the example's namespace")
-    .option("--cluster-name <name>", "istio: the kind cluster")
-    .action(async (mode, options) => {
+  modeCommand(
+    cli,
+    "down",
+    "tear an example down, leaving nothing behind",
+    modes,
+  )
+    .action(async (mode) => {
+      const { down } = await import("./tasks/down.ts");
+      await down(mode);
+    });
+  for (const [mode, command] of modeSubcommands(cli, "down", modes)) {
+    command.action(async (options) => {
       const { down } = await import("./tasks/down.ts");
       await down(mode, options);
     });
+  }
 
-  cli.command("scaffold")
-    .description("write the example files `up` launches, to read and edit")
-    .argument("<mode>", "docker or istio")
-    .option(
-      "--dir <dir>",
-      "where to write (docker: envoy-docker, istio: istio-k8s)",
-      path,
-    )
-    .option("--force", "replace files that differ")
-    .option(
-      "--envoy-image <image>",
-      "docker: Envoy image (default envoyproxy/envoy:v1.40.0)",
-    )
-    .option(
-      "--subnet <cidr>",
-      "docker: the compose network's subnet (default 172.21.0.0/16)",
-    )
-    .option(
-      "--wasm <path>",
-      "ship this module instead of the embedded filter",
-      path,
-    )
-    .option(
-      "--namespace <ns>",
-      "istio: namespace of every object (default default)",
-    )
-    .option(
-      "--cluster-name <name>",
-      "istio: the kind cluster's name (default wasmerang)",
-    )
-    .option(
-      "--http-override",
-      "istio: also route port 80 (HTTP to Istio) through tcp_proxy",
-    )
-    .option(
-      "--api <api>",
-      "istio: install the filter with a WasmPlugin (wasmplugin, the default) or an EnvoyFilter (envoyfilter)",
-    )
-    .action(async (mode, options) => {
+  modeCommand(
+    cli,
+    "scaffold",
+    "write the example files `up` launches, to read and edit",
+    modes,
+  ).action(async (mode) => {
+    const { scaffold } = await import("./tasks/scaffold.ts");
+    await scaffold(mode, {});
+  });
+  for (const [mode, command] of modeSubcommands(cli, "scaffold", modes)) {
+    command.action(async (options) => {
       const { scaffold } = await import("./tasks/scaffold.ts");
       await scaffold(mode, options);
     });
+  }
 
   cli.command("check")
     .description(
@@ -326,7 +314,8 @@ export async function main(args: string[]): Promise<number> {
       program().outputHelp();
       return 0;
     }
-    await program().parseAsync(args, { from: "user" });
+    const modes = await loadModes(args);
+    await program(modes).parseAsync(withDefaultMode(args), { from: "user" });
     return 0;
   } catch (error) {
     return reportFailure(error);

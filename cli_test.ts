@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { embeddedFilter } from "./lib/filter_module.ts";
 import { runCli } from "./testing/cli.ts";
+import { ENVIRONMENTS } from "./environments/mod.ts";
+import type { OptionDeclaration } from "./environments/environment.ts";
 
 Deno.test("an unknown subcommand is one clear line and exit 2", async () => {
   const { code, stdout, stderr } = await runCli(["biuld"]);
@@ -109,4 +111,82 @@ Deno.test("build writes the module, describes it, and it is the embedded module 
   } finally {
     await Deno.remove(out);
   }
+});
+
+/** The long flag of a declaration: `--listen <host:port>` → `--listen`. */
+function longFlag(declaration: OptionDeclaration): string {
+  return declaration.flags.split(/[ ,]/)[0];
+}
+
+Deno.test("every mode refuses a flag of another mode: exit 2, one line naming the flags it takes", async () => {
+  const verbs = ["scaffold", "up", "probe", "down"] as const;
+  const cases: { args: string[]; verb: string; mode: string; flag: string }[] =
+    [];
+  for (const verb of verbs) {
+    for (const environment of ENVIRONMENTS) {
+      const own = environment.options[verb];
+      if (own === undefined) continue;
+      const takes = new Set(own.map(longFlag));
+      // Another mode's flag of this verb first, else one of another verb
+      // (down istio takes every flag the other modes' down take).
+      const foreign = [verb, ...verbs].flatMap((other) =>
+        ENVIRONMENTS.flatMap((them) => them.options[other] ?? [])
+      ).find((declaration) => !takes.has(longFlag(declaration)));
+      assert.ok(foreign, `${verb} ${environment.name}: no foreign flag`);
+      const flag = longFlag(foreign);
+      cases.push({
+        args: [
+          verb,
+          environment.name,
+          flag,
+          ...(foreign.flags.includes("<") ? ["x"] : []),
+        ],
+        verb,
+        mode: environment.name,
+        flag,
+      });
+    }
+  }
+  assert.ok(cases.length >= 14);
+  for (const { args, verb, mode, flag } of cases) {
+    const { code, stdout, stderr } = await runCli(args);
+    assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
+    assert.equal(stdout, "");
+    const lines = stderr.trim().split("\n");
+    assert.equal(lines.length, 1, stderr);
+    assert.match(
+      lines[0],
+      new RegExp(
+        `^wasmerang: ${verb} ${mode} does not take ${flag} \\(it takes: --`,
+      ),
+    );
+  }
+});
+
+Deno.test("up <mode> --help shows only the mode's flags, each default once", async () => {
+  for (const environment of ENVIRONMENTS) {
+    const { code, stdout } = await runCli(["up", environment.name, "--help"]);
+    assert.equal(code, 0);
+    const shown = [...stdout.matchAll(/^ {2}(--[\w-]+)/gm)].map((m) => m[1]);
+    const declared = environment.options.up.filter((d) => !d.hidden).map(
+      longFlag,
+    );
+    assert.deepEqual(shown, [...declared], environment.name);
+    for (const declaration of environment.options.up) {
+      if (declaration.default === undefined) continue;
+      const text = stdout.replace(/\s+/g, " ");
+      assert.equal(
+        text.split(`(default: ${declaration.default})`).length - 1,
+        1,
+        `${environment.name} ${declaration.flags}`,
+      );
+    }
+    assert.doesNotMatch(stdout, /--detached-in/);
+  }
+});
+
+Deno.test("probe without a mode is probe local, flags and all", async () => {
+  const { code, stderr } = await runCli(["probe", "--port", "80"]);
+  assert.equal(code, 2);
+  assert.match(stderr, /^wasmerang: probe local does not take --port /);
 });

@@ -46,3 +46,12 @@ export function wholeNumber(
 export function collect(value: string, previous?: string[]): string[] {
   return [...(previous ?? []), value];
 }
+
+/** A list of sources in one IPv4 /24 as help shows it: `127.0.0.10-17`. */
+export function sourceRange(sources: readonly string[]): string {
+  const first = sources[0] ?? "";
+  const last = sources[sources.length - 1] ?? "";
+  return sources.length < 2
+    ? first
+    : `${first}-${last.slice(last.lastIndexOf(".") + 1)}`;
+}

@@ -291,27 +291,27 @@ Deno.test({
       const cases: [string[], RegExp][] = [
         [
           ["down", "local", "--dir", "x"],
-          /^wasmerang: --dir: not an option of 'down local' \(it takes --dry-run\)$/,
+          /^wasmerang: down local does not take --dir \(it takes: --dry-run\)$/,
         ],
         [
           ["down", "local", "--cluster"],
-          /^wasmerang: --cluster: not an option of 'down local'/,
+          /^wasmerang: down local does not take --cluster /,
         ],
         [
           ["up", "local", "--namespace", "x", "--ready-timeout", "3"],
-          /^wasmerang: --namespace, --ready-timeout: not options of 'up local' \(it takes --listen, /,
+          /^wasmerang: up local does not take --namespace \(it takes: --listen, /,
         ],
         [
           ["up", "local", "--admin", "127.0.0.1:0"],
-          /^wasmerang: --admin: not an option of 'up local'/,
+          /^wasmerang: up local does not take --admin /,
         ],
         [
           ["probe", "local", "--port", "80"],
-          /^wasmerang: --port: not an option of 'probe local'/,
+          /^wasmerang: probe local does not take --port /,
         ],
         [
           ["probe", "local", "--admin", "127.0.0.1:1"],
-          /^wasmerang: --admin: not an option of 'probe local'/,
+          /^wasmerang: probe local does not take --admin /,
         ],
         [
           ["up", "local", "--detached-in", dir.path],

@@ -1,5 +1,6 @@
 /** The local environment: the filter in the built-in host, egresses on loopback. */
 import type { Environment } from "../environment.ts";
+import { LOCAL_OPTIONS } from "./options.ts";
 import { type LocalProbeCommandOptions, probeLocalExample } from "./probe.ts";
 import { downLocal } from "./down.ts";
 import { type LocalUpOptions, upLocal } from "./up.ts";
@@ -8,6 +9,7 @@ import { type LocalUpOptions, upLocal } from "./up.ts";
 export const local = {
   name: "local",
   needs: [],
+  options: LOCAL_OPTIONS,
   up: upLocal,
   probe: probeLocalExample,
   down: downLocal,

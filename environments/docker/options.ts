@@ -1,0 +1,78 @@
+/**
+ * The flags of `scaffold|up|probe|down docker`, with their defaults from the
+ * modules that apply them.
+ *
+ * @module
+ */
+import type { EnvironmentOptions, OptionDeclaration } from "../environment.ts";
+import {
+  DEFAULT_DIR,
+  DEFAULT_ENVOY_IMAGE,
+  DEFAULT_SUBNET,
+  dockerNetwork,
+} from "./network.ts";
+import { path, seconds, sourceRange } from "../../lib/cli_options.ts";
+
+const DIR: OptionDeclaration = {
+  flags: "--dir <dir>",
+  description: "the example folder",
+  default: DEFAULT_DIR,
+  parse: path,
+};
+
+const WASM: OptionDeclaration = {
+  flags: "--wasm <path>",
+  description: "ship this module instead of the embedded filter",
+  parse: path,
+};
+
+/** `scaffold|up|probe|down docker`. */
+export const DOCKER_OPTIONS: EnvironmentOptions = {
+  summary: "Envoy and the egresses in Docker Compose",
+  scaffold: [
+    { ...DIR, description: "where to write" },
+    { flags: "--force", description: "replace files that differ" },
+    {
+      flags: "--envoy-image <image>",
+      description: "Envoy's image",
+      default: DEFAULT_ENVOY_IMAGE,
+    },
+    {
+      flags: "--subnet <cidr>",
+      description: "the compose network's subnet",
+      default: DEFAULT_SUBNET,
+    },
+    WASM,
+  ],
+  up: [
+    DIR,
+    {
+      flags: "--dry-run",
+      description: "print the exact commands and files; run and write nothing",
+    },
+    WASM,
+    {
+      flags: "--ready-timeout <seconds>",
+      description: "how long to wait for Envoy's /ready",
+      default: "90",
+      parse: seconds,
+    },
+  ],
+  probe: [
+    DIR,
+    {
+      flags: "--from <ips>",
+      description: "comma-separated source IPs in the compose network",
+      default: `${
+        sourceRange(dockerNetwork(DEFAULT_SUBNET).probeSources)
+      } in the default subnet`,
+    },
+  ],
+  down: [
+    DIR,
+    {
+      flags: "--dry-run",
+      description: "print the exact commands; run nothing",
+    },
+  ],
+};

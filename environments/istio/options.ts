@@ -1,0 +1,116 @@
+/**
+ * The flags of `scaffold|up|probe|down istio`, with their defaults from the
+ * modules that apply them.
+ *
+ * @module
+ */
+import type { EnvironmentOptions, OptionDeclaration } from "../environment.ts";
+import { DEFAULT_SETTINGS, HTTP_PORT, PROBE_PORT } from "./manifests.ts";
+import { DEFAULT_ISTIO_DIR } from "./settings.ts";
+import { path, wholeNumber } from "../../lib/cli_options.ts";
+
+const WASM: OptionDeclaration = {
+  flags: "--wasm <path>",
+  description: "ship this module instead of the embedded filter",
+  parse: path,
+};
+
+/** The settings `scaffold` writes, and `up` when it writes the folder. */
+function settings(when: string): OptionDeclaration[] {
+  return [
+    {
+      flags: "--namespace <ns>",
+      description: `namespace of every object${when}`,
+      default: DEFAULT_SETTINGS.namespace,
+    },
+    {
+      flags: "--cluster-name <name>",
+      description: `the kind cluster's name${when}`,
+      default: DEFAULT_SETTINGS.clusterName,
+    },
+    {
+      flags: "--http-override",
+      description:
+        `also route port ${HTTP_PORT} (HTTP to Istio) through tcp_proxy${when}`,
+    },
+    {
+      flags: "--api <api>",
+      description:
+        `install the filter with a WasmPlugin (wasmplugin) or an EnvoyFilter (envoyfilter)${when}`,
+      default: DEFAULT_SETTINGS.api,
+    },
+  ];
+}
+
+/** The example `probe` and `down` act on: the folder's, unless given. */
+const TARGET: readonly OptionDeclaration[] = [
+  {
+    flags: "--dir <dir>",
+    description: "the example folder, for its namespace and cluster",
+    default: `${DEFAULT_ISTIO_DIR}, if present`,
+    parse: path,
+  },
+  {
+    flags: "--namespace <ns>",
+    description: "the example's namespace",
+    default: `the folder's, else ${DEFAULT_SETTINGS.namespace}`,
+  },
+  {
+    flags: "--cluster-name <name>",
+    description: "the kind cluster",
+    default: `the folder's, else ${DEFAULT_SETTINGS.clusterName}`,
+  },
+];
+
+/** `scaffold|up|probe|down istio`. */
+export const ISTIO_OPTIONS: EnvironmentOptions = {
+  summary: "a kind cluster with Istio, the filter in the sidecars",
+  scaffold: [
+    {
+      flags: "--dir <dir>",
+      description: "where to write",
+      default: DEFAULT_ISTIO_DIR,
+      parse: path,
+    },
+    { flags: "--force", description: "replace files that differ" },
+    WASM,
+    ...settings(""),
+  ],
+  up: [
+    {
+      flags: "--dir <dir>",
+      description: "the example folder",
+      default: DEFAULT_ISTIO_DIR,
+      parse: path,
+    },
+    {
+      flags: "--dry-run",
+      description: "print the exact commands and files; run and write nothing",
+    },
+    WASM,
+    ...settings(", when up writes the folder"),
+  ],
+  probe: [
+    ...TARGET,
+    {
+      flags: "--count <n>",
+      description: "connections from the client pods",
+      default: "8",
+      parse: wholeNumber(1, 1000),
+    },
+    {
+      flags: "--port <port>",
+      description: `${PROBE_PORT}, or ${HTTP_PORT} with the HTTP override`,
+      default: String(PROBE_PORT),
+      parse: wholeNumber(1, 65535),
+    },
+  ],
+  down: [
+    ...TARGET,
+    { flags: "--cluster", description: "delete the whole kind cluster" },
+    {
+      flags: "--dry-run",
+      description: "print the exact commands; run nothing",
+    },
+  ],
+};
