@@ -2,8 +2,8 @@
  * Every environment, by name: the one list the `up`, `probe`, `down`,
  * `scaffold` and `doctor` commands look in. A new environment is one folder
  * beside these (its `mod.ts` an {@link Environment}), one line in
- * {@link ENVIRONMENTS}, its option types in the unions below, and its flags
- * in cli.ts.
+ * {@link ENVIRONMENTS}, its option types in the unions below, its flags in
+ * its own `options.ts`, and one line in cli.ts's `loadModes`.
  *
  * @module
  */

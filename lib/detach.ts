@@ -7,7 +7,7 @@
  * @module
  */
 import { dirname, join, resolve } from "node:path";
-import { fileErrorReason, UsageError, UserError } from "./errors.ts";
+import { fileErrorReason, UserError } from "./errors.ts";
 import { RotatingLog } from "./rotating_log.ts";
 import { LineWriter } from "./line_writer.ts";
 import {
@@ -455,29 +455,4 @@ function flagName(option: string): string {
   return `--${
     option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)
   }`;
-}
-
-/**
- * Refuses, as a one-line usage error, any option given to `<command> <mode>`
- * that the mode does not take (the CLI's flags are shared by every mode):
- * no flag is silently ignored.
- */
-export function refuseOtherFlags(
-  command: string,
-  mode: string,
-  options: Record<string, unknown>,
-  takes: readonly string[],
-): void {
-  const foreign = Object.keys(options).filter((option) =>
-    options[option] !== undefined && !takes.includes(option)
-  );
-  if (foreign.length === 0) return;
-  const flags = foreign.map(flagName);
-  throw new UsageError(
-    `${flags.join(", ")}: not ${
-      flags.length === 1 ? "an option" : "options"
-    } of '${command} ${mode}' (it takes ${
-      takes.length === 0 ? "none" : takes.map(flagName).join(", ")
-    })`,
-  );
 }

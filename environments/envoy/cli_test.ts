@@ -310,15 +310,14 @@ Deno.test({
       assertEquals(up.code, 0, up.stderr);
       const state = JSON.parse(Deno.readTextFileSync(`${stateDir}/envoy.json`));
       Deno.kill(state.envoyPid, "SIGKILL");
-      // The state stays, saying why, so that probe names the example's address.
+      // The state stays, saying why, so that probe names the example's address;
+      // the background process writes the state, then its log line.
+      const exitLine = /error: Envoy exited \(signal SIGKILL\)/;
       await eventually(
         () =>
-          Deno.readTextFileSync(`${stateDir}/envoy.json`).includes("stopped"),
+          Deno.readTextFileSync(`${stateDir}/envoy.json`).includes("stopped") &&
+          exitLine.test(Deno.readTextFileSync(`${stateDir}/envoy.log`)),
         10_000,
-      );
-      assertMatch(
-        Deno.readTextFileSync(`${stateDir}/envoy.log`),
-        /error: Envoy exited \(signal SIGKILL\)/,
       );
       assertEquals(envoysOn(stateDir), []);
       // The egress ports are free again: the supervisor is gone too.

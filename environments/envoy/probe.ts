@@ -13,7 +13,6 @@ import {
   probeLocal,
 } from "../../lib/loopback_probe.ts";
 import { isAlive, isRunning } from "../../lib/state.ts";
-import { refuseOtherFlags } from "../../lib/detach.ts";
 import { notRunning, recordedState } from "../local/probe.ts";
 import { ENVOY_DEFAULTS } from "./plane.ts";
 import { filterCounters } from "../../lib/envoy/admin.ts";
@@ -32,24 +31,10 @@ export interface EnvoyProbeOptions extends JudgeFlags {
   admin?: string;
 }
 
-/** The options `probe envoy` takes (any other flag is refused). */
-const TAKES = [
-  "from",
-  "to",
-  "count",
-  "config",
-  "wasm",
-  "rootId",
-  "defaultCluster",
-  "admin",
-  "json",
-];
-
 /** Probes Envoy's listener like `probe local`, adding the filter's counters from admin. */
 export async function probeEnvoy(
   options: EnvoyProbeOptions = {},
 ): Promise<ProbeReport> {
-  refuseOtherFlags("probe", "envoy", { ...options }, TAKES);
   const state = recordedState("envoy", options.to);
   // Envoy is what answers: with the background process gone but its Envoy
   // still there (no parent-death signal), the probe still reaches it.

@@ -24,7 +24,6 @@ import {
   readStateFile,
   stateFile,
 } from "../../lib/state.ts";
-import { refuseOtherFlags } from "../../lib/detach.ts";
 
 /**
  * Options of `wasmerang probe local`. The filter to judge by (`wasm`,
@@ -37,18 +36,6 @@ export interface LocalProbeCommandOptions extends JudgeFlags {
   to?: string;
   count?: string | number;
 }
-
-/** The options `probe local` takes (any other flag is refused). */
-const TAKES = [
-  "from",
-  "to",
-  "count",
-  "config",
-  "wasm",
-  "rootId",
-  "defaultCluster",
-  "json",
-];
 
 /**
  * The recorded state of `mode`; a state file that cannot be read is a
@@ -94,7 +81,6 @@ export function notRunning(
 export async function probeLocalExample(
   options: LocalProbeCommandOptions,
 ): Promise<ProbeReport> {
-  refuseOtherFlags("probe", "local", { ...options }, TAKES);
   const state = recordedState("local", options.to);
   if (
     state !== undefined && options.to === undefined &&
