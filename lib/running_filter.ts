@@ -104,6 +104,35 @@ export function describeFilter(
   }`;
 }
 
+/**
+ * The lines `up <mode> --detach` prints about the example it started: `rows`
+ * (what listens where), then each egress (the default cluster marked), the
+ * filter and the log file, names aligned.
+ */
+export function detachedSummary(
+  state: LocalState,
+  rows: readonly [string, string][],
+): string[] {
+  const width = Math.max(
+    7,
+    ...Object.keys(state.egress).map((name) => name.length),
+  );
+  return [
+    ...rows.map(([name, value]) => `${name.padEnd(width)} ${value}`),
+    ...Object.entries(state.egress).map(([name, address]) =>
+      `${name.padEnd(width)} ${address}${
+        name === state.defaultCluster ? "  (default cluster)" : ""
+      }`
+    ),
+    describeFilter({
+      path: state.wasm,
+      sha256: state.wasmSha256 ?? "",
+      rootId: state.rootId ?? ROOT_ID,
+    }, state.config),
+    `${"log".padEnd(width)} ${state.logFile}`,
+  ];
+}
+
 /** The probe's filter options: those of {@link FilterFlags} and the default cluster. */
 export interface JudgeFlags extends FilterFlags {
   /** The cluster a connection the filter leaves alone goes to. */

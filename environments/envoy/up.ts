@@ -16,11 +16,11 @@ import {
 } from "../../lib/clusters.ts";
 import {
   describeFilter,
+  detachedSummary,
   filterToRun,
   recordedFilter,
   type RunningFilter,
 } from "../../lib/running_filter.ts";
-import { ROOT_ID } from "../../lib/routing.ts";
 import {
   detachSelf,
   flagsFor,
@@ -254,27 +254,12 @@ export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
     console.log(
       `envoy example running in the background (pid ${state.pid}, Envoy pid ${state.envoyPid})`,
     );
-    const width = Math.max(
-      7,
-      ...Object.keys(state.egress).map((name) => name.length),
-    );
-    console.log(`${"envoy".padEnd(width)} ${state.listen}`);
-    console.log(`${"admin".padEnd(width)} http://${state.admin}`);
-    for (const [name, address] of Object.entries(state.egress)) {
-      console.log(
-        `${name.padEnd(width)} ${address}${
-          name === state.defaultCluster ? "  (default cluster)" : ""
-        }`,
-      );
-    }
-    console.log(
-      describeFilter({
-        path: state.wasm,
-        sha256: state.wasmSha256 ?? "",
-        rootId: state.rootId ?? ROOT_ID,
-      }, state.config),
-    );
-    console.log(`${"log".padEnd(width)} ${state.logFile}`);
+    for (
+      const line of detachedSummary(state, [
+        ["envoy", state.listen],
+        ["admin", `http://${state.admin}`],
+      ])
+    ) console.log(line);
     const loaded = Deno.readTextFileSync(state.logFile).split("\n").reverse()
       .find((line) => line.startsWith("plugin "));
     if (loaded) console.log(loaded);

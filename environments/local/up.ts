@@ -16,6 +16,7 @@ import {
 } from "../../lib/clusters.ts";
 import {
   describeFilter,
+  detachedSummary,
   filterToRun,
   recordedFilter,
   type RunningFilter,
@@ -259,26 +260,9 @@ async function detach(options: LocalUpOptions): Promise<void> {
   await filterToRun(options, LOCAL_DEFAULTS.config);
   const state = await detachSelf("local", args);
   console.log(`local example running in the background (pid ${state.pid})`);
-  const width = Math.max(
-    7,
-    ...Object.keys(state.egress).map((name) => name.length),
-  );
-  console.log(`${"proxy".padEnd(width)} ${state.listen}`);
-  for (const [name, address] of Object.entries(state.egress)) {
-    console.log(
-      `${name.padEnd(width)} ${address}${
-        name === state.defaultCluster ? "  (default cluster)" : ""
-      }`,
-    );
+  for (const line of detachedSummary(state, [["proxy", state.listen]])) {
+    console.log(line);
   }
-  console.log(
-    describeFilter({
-      path: state.wasm,
-      sha256: state.wasmSha256 ?? "",
-      rootId: state.rootId ?? ROOT_ID,
-    }, state.config),
-  );
-  console.log(`log     ${state.logFile}`);
   hint(
     "Probe it: wasmerang probe local   ·   stop it: wasmerang down local",
   );
