@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { UserError } from "../../lib/errors.ts";
 import { adminReady } from "../../lib/envoy/admin.ts";
 import { DEFAULT_CONFIG, ROOT_ID } from "../../lib/routing.ts";
-import { runCommand } from "../../lib/commands.ts";
+import { runChecked } from "../../lib/commands.ts";
 import { WASM_FILE } from "./templates.ts";
 import {
   ADMIN_PORT,
@@ -143,25 +143,36 @@ export function dockerErrorLine(stderr: string): string | undefined {
 }
 
 /**
- * One Compose project name serves every folder (the network and ports are
- * fixed too): refuses to start or stop while another folder's example runs.
+ * One line per container of the example's Compose project (running or not),
+ * as `format` (a `docker ps --format` template) prints it; blank lines dropped.
  */
-export async function refuseOtherFolder(dir: string): Promise<void> {
-  const ours = path.resolve(dir, "docker-compose.yaml");
-  const listed = await runCommand([
+export async function projectContainers(format: string): Promise<string[]> {
+  const listed = await runChecked([
     "docker",
     "ps",
     "-a",
     "--filter",
     `label=com.docker.compose.project=${COMPOSE_PROJECT}`,
     "--format",
-    '{{.Label "com.docker.compose.project.config_files"}}',
+    format,
   ], { timeoutMs: 30_000 });
+  return listed.split("\n").map((line) => line.trim()).filter((line) =>
+    line !== ""
+  );
+}
+
+/**
+ * One Compose project name serves every folder (the network and ports are
+ * fixed too): refuses to start or stop while another folder's example runs.
+ */
+export async function refuseOtherFolder(dir: string): Promise<void> {
+  const ours = path.resolve(dir, "docker-compose.yaml");
+  const configFiles = await projectContainers(
+    '{{.Label "com.docker.compose.project.config_files"}}',
+  );
   const others = [
     ...new Set(
-      listed.stdout.split("\n").map((line) => line.trim()).filter((line) =>
-        line !== "" && !line.split(",").includes(ours)
-      ),
+      configFiles.filter((line) => !line.split(",").includes(ours)),
     ),
   ];
   if (others.length > 0) {

@@ -8,7 +8,11 @@ import { UserError } from "../../lib/errors.ts";
 import { requirePrerequisites } from "../../lib/prerequisites.ts";
 import { DOCKER_NEEDS } from "./needs.ts";
 import { hint } from "../../lib/ui.ts";
-import { composeCommand, refuseOtherFolder } from "./compose.ts";
+import {
+  composeCommand,
+  projectContainers,
+  refuseOtherFolder,
+} from "./compose.ts";
 import {
   COMPOSE_PROJECT,
   DEFAULT_DIR,
@@ -31,15 +35,7 @@ async function present(): Promise<
   const lines = async (argv: string[]) =>
     (await runChecked(argv, { timeoutMs: 30_000 })).split("\n")
       .map((line) => line.trim()).filter((line) => line !== "");
-  const containers = await lines([
-    "docker",
-    "ps",
-    "-a",
-    "--filter",
-    `label=com.docker.compose.project=${COMPOSE_PROJECT}`,
-    "--format",
-    "{{.Names}}",
-  ]);
+  const containers = await projectContainers("{{.Names}}");
   const networks = await lines([
     "docker",
     "network",
