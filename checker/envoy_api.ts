@@ -1,6 +1,8 @@
 /**
  * Envoy's v3 API as protobufjs reflection, loaded once from the pre-built
- * descriptor (`envoy_api.generated.ts`).
+ * descriptor (`envoy_api.generated.ts`, written by `deno task envoy-api` from
+ * npm `@grpc/grpc-js-xds`'s .proto files; that package is not a dependency of
+ * the project and nothing here loads it).
  *
  * @module
  */

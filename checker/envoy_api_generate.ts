@@ -7,24 +7,42 @@
  * Why a generated module: the checker must work in a `deno compile`d binary,
  * where nothing may be read from the source checkout or node_modules at run
  * time. A static import of this module carries the whole schema; loading it
- * takes about 0.1 s. `checker/envoy_check_test.ts` regenerates it in memory and
- * fails when the committed file is stale.
+ * takes about 0.1 s.
  *
- * Refresh after changing the pinned `@grpc/grpc-js-xds` version:
+ * Why this script stands apart from the project: `@grpc/grpc-js-xds` (and the
+ * gRPC client, google-auth-library, node-forge, yargs... it depends on) is
+ * needed only for its .proto files, here, never at run time. So deno.json does
+ * not name it and `deno task setup` does not install it: this script imports
+ * its packages by full `npm:` specifiers and runs without the project's
+ * config, with its own lockfile (`envoy_api_generate.lock`), from Deno's
+ * global cache (no node_modules). The project's graph never reaches this file.
+ *
+ * Refresh (after changing a version below or this script):
  *
  * ```sh
- * deno run -A checker/envoy_api_generate.ts
+ * deno task envoy-api            # rewrites checker/envoy_api.generated.ts
+ * deno task envoy-api --check    # exit 1 when the committed file differs
  * ```
+ *
+ * The generated module records the SHA-256 of this script's text;
+ * `checker/envoy_check_test.ts` fails when the script changed and the module
+ * was not regenerated, without needing the package.
  *
  * Only options the checker reads are kept (protoc-gen-validate rules and
  * deprecation marks); comments and reserved ranges are dropped.
  */
-import protobuf from "protobufjs";
-import { createRequire } from "node:module";
+// The generator's own packages, pinned here and in envoy_api_generate.lock (not
+// in deno.json). protobufjs must be the version deno.json gives the checker:
+// checked below.
+// deno-lint-ignore no-import-prefix
+import protobuf from "npm:protobufjs@8.8.1";
+// deno-lint-ignore no-import-prefix
+import xdsManifest from "npm:@grpc/grpc-js-xds@1.14.1/package.json" with {
+  type: "json",
+};
 import * as fs from "node:fs";
 import * as path from "node:path";
-
-const require = createRequire(import.meta.url);
+import { fileURLToPath } from "node:url";
 
 /** Where the generated module lives. */
 export const GENERATED_PATH = new URL(
@@ -32,17 +50,55 @@ export const GENERATED_PATH = new URL(
   import.meta.url,
 );
 
+/** The protobufjs this script loads the protos with. */
+const PROTOBUFJS = "npm:protobufjs@8.8.1";
+
+/** The directory of an npm package this script imports (in Deno's global cache). */
+function packageDir(specifier: string): string {
+  return path.dirname(
+    fileURLToPath(import.meta.resolve(`${specifier}/package.json`)),
+  );
+}
+
 /** The npm package (and version) the protos come from. */
 function xdsPackage(): { dir: string; version: string } {
-  const manifest = require.resolve("@grpc/grpc-js-xds/package.json");
   return {
-    dir: path.dirname(manifest),
-    version: JSON.parse(fs.readFileSync(manifest, "utf8")).version,
+    dir: packageDir(`npm:@grpc/grpc-js-xds@${xdsManifest.version}`),
+    version: xdsManifest.version,
   };
 }
 
 function protobufjsDir(): string {
-  return path.dirname(require.resolve("protobufjs/package.json"));
+  return packageDir(PROTOBUFJS);
+}
+
+/** Fails unless deno.json gives the checker the protobufjs this script uses. */
+function assertSameProtobufjs(): void {
+  const config = JSON.parse(
+    fs.readFileSync(
+      fileURLToPath(new URL("../deno.json", import.meta.url)),
+      "utf8",
+    ),
+  );
+  const project = config.imports?.protobufjs;
+  if (project !== PROTOBUFJS) {
+    throw new Error(
+      `deno.json maps protobufjs to ${project}, this script loads ${PROTOBUFJS}: make them the same`,
+    );
+  }
+}
+
+/**
+ * The SHA-256 (hex) of this script's text, line endings normalised: the
+ * generated module records it, and the checker's test compares.
+ */
+async function generatorFingerprint(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(text.replaceAll("\r\n", "\n")),
+  );
+  return [...new Uint8Array(digest)]
+    .map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -117,8 +173,12 @@ function prune(node: unknown): unknown {
 }
 
 /** Loads the protos and returns the text of the generated module. */
-export function generateEnvoyApiModule(): string {
+export async function generateEnvoyApiModule(): Promise<string> {
+  assertSameProtobufjs();
   const xds = xdsPackage();
+  const fingerprint = await generatorFingerprint(
+    await Deno.readTextFile(new URL(import.meta.url)),
+  );
   const deps = path.join(xds.dir, "deps");
   const includes = ["envoy-api", "xds", "protoc-gen-validate", "googleapis"]
     .map((dir) => path.join(deps, dir))
@@ -135,7 +195,7 @@ export function generateEnvoyApiModule(): string {
   return [
     "// Generated by checker/envoy_api_generate.ts from npm @grpc/grpc-js-xds@" +
     xds.version + " deps/",
-    `// (${files.length} root .proto files). Do not edit: run \`deno run -A checker/envoy_api_generate.ts\`.`,
+    `// (${files.length} root .proto files). Do not edit: run \`deno task envoy-api\`.`,
     "",
     "/** Envoy's v3 API as a protobufjs JSON descriptor (text). */",
     `export const ENVOY_API_JSON = ${JSON.stringify(json)};`,
@@ -145,15 +205,24 @@ export function generateEnvoyApiModule(): string {
       JSON.stringify(`@grpc/grpc-js-xds@${xds.version}`)
     };`,
     "",
+    "/** SHA-256 of checker/envoy_api_generate.ts when this module was generated. */",
+    `export const ENVOY_API_GENERATOR_SHA256 = ${JSON.stringify(fingerprint)};`,
+    "",
   ].join("\n");
 }
 
 if (import.meta.main) {
-  const text = generateEnvoyApiModule();
-  await Deno.writeTextFile(GENERATED_PATH, text);
-  console.log(
-    `wrote ${
-      path.relative(Deno.cwd(), GENERATED_PATH.pathname)
-    } (${text.length} bytes)`,
-  );
+  const text = await generateEnvoyApiModule();
+  const where = path.relative(Deno.cwd(), fileURLToPath(GENERATED_PATH));
+  if (Deno.args.includes("--check")) {
+    const committed = await Deno.readTextFile(GENERATED_PATH);
+    if (committed !== text) {
+      console.error(`${where} is stale: run \`deno task envoy-api\``);
+      Deno.exit(1);
+    }
+    console.log(`${where} is what the protos generate`);
+  } else {
+    await Deno.writeTextFile(GENERATED_PATH, text);
+    console.log(`wrote ${where} (${text.length} bytes)`);
+  }
 }
