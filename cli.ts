@@ -13,6 +13,7 @@ import { Command, Option } from "commander";
 import { catchStrayFailures, reportFailure } from "./lib/cli_errors.ts";
 import { path } from "./lib/cli_options.ts";
 import { UsageError } from "./lib/errors.ts";
+import { FILTER_OPTION, ROOT_ID_OPTION } from "./lib/filter_flags.ts";
 import type {
   EnvironmentOptions,
   OptionDeclaration,
@@ -200,10 +201,8 @@ function program(modes: Modes = {}): Command {
       "use this module instead of the embedded one",
       path,
     )
-    .option(
-      "--root-id <id>",
-      "the root id to start the filter under (default wasmerang)",
-    )
+    .addOption(commanderOption(FILTER_OPTION))
+    .addOption(commanderOption(ROOT_ID_OPTION))
     .option("--json", "print one JSON array")
     .option("--verbose", "print the filter's log lines")
     .action(async (sources, options) => {

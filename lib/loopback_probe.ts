@@ -132,13 +132,16 @@ export function readBanner(
   });
 }
 
+/** Connections per source when `--count` is not given. */
+export const DEFAULT_COUNT = 1;
+
 /** What to probe. */
 export interface LocalProbeOptions {
   /** The proxy to connect to. */
   target: HostPort;
   /** Loopback source addresses, each bound in turn. */
   sources: readonly string[];
-  /** Connections per source (default 1). */
+  /** Connections per source (default {@link DEFAULT_COUNT}). */
   count?: number;
   /** The filter the running example runs (module, root id, configuration) and its default cluster: it says what to expect. */
   judge: ProbeJudge;
@@ -160,7 +163,7 @@ export async function probeLocal(
   const decisions = await judgeSources(options.judge, options.sources, target);
   const results: ProbeResult[] = [];
   for (const source of options.sources) {
-    for (let i = 0; i < (options.count ?? 1); i++) {
+    for (let i = 0; i < (options.count ?? DEFAULT_COUNT); i++) {
       const seen = await readBanner(source, options.target, options.timeoutMs);
       if (seen.code === "ECONNREFUSED") {
         throw new UserError(
@@ -193,9 +196,9 @@ export async function probeLocal(
   return probeReport(target, results, judgedFilter(options.judge));
 }
 
-/** Checks `--count` (connections per source): a whole number from 1 to 1000, default 1. */
+/** Checks `--count` (connections per source): a whole number from 1 to 1000, default {@link DEFAULT_COUNT}. */
 export function parseCount(count: string | number | undefined): number {
-  const value = count === undefined ? 1 : Number(count);
+  const value = count === undefined ? DEFAULT_COUNT : Number(count);
   if (!Number.isInteger(value) || value < 1 || value > 1000) {
     throw new UserError(
       `--count ${count}: use a whole number from 1 to 1000`,

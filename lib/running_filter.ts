@@ -9,7 +9,8 @@
 import { resolve } from "node:path";
 import { UsageError, UserError } from "./errors.ts";
 import { loadFilter } from "./filter_module.ts";
-import { loadShippableFilter } from "./module_check.ts";
+import { loadShippableFilter, requireShippable } from "./module_check.ts";
+import { withChosenModule } from "./filter_input.ts";
 import { EMBEDDED_MODULE, moduleSha256, type ProbeJudge } from "./judge.ts";
 import {
   DEFAULT_CONFIG,
@@ -24,8 +25,12 @@ import type { LocalState } from "./state.ts";
 export interface FilterFlags {
   /** A built module (default: the embedded filter). */
   wasm?: string;
-  /** The root id (default `wasmerang`). */
+  /** A filter project folder, built when stale (instead of `wasm`; lib/filter_input.ts). */
+  filter?: string;
+  /** The root id (default: the project's, else `wasmerang`). */
   rootId?: string;
+  /** A dry run's stale project, compiled in memory: the module to check instead of the file at `wasm`. */
+  compiled?: Uint8Array<ArrayBuffer>;
   /** The plugin configuration. */
   config?: string;
 }
@@ -47,17 +52,32 @@ export interface RunningFilter {
 /**
  * The module `up` runs, checked as Envoy would start it (root id and
  * configuration included): a one-line UserError when it would not start.
+ * `--filter` is built first when stale (lib/filter_input.ts); a `--wasm`
+ * that is a project's output runs under that project's root id unless
+ * `--root-id` says.
  */
 export async function filterToRun(
   flags: FilterFlags,
   defaultConfig: string,
 ): Promise<RunningFilter> {
+  const chosen = flags.compiled === undefined
+    ? await withChosenModule(flags)
+    : flags;
   const configuration = flags.config ?? defaultConfig;
-  const rootId = checkedRootId(flags.rootId);
-  const wasm = await loadShippableFilter(flags.wasm, configuration, rootId);
+  const rootId = checkedRootId(chosen.rootId);
+  const wasm = chosen.compiled ??
+    await loadShippableFilter(chosen.wasm, configuration, rootId);
+  if (chosen.compiled !== undefined) {
+    await requireShippable(
+      wasm,
+      chosen.wasm ?? EMBEDDED_MODULE,
+      configuration,
+      rootId,
+    );
+  }
   return {
     wasm,
-    ...(flags.wasm === undefined ? {} : { path: resolve(flags.wasm) }),
+    ...(chosen.wasm === undefined ? {} : { path: resolve(chosen.wasm) }),
     sha256: moduleSha256(wasm),
     rootId,
     configuration,
@@ -140,16 +160,18 @@ export interface JudgeFlags extends FilterFlags {
 }
 
 /**
- * The filter a probe judges by: the flags first, then what the running
- * example recorded, then the embedded filter with `defaultConfig`. A
+ * The filter a probe judges by: the flags first (`--filter` built when
+ * stale; a note on stderr when the module is not the one the running example
+ * started with), then what the running example recorded, then the embedded filter with `defaultConfig`. A
  * recorded module that changed on disk since the example started is a
  * one-line error (exit 2): the probe would judge by another module.
  */
 export async function filterToJudge(
-  flags: JudgeFlags,
+  given: JudgeFlags,
   state: LocalState | undefined,
   defaultConfig: string,
 ): Promise<ProbeJudge> {
+  const flags = await withChosenModule(given);
   const configuration = flags.config ?? state?.config ?? defaultConfig;
   const path = flags.wasm ?? state?.wasm;
   const wasm = await loadFilter(path);
@@ -168,7 +190,7 @@ export async function filterToJudge(
       2,
     );
   }
-  return {
+  const judge: ProbeJudge = {
     wasm,
     rootId: flags.rootId === undefined
       ? state?.rootId ?? ROOT_ID
@@ -179,6 +201,19 @@ export async function filterToJudge(
       parityDefault(configuration),
     module: path ?? EMBEDDED_MODULE,
   };
+  if (
+    flags.wasm !== undefined && state?.wasmSha256 !== undefined &&
+    moduleSha256(wasm) !== state.wasmSha256
+  ) {
+    console.error(
+      `note: judging by ${flags.wasm} (sha256 ${
+        moduleSha256(wasm).slice(0, 12)
+      }…), not the module the running example started with (sha256 ${
+        state.wasmSha256.slice(0, 12)
+      }…)`,
+    );
+  }
+  return judge;
 }
 
 /** The parity filter's default cluster for a configuration (its first), else `egress1`. */

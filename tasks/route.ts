@@ -1,6 +1,7 @@
 /** `wasmerang route`: run the filter in the embedded host and print its decision per source. */
 import { UserError } from "../lib/errors.ts";
 import { loadFilter } from "../lib/filter_module.ts";
+import { moduleFromFlags } from "../lib/filter_input.ts";
 import { type Decision, judgeAll } from "../lib/judge.ts";
 import { portOf, ROOT_ID, sourceParity } from "../lib/routing.ts";
 
@@ -8,8 +9,11 @@ import { portOf, ROOT_ID, sourceParity } from "../lib/routing.ts";
 export interface RouteOptions {
   config: string;
   destination: string;
+  /** A built module (default: the embedded filter). */
   wasm?: string;
-  /** The root id to start the filter under (default `wasmerang`). */
+  /** A filter project folder, built when its sources changed (instead of `wasm`). */
+  filter?: string;
+  /** The root id to start the filter under (default: the project's, else `wasmerang`). */
   rootId?: string;
   json?: boolean;
   verbose?: boolean;
@@ -36,11 +40,12 @@ export async function decideRoutes(
       2,
     );
   }
-  const wasm = await loadFilter(options.wasm);
+  const chosen = await moduleFromFlags(options);
+  const wasm = await loadFilter(chosen.wasm);
   return await judgeAll(
     {
       wasm,
-      rootId: options.rootId ?? ROOT_ID,
+      rootId: chosen.rootId ?? ROOT_ID,
       configuration: options.config,
     },
     sources,

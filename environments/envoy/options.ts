@@ -12,6 +12,7 @@ import {
   DETACHED_IN,
   DOWN_DRY_RUN,
   DRY_RUN,
+  FILTER_OPTION,
   JUDGE,
   LOOPBACK_SOURCES,
   ROOT_ID_OPTION,
@@ -49,6 +50,7 @@ export const ENVOY_OPTIONS: EnvironmentOptions = {
       default: ENVOY_DEFAULTS.config,
     },
     WASM,
+    FILTER_OPTION,
     ROOT_ID_OPTION,
     {
       flags: "--envoy <path>",

@@ -5,6 +5,7 @@
  * @module
  */
 import { filterToJudge, type JudgeFlags } from "../../lib/running_filter.ts";
+import { refuseBothModules } from "../../lib/filter_input.ts";
 import type { ProbeReport } from "../../lib/probe_report.ts";
 import { formatHostPort, parseHostPort } from "../../lib/address.ts";
 import {
@@ -17,15 +18,15 @@ import { notRunning, recordedState } from "../local/probe.ts";
 import { ENVOY_DEFAULTS } from "./plane.ts";
 import { filterCounters } from "../../lib/envoy/admin.ts";
 /**
- * Options of `wasmerang probe envoy`. The filter to judge by (`wasm`,
- * `rootId`, `config`, `defaultCluster`): default the running example's.
+ * Options of `wasmerang probe envoy`. The filter to judge by (`wasm` or
+ * `filter`, `rootId`, `config`, `defaultCluster`): default the running example's.
  */
 export interface EnvoyProbeOptions extends JudgeFlags {
   /** Comma-separated loopback sources (default 127.0.0.10-17). */
   from?: string;
   /** Envoy's listener (default: the running example's). */
   to?: string;
-  /** Connections per source (default 1). */
+  /** Connections per source (default `DEFAULT_COUNT` of lib/loopback_probe.ts). */
   count?: string | number;
   /** Envoy's admin, for the counters (default: the running example's). */
   admin?: string;
@@ -35,6 +36,7 @@ export interface EnvoyProbeOptions extends JudgeFlags {
 export async function probeEnvoy(
   options: EnvoyProbeOptions = {},
 ): Promise<ProbeReport> {
+  refuseBothModules(options);
   const state = recordedState("envoy", options.to);
   // Envoy is what answers: with the background process gone but its Envoy
   // still there (no parent-death signal), the probe still reaches it.

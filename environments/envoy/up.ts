@@ -14,6 +14,7 @@ import {
   type EgressPlan,
   planEgress,
 } from "../../lib/clusters.ts";
+import { refuseBothModules, withChosenModule } from "../../lib/filter_input.ts";
 import {
   describeFilter,
   detachedSummary,
@@ -57,7 +58,9 @@ export interface EnvoyUpOptions extends EgressFlags {
   config?: string;
   /** A module to run instead of the embedded filter. */
   wasm?: string;
-  /** The root id Envoy starts the filter under (default `wasmerang`). */
+  /** A filter project folder, built when stale (instead of `wasm`). */
+  filter?: string;
+  /** The root id Envoy starts the filter under (default: the project's, else `wasmerang`). */
   rootId?: string;
   /** The Envoy binary (default `$WASMERANG_ENVOY`, else `envoy` on PATH). */
   envoy?: string;
@@ -76,6 +79,7 @@ export const ENVOY_UP_OPTIONS = [
   "cluster",
   "config",
   "wasm",
+  "filter",
   "rootId",
   "envoy",
   "detach",
@@ -160,7 +164,9 @@ function describe(plane: EnvoyPlane, filter: RunningFilter): string {
 }
 
 /** `--dry-run`: what would be written and started (the module is read to check it); nothing is. */
-async function dryRunEnvoy(options: EnvoyUpOptions): Promise<void> {
+async function dryRunEnvoy(
+  options: EnvoyUpOptions & { compiled?: Uint8Array<ArrayBuffer> },
+): Promise<void> {
   const planned = addresses(options);
   const filter = await filterToRun(options, ENVOY_DEFAULTS.config);
   const envoy = options.envoy !== undefined
@@ -187,6 +193,11 @@ async function dryRunEnvoy(options: EnvoyUpOptions): Promise<void> {
         : "in the foreground, until Ctrl-C"
     }`,
   );
+  if (options.compiled !== undefined) {
+    console.log(
+      `would first build the filter project's module to ${options.wasm} (its sources changed)`,
+    );
+  }
   const clusters = planned.clusters ??
     ["egress1", "egress2"].map((name, i) => ({
       name,
@@ -209,9 +220,12 @@ async function dryRunEnvoy(options: EnvoyUpOptions): Promise<void> {
 }
 
 /** Starts the example as the options say. */
-export async function upEnvoy(options: EnvoyUpOptions = {}): Promise<void> {
-  addresses(options); // usage mistakes first, before anything starts
+export async function upEnvoy(given: EnvoyUpOptions = {}): Promise<void> {
+  refuseBothModules(given);
+  addresses(given); // usage mistakes first, before anything starts
   refuseSecondExample("envoy");
+  // --filter: built here (compiled in memory for a dry run), then run as --wasm.
+  const options = await withChosenModule(given, { write: !given.dryRun });
   if (options.dryRun) return await dryRunEnvoy(options);
   if (isDetachedChild()) {
     return await runDetachedChild("envoy", async (write) => {

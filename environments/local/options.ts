@@ -7,8 +7,8 @@
  */
 import type { EnvironmentOptions, OptionDeclaration } from "../environment.ts";
 import { LOCAL_DEFAULTS } from "../../dataplane/plane.ts";
-import { ROOT_ID } from "../../lib/routing.ts";
-import { DEFAULT_SOURCES } from "../../lib/loopback_probe.ts";
+import { DEFAULT_COUNT, DEFAULT_SOURCES } from "../../lib/loopback_probe.ts";
+import { FILTER_OPTION, ROOT_ID_OPTION } from "../../lib/filter_flags.ts";
 import {
   collect,
   path,
@@ -23,12 +23,8 @@ export const WASM: OptionDeclaration = {
   parse: path,
 };
 
-/** `--root-id` of `up local|envoy`. */
-export const ROOT_ID_OPTION: OptionDeclaration = {
-  flags: "--root-id <id>",
-  description: "the filter's root id",
-  default: ROOT_ID,
-};
+/** `--filter` and `--root-id` of `up local|envoy` (lib/filter_flags.ts, as every command that runs a filter). */
+export { FILTER_OPTION, ROOT_ID_OPTION };
 
 /** `--cluster` of `up local|envoy`. */
 export const CLUSTER: OptionDeclaration = {
@@ -80,9 +76,15 @@ export const JUDGE: readonly OptionDeclaration[] = [
     parse: path,
   },
   {
+    ...FILTER_OPTION,
+    description:
+      "judge by this filter project's module, built first when its sources changed; instead of --wasm",
+    default: "the running example's",
+  },
+  {
     flags: "--root-id <id>",
     description: "judge under this root id",
-    default: "the running example's",
+    default: "the project's (--filter), else the running example's",
   },
   {
     flags: "--default-cluster <name>",
@@ -101,7 +103,7 @@ export const LOOPBACK_SOURCES: readonly OptionDeclaration[] = [
   {
     flags: "--count <n>",
     description: "connections per source",
-    default: "1",
+    default: String(DEFAULT_COUNT),
     parse: wholeNumber(1, 1000),
   },
 ];
@@ -132,6 +134,7 @@ export const LOCAL_OPTIONS: EnvironmentOptions = {
       default: LOCAL_DEFAULTS.config,
     },
     WASM,
+    FILTER_OPTION,
     ROOT_ID_OPTION,
     detach("local"),
     DRY_RUN,

@@ -13,6 +13,7 @@ import {
 } from "../../lib/address.ts";
 import { LOCAL_DEFAULTS } from "../../dataplane/plane.ts";
 import { filterToJudge, type JudgeFlags } from "../../lib/running_filter.ts";
+import { refuseBothModules } from "../../lib/filter_input.ts";
 import {
   parseCount,
   parseSources,
@@ -26,8 +27,8 @@ import {
 } from "../../lib/state.ts";
 
 /**
- * Options of `wasmerang probe local`. The filter to judge by (`wasm`,
- * `rootId`, `config`, `defaultCluster`): default the detached example's,
+ * Options of `wasmerang probe local`. The filter to judge by (`wasm` or
+ * `filter`, `rootId`, `config`, `defaultCluster`): default the detached example's,
  * else the embedded filter with `standalone`.
  */
 export interface LocalProbeCommandOptions extends JudgeFlags {
@@ -81,6 +82,7 @@ export function notRunning(
 export async function probeLocalExample(
   options: LocalProbeCommandOptions,
 ): Promise<ProbeReport> {
+  refuseBothModules(options);
   const state = recordedState("local", options.to);
   if (
     state !== undefined && options.to === undefined &&

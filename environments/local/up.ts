@@ -39,6 +39,7 @@ import {
 import { logFile, stateFile } from "../../lib/state.ts";
 import { ROOT_ID } from "../../lib/routing.ts";
 import { EMBEDDED_MODULE, moduleSha256 } from "../../lib/judge.ts";
+import { refuseBothModules, withChosenModule } from "../../lib/filter_input.ts";
 
 /**
  * The example shows each connection's decision: the filter writes that line
@@ -51,7 +52,9 @@ export interface LocalUpOptions extends EgressFlags {
   listen?: string;
   config?: string;
   wasm?: string;
-  /** The root id the filter starts under (default `wasmerang`). */
+  /** A filter project folder, built when stale (instead of `wasm`). */
+  filter?: string;
+  /** The root id the filter starts under (default: the project's, else `wasmerang`). */
   rootId?: string;
   detach?: boolean;
   /** Print what would start where; start and write nothing. */
@@ -66,6 +69,7 @@ export const LOCAL_UP_OPTIONS = [
   "cluster",
   "config",
   "wasm",
+  "filter",
   "rootId",
   "detach",
   "dryRun",
@@ -107,9 +111,12 @@ function planeOptions(
 }
 
 /** Starts the local example as the options say. */
-export async function upLocal(options: LocalUpOptions = {}): Promise<void> {
-  const planned = plan(options);
+export async function upLocal(given: LocalUpOptions = {}): Promise<void> {
+  refuseBothModules(given);
+  const planned = plan(given);
   refuseSecondExample("local");
+  // --filter: built here (compiled in memory for a dry run), then run as --wasm.
+  const options = await withChosenModule(given, { write: !given.dryRun });
   if (options.dryRun) return await dryRunLocal(options, planned);
   if (options.detach) return await detach(options);
   if (isDetachedChild()) return await runDetachedLocal(options, planned);
@@ -211,7 +218,7 @@ async function runDetachedLocal(
 
 /** `--dry-run`: what would start where (the module is read to check it); nothing starts. */
 async function dryRunLocal(
-  options: LocalUpOptions,
+  options: LocalUpOptions & { compiled?: Uint8Array<ArrayBuffer> },
   planned: EgressPlan<"listen">,
 ): Promise<void> {
   const filter = await filterToRun(options, LOCAL_DEFAULTS.config);
@@ -228,6 +235,11 @@ async function dryRunLocal(
         : "in the foreground, until Ctrl-C"
     }`,
   );
+  if (options.compiled !== undefined) {
+    console.log(
+      `would first build the filter project's module to ${options.wasm} (its sources changed)`,
+    );
+  }
   const clusters = planned.clusters ??
     localConfig(filter.configuration).clusters.map((name, i) => ({
       name,
