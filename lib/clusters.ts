@@ -4,6 +4,11 @@
  * per cluster, answering with its name. `--egress1`/`--egress2` stay as the
  * parity example's shorthand for its two clusters.
  *
+ * The Docker and Istio scaffolds name their clusters with `--cluster NAME`:
+ * the names become service and DNS names there, so they are DNS labels
+ * (`scaffoldClusterNames`), and the flagship filter is configured for them
+ * (`parityConfiguration`).
+ *
  * @example
  * ```ts
  * import { parseClusterFlags } from "./clusters.ts";
@@ -16,7 +21,7 @@
 import { UsageError } from "./errors.ts";
 import { type HostPort, parseHostPort } from "./address.ts";
 import { parseListenOptions } from "./listen_options.ts";
-import { isUsableName, quoteText } from "./routing.ts";
+import { DEFAULT_CONFIG, isUsableName, quoteText } from "./routing.ts";
 
 /** One named cluster as `--cluster` gives it: its name and its `HOST:PORT`. */
 export interface NamedCluster {
@@ -150,4 +155,115 @@ export function planEgress<K extends string>(
 /** The `--cluster` flags again, for the background process. */
 export function clusterArgs(flags: EgressFlags): string[] {
   return (flags.cluster ?? []).flatMap((spec) => ["--cluster", spec]);
+}
+
+/** The parity example's cluster names: what the scaffolds name without `--cluster`. */
+export const DEFAULT_CLUSTER_NAMES: readonly string[] = Object.freeze([
+  ...DEFAULT_CONFIG.clusters,
+]);
+
+/** The longest DNS label (RFC 1035): 63 characters. */
+export const MAX_LABEL_LENGTH = 63;
+
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * The rule a cluster name of the Docker and Istio scaffolds follows, for
+ * messages: a DNS label as Kubernetes checks a Service name (DNS-1035).
+ */
+export const CLUSTER_NAME_RULE =
+  `a DNS label: lowercase letters, digits and "-", starting with a letter, ending with a letter or digit, at most ${MAX_LABEL_LENGTH} characters`;
+
+/** Whether `name` is a DNS-1035 label (what a Kubernetes Service name must be). */
+export function isDnsLabel(name: string): boolean {
+  return name.length <= MAX_LABEL_LENGTH && DNS_1035_LABEL.test(name);
+}
+
+/** How a scaffold's cluster names are checked. */
+export interface ClusterNameRules {
+  /** What the name becomes there, for the message: `a Compose service and its DNS name`. */
+  becomes: string;
+  /** Names taken by the scaffold's own objects, each with what takes it. */
+  taken?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The cluster names of `scaffold docker|istio --cluster NAME` (repeatable, the
+ * first tcp_proxy's default), checked: each a DNS label (the names become
+ * service names and DNS names, and a shell word in the egress's command), none
+ * twice, none taken by the scaffold itself. Without any, the parity example's
+ * `egress1`, `egress2`. Each mistake is one UsageError naming the rule.
+ *
+ * @example
+ * ```ts
+ * import { scaffoldClusterNames } from "./clusters.ts";
+ * scaffoldClusterNames(["alpha", "beta"], { becomes: "a Compose service" });
+ * // ["alpha", "beta"]
+ * ```
+ */
+export function scaffoldClusterNames(
+  names: readonly string[] | undefined,
+  rules: ClusterNameRules,
+): string[] {
+  if (names === undefined || names.length === 0) {
+    return [...DEFAULT_CLUSTER_NAMES];
+  }
+  const seen: string[] = [];
+  for (const name of names) {
+    if (!isDnsLabel(name)) {
+      throw new UsageError(
+        `--cluster ${
+          quoteText(name)
+        }: a cluster name becomes ${rules.becomes}, so it must be ${CLUSTER_NAME_RULE}`,
+      );
+    }
+    const owner = rules.taken?.[name];
+    if (owner !== undefined) {
+      throw new UsageError(
+        `--cluster ${
+          quoteText(name)
+        }: that name is taken by ${owner}; pick another`,
+      );
+    }
+    if (seen.includes(name)) {
+      throw new UsageError(
+        `--cluster ${quoteText(name)} is given twice: name each cluster once`,
+      );
+    }
+    seen.push(name);
+  }
+  return seen;
+}
+
+/** Whether `names` are the parity example's own `egress1`, `egress2`. */
+export function areDefaultClusterNames(names: readonly string[]): boolean {
+  return names.length === DEFAULT_CLUSTER_NAMES.length &&
+    names.every((name, i) => name === DEFAULT_CLUSTER_NAMES[i]);
+}
+
+/**
+ * The two clusters the flagship (parity) filter is given for `names`: the
+ * first for even sources, the second for odd ones (the first again when only
+ * one is named; names after the second are never chosen by it).
+ */
+export function parityPair(names: readonly string[]): [string, string] {
+  return [names[0], names[1] ?? names[0]];
+}
+
+/**
+ * The plugin configuration a scaffold gives the filter when `--config` is not
+ * given: the flagship filter's own for these names, `standalone` for
+ * `egress1`, `egress2`, else `{"clusters":[first,second]}`.
+ *
+ * @example
+ * ```ts
+ * import { parityConfiguration } from "./clusters.ts";
+ * parityConfiguration(["egress1", "egress2"]); // "standalone"
+ * parityConfiguration(["alpha", "beta"]); // '{"clusters":["alpha","beta"]}'
+ * ```
+ */
+export function parityConfiguration(names: readonly string[]): string {
+  return areDefaultClusterNames(names)
+    ? "standalone"
+    : JSON.stringify({ clusters: parityPair(names) });
 }

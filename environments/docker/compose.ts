@@ -7,7 +7,8 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { UserError } from "../../lib/errors.ts";
 import { adminReady } from "../../lib/envoy/admin.ts";
-import { DEFAULT_CONFIG, ROOT_ID } from "../../lib/routing.ts";
+import { ROOT_ID } from "../../lib/routing.ts";
+import { DEFAULT_CLUSTER_NAMES } from "../../lib/clusters.ts";
 import { runChecked } from "../../lib/commands.ts";
 import { WASM_FILE } from "./templates.ts";
 import {
@@ -37,6 +38,8 @@ export interface DockerExample {
   rootId: string;
   /** tcp_proxy's `cluster` in envoy.yaml: where a connection the filter leaves alone goes. */
   defaultCluster: string;
+  /** The clusters envoy.yaml defines, in order (`egress1`, `egress2` when none is found). */
+  clusters: string[];
   /** The module the folder ships, beside envoy.yaml. */
   wasmFile: string;
 }
@@ -48,6 +51,34 @@ function at(value: unknown, ...keys: (string | number)[]): unknown {
     node = (node as Record<string | number, unknown>)[key];
   }
   return node;
+}
+
+/**
+ * The network of a folder's compose file: the subnet's addresses for its
+ * egresses, every fixed address its services take counted as reserved (an
+ * edited file may have moved them).
+ */
+function exampleNetwork(
+  subnet: string,
+  egressCount: number,
+  compose: unknown,
+): DockerNetwork {
+  let network: DockerNetwork;
+  try {
+    network = dockerNetwork(subnet, egressCount);
+  } catch (error) {
+    if (!(error instanceof UserError) || egressCount === 2) throw error;
+    network = dockerNetwork(subnet);
+  }
+  const services = at(compose, "services");
+  const taken = Object.values(
+    services !== null && typeof services === "object" ? services : {},
+  ).map((service) => at(service, "networks", "wasmerang", "ipv4_address"))
+    .filter((ip): ip is string => typeof ip === "string");
+  return {
+    ...network,
+    reserved: [...new Set([...network.reserved, ...taken])],
+  };
 }
 
 /** Reads the example in `dir`; a missing folder is a one-line error naming the fix. */
@@ -81,8 +112,17 @@ export async function readDockerExample(dir: string): Promise<DockerExample> {
     0,
     "subnet",
   );
-  const network = dockerNetwork(
+  const clusters = (() => {
+    const listed = at(envoy, "static_resources", "clusters");
+    const names = (Array.isArray(listed) ? listed : [])
+      .map((cluster) => at(cluster, "name"))
+      .filter((name): name is string => typeof name === "string");
+    return names.length > 0 ? names : [...DEFAULT_CLUSTER_NAMES];
+  })();
+  const network = exampleNetwork(
     typeof subnet === "string" ? subnet : DEFAULT_SUBNET,
+    clusters.length,
+    compose,
   );
   const envoyAddress = at(
     compose,
@@ -94,7 +134,7 @@ export async function readDockerExample(dir: string): Promise<DockerExample> {
   );
   let filterConfiguration = "standalone";
   let rootId = ROOT_ID;
-  let defaultCluster = DEFAULT_CONFIG.clusters[0];
+  let defaultCluster = clusters[0];
   const chains = at(envoy, "static_resources", "listeners", 0, "filter_chains");
   for (const chain of Array.isArray(chains) ? chains : []) {
     for (
@@ -124,6 +164,7 @@ export async function readDockerExample(dir: string): Promise<DockerExample> {
     filterConfiguration,
     rootId,
     defaultCluster,
+    clusters,
     wasmFile: path.join(dir, WASM_FILE),
   };
 }

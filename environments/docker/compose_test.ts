@@ -29,3 +29,25 @@ Deno.test("readDockerExample reads the subnet, Envoy's address and the filter co
     `${dir}/docker-compose.yaml`,
   ]);
 });
+
+Deno.test("readDockerExample reads the clusters, tcp_proxy's default and every egress address back", async () => {
+  await using dirTemp = await tempDir();
+  const dir = dirTemp.path;
+  await writeScaffold(
+    dir,
+    dockerScaffoldFiles({
+      wasm: embeddedFilter(),
+      clusters: ["alpha", "beta", "gamma"],
+    }),
+  );
+  const example = await readDockerExample(dir);
+  assert.deepEqual(example.clusters, ["alpha", "beta", "gamma"]);
+  assert.equal(example.defaultCluster, "alpha");
+  assert.equal(example.filterConfiguration, '{"clusters":["alpha","beta"]}');
+  assert.deepEqual(example.network.egresses, [
+    "172.21.0.3",
+    "172.21.0.4",
+    "172.21.0.5",
+  ]);
+  assert.ok(example.network.reserved.includes("172.21.0.5"));
+});

@@ -80,7 +80,7 @@ export function dockerDownPlan(dir: string): Plan {
       },
     )
     .run(
-      "Stop and remove Envoy, egress1, egress2 and their network",
+      "Stop and remove Envoy, the egress services and their network",
       [...composeCommand(dir), "down", "--volumes", "--remove-orphans"],
       { timeoutMs: 5 * 60_000 },
     );

@@ -9,7 +9,7 @@ import { isIPv4Literal } from "../../lib/address.ts";
 export const LISTENER_PORT = 10000;
 /** Envoy's admin port (in the container and published on 127.0.0.1). */
 export const ADMIN_PORT = 9901;
-/** The port egress1 and egress2 listen on. */
+/** The port every egress service listens on. */
 export const EGRESS_PORT = 9000;
 /** Compose project name: `docker compose ls` shows it. */
 export const COMPOSE_PROJECT = "wasmerang";
@@ -34,16 +34,34 @@ export interface DockerNetwork {
   gateway: string;
   /** Envoy's address: the subnet's base + 2. */
   envoy: string;
-  /** egress1's address: the subnet's base + 3. */
-  egress1: string;
-  /** egress2's address: the subnet's base + 4. */
-  egress2: string;
+  /**
+   * The egress services' addresses, one per cluster in order: the subnet's
+   * base + 3, + 4, … (+ 10 to + 13 are the probe sources' and skipped).
+   */
+  egresses: string[];
   /** Default probe sources: two even and two odd last octets. */
   probeSources: string[];
   /** Whether `ip` lies inside the subnet. */
   contains(ip: string): boolean;
   /** Addresses in use (network, gateway, the services, broadcast): probes may not take them. */
   reserved: string[];
+}
+
+/** The default probe sources' offsets in the subnet. */
+const PROBE_OFFSETS = [10, 11, 12, 13];
+
+/**
+ * The offsets of `count` egress addresses in a subnet of `size` addresses:
+ * from base + 3 up, skipping the probe sources, before the broadcast address;
+ * undefined when they do not fit.
+ */
+function egressOffsets(count: number, size: number): number[] | undefined {
+  const offsets: number[] = [];
+  for (let offset = 3; offsets.length < count; offset++) {
+    if (offset >= size - 1) return undefined;
+    if (!PROBE_OFFSETS.includes(offset)) offsets.push(offset);
+  }
+  return offsets;
 }
 
 /** The address as a number; undefined unless it is an IPv4 literal as the socket layer reads it. */
@@ -59,10 +77,14 @@ function toIp(value: number): string {
 
 /**
  * Parses an IPv4 subnet like `172.21.0.0/16` (prefix 8 to 27: at least 32
- * addresses) and derives the example's addresses: gateway .1, Envoy .2,
- * egress1 .3, egress2 .4, probe sources .10 to .13.
+ * addresses) and derives the example's addresses: gateway .1, Envoy .2, the
+ * `egressCount` egresses from .3 (two by default: .3 and .4), probe sources
+ * .10 to .13.
  */
-export function dockerNetwork(subnet: string = DEFAULT_SUBNET): DockerNetwork {
+export function dockerNetwork(
+  subnet: string = DEFAULT_SUBNET,
+  egressCount = 2,
+): DockerNetwork {
   const match = subnet.match(/^([0-9.]+)\/(\d{1,2})$/);
   const base = match ? toNumber(match[1]) : undefined;
   const prefix = match ? Number(match[2]) : NaN;
@@ -83,17 +105,28 @@ export function dockerNetwork(subnet: string = DEFAULT_SUBNET): DockerNetwork {
     );
   }
   const at = (offset: number) => toIp(network + offset);
+  const offsets = egressOffsets(egressCount, size);
+  if (offsets === undefined) {
+    const room = size - 4 - PROBE_OFFSETS.length;
+    throw new UserError(
+      `${egressCount} clusters do not fit in --subnet ${
+        toIp(network)
+      }/${prefix}: ` +
+        `it has room for ${room} egress addresses (name fewer clusters or use a larger subnet, e.g. /24)`,
+      2,
+    );
+  }
+  const egresses = offsets.map(at);
   return {
     subnet: `${toIp(network)}/${prefix}`,
     gateway: at(1),
     envoy: at(2),
-    egress1: at(3),
-    egress2: at(4),
-    probeSources: [10, 11, 12, 13].map(at),
+    egresses,
+    probeSources: PROBE_OFFSETS.map(at),
     contains: (ip) => {
       const value = toNumber(ip);
       return value !== undefined && value >= network && value < network + size;
     },
-    reserved: [at(0), at(1), at(2), at(3), at(4), at(size - 1)],
+    reserved: [at(0), at(1), at(2), ...egresses, at(size - 1)],
   };
 }

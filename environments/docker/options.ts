@@ -11,7 +11,9 @@ import {
   DEFAULT_SUBNET,
   dockerNetwork,
 } from "./network.ts";
-import { path, seconds, sourceRange } from "../../lib/cli_options.ts";
+import { collect, path, seconds, sourceRange } from "../../lib/cli_options.ts";
+import { DEFAULT_CLUSTER_NAMES } from "../../lib/clusters.ts";
+import { DEFAULT_READY_TIMEOUT_S } from "./up.ts";
 
 const DIR: OptionDeclaration = {
   flags: "--dir <dir>",
@@ -25,6 +27,25 @@ const WASM: OptionDeclaration = {
   description: "ship this module instead of the embedded filter",
   parse: path,
 };
+
+/** The clusters and the filter's configuration the folder is written with, for `when`. */
+function clusters(when: string): OptionDeclaration[] {
+  return [
+    {
+      flags: "--cluster <name>",
+      description:
+        `a cluster, repeatable: one egress service and one Envoy cluster each, the first tcp_proxy's default${when}`,
+      default: DEFAULT_CLUSTER_NAMES.join(", "),
+      parse: collect,
+    },
+    {
+      flags: "--config <string>",
+      description: `the filter's plugin configuration${when}`,
+      default:
+        'the embedded filter\'s for the clusters ("standalone" for egress1, egress2)',
+    },
+  ];
+}
 
 /** `scaffold|up|probe|down docker`. */
 export const DOCKER_OPTIONS: EnvironmentOptions = {
@@ -43,6 +64,7 @@ export const DOCKER_OPTIONS: EnvironmentOptions = {
       default: DEFAULT_SUBNET,
     },
     WASM,
+    ...clusters(""),
   ],
   up: [
     DIR,
@@ -51,10 +73,11 @@ export const DOCKER_OPTIONS: EnvironmentOptions = {
       description: "print the exact commands and files; run and write nothing",
     },
     WASM,
+    ...clusters(", when up writes the folder"),
     {
       flags: "--ready-timeout <seconds>",
       description: "how long to wait for Envoy's /ready",
-      default: "90",
+      default: String(DEFAULT_READY_TIMEOUT_S),
       parse: seconds,
     },
   ],

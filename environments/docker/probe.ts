@@ -127,7 +127,7 @@ export function parseSources(
     }
     if (network.reserved.includes(source)) {
       throw new UserError(
-        `--from ${source}: that address is taken (gateway, envoy, egress1, egress2)`,
+        `--from ${source}: that address is taken (the gateway, Envoy or an egress service)`,
         2,
       );
     }

@@ -6,7 +6,10 @@
 import * as path from "node:path";
 import { checkEnvoyBootstrap } from "../../checker/envoy_check.ts";
 import { UserError } from "../../lib/errors.ts";
-import { loadShippableFilter } from "../../lib/module_check.ts";
+import {
+  loadShippableFilter,
+  requireShippable,
+} from "../../lib/module_check.ts";
 import {
   renderWritten,
   type ScaffoldFile,
@@ -14,6 +17,7 @@ import {
 } from "../../lib/scaffold_files.ts";
 import { hint } from "../../lib/ui.ts";
 import { quoteText } from "../../lib/routing.ts";
+import { scaffoldClusterNames } from "../../lib/clusters.ts";
 import {
   DEFAULT_DIR,
   DEFAULT_ENVOY_IMAGE,
@@ -22,7 +26,9 @@ import {
 } from "./network.ts";
 import {
   composeYaml,
+  configurationOf,
   DOCKER_CONFIGURATION,
+  ENVOY_SERVICE,
   envoyYaml,
   readme,
   WASM_FILE,
@@ -36,6 +42,39 @@ export interface DockerFilesOptions {
   envoyImage?: string;
   /** The compose network's subnet, default `172.21.0.0/16`. */
   subnet?: string;
+  /** The clusters as `--cluster` names them, checked here (default `egress1`, `egress2`). */
+  clusters?: readonly string[];
+  /** The filter's configuration (default: the flagship's for the clusters). */
+  configuration?: string;
+}
+
+/**
+ * The cluster names of `scaffold|up docker --cluster`, checked: each becomes
+ * a Compose service and its DNS name (default `egress1`, `egress2`).
+ */
+export function dockerClusterNames(
+  names: readonly string[] | undefined,
+): string[] {
+  return scaffoldClusterNames(names, {
+    becomes: "a Compose service and its DNS name",
+    taken: { [ENVOY_SERVICE]: "Envoy's own Compose service" },
+  });
+}
+
+/**
+ * The module to ship (`--wasm`, else the embedded filter), refused unless it
+ * starts with `configuration` in the host, as Envoy will start it.
+ */
+export async function shippableDockerFilter(
+  wasm: string | undefined,
+  configuration: string,
+): Promise<Uint8Array> {
+  const bytes = await loadShippableFilter(wasm, configuration);
+  // The embedded filter is checked by the tests with its own configurations only.
+  if (wasm === undefined && configuration !== DOCKER_CONFIGURATION) {
+    await requireShippable(bytes, "the embedded filter", configuration);
+  }
+  return bytes;
 }
 
 /** The file names, in the order they are written. */
@@ -62,8 +101,17 @@ export function dockerScaffoldFiles(
       2,
     );
   }
-  const network = dockerNetwork(options.subnet ?? DEFAULT_SUBNET);
-  const envoy = envoyYaml();
+  const clusters = dockerClusterNames(options.clusters);
+  const configuration = configurationOf({
+    clusters,
+    configuration: options.configuration,
+  });
+  const network = dockerNetwork(
+    options.subnet ?? DEFAULT_SUBNET,
+    clusters.length,
+  );
+  const template = { envoyImage, network, clusters, configuration };
+  const envoy = envoyYaml(template);
   const errors = checkEnvoyBootstrap(envoy).filter((issue) =>
     issue.severity === "error"
   );
@@ -77,11 +125,11 @@ export function dockerScaffoldFiles(
   return [
     {
       path: "docker-compose.yaml",
-      content: composeYaml({ envoyImage, network }),
+      content: composeYaml(template),
     },
     { path: "envoy.yaml", content: envoy },
     { path: WASM_FILE, content: options.wasm },
-    { path: "README.md", content: readme({ envoyImage, network }) },
+    { path: "README.md", content: readme(template) },
   ];
 }
 
@@ -97,6 +145,10 @@ export interface DockerScaffoldOptions {
   force?: boolean;
   /** Ship this module instead of the embedded filter. */
   wasm?: string;
+  /** The cluster names, one egress service each, the first tcp_proxy's default. */
+  cluster?: readonly string[];
+  /** The filter's plugin configuration (default: the flagship's for the clusters). */
+  config?: string;
 }
 
 /** Writes the Docker example folder and says what it wrote. */
@@ -104,10 +156,18 @@ export async function scaffoldDocker(
   options: DockerScaffoldOptions,
 ): Promise<void> {
   const dir = options.dir ?? DEFAULT_DIR;
+  // Names first: a bad one is a usage error before the module is checked.
+  const clusters = dockerClusterNames(options.cluster);
+  const configuration = configurationOf({
+    clusters,
+    configuration: options.config,
+  });
   const files = dockerScaffoldFiles({
-    wasm: await loadShippableFilter(options.wasm, DOCKER_CONFIGURATION),
+    wasm: await shippableDockerFilter(options.wasm, configuration),
     envoyImage: options.envoyImage,
     subnet: options.subnet,
+    clusters,
+    configuration,
   });
   const written = await writeScaffold(dir, files, {
     force: options.force,

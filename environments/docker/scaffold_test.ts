@@ -173,8 +173,7 @@ Deno.test("dockerNetwork derives the addresses and knows what is inside", () => 
     [
       network.gateway,
       network.envoy,
-      network.egress1,
-      network.egress2,
+      ...network.egresses,
       network.probeSources,
     ],
     ["172.21.0.1", "172.21.0.2", "172.21.0.3", "172.21.0.4", [
@@ -188,4 +187,157 @@ Deno.test("dockerNetwork derives the addresses and knows what is inside", () => 
   assert.ok(!network.contains("172.22.0.1"));
   assert.ok(!network.contains("172.21.0"));
   assert.ok(network.reserved.includes("172.21.255.255"));
+});
+
+Deno.test("--cluster names: one egress service answering with its name and one STRICT_DNS cluster each, the first the default, the flagship configured for them", () => {
+  const files = dockerScaffoldFiles({
+    wasm: embeddedFilter(),
+    clusters: ["alpha", "beta", "gamma"],
+  });
+  const compose = parse(text(files[0].content));
+  assert.deepEqual(Object.keys(compose.services), [
+    "envoy",
+    "alpha",
+    "beta",
+    "gamma",
+  ]);
+  assert.deepEqual(compose.services.envoy.depends_on, [
+    "alpha",
+    "beta",
+    "gamma",
+  ]);
+  assert.deepEqual(
+    ["alpha", "beta", "gamma"].map((name) => [
+      compose.services[name].command.at(-1),
+      compose.services[name].networks.wasmerang.ipv4_address,
+    ]),
+    [
+      ["echo alpha; exec cat", "172.21.0.3"],
+      ["echo beta; exec cat", "172.21.0.4"],
+      ["echo gamma; exec cat", "172.21.0.5"],
+    ],
+  );
+  const envoyText = text(files[1].content);
+  assert.deepEqual(checkEnvoyBootstrap(envoyText), []);
+  const envoy = parse(envoyText);
+  const [wasm, tcp] =
+    envoy.static_resources.listeners[0].filter_chains[0].filters;
+  assert.equal(
+    wasm.typed_config.config.configuration.value,
+    '{"clusters":["alpha","beta"]}',
+  );
+  assert.equal(tcp.typed_config.cluster, "alpha");
+  assert.deepEqual(
+    envoy.static_resources.clusters.map((
+      cluster: {
+        name: string;
+        type: string;
+        load_assignment: {
+          endpoints: {
+            lb_endpoints: {
+              endpoint: { address: { socket_address: { address: string } } };
+            }[];
+          }[];
+        };
+      },
+    ) => [
+      cluster.name,
+      cluster.type,
+      cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address
+        .socket_address.address,
+    ]),
+    [
+      ["alpha", "STRICT_DNS", "alpha"],
+      ["beta", "STRICT_DNS", "beta"],
+      ["gamma", "STRICT_DNS", "gamma"],
+    ],
+  );
+  const readme = text(files[3].content);
+  assert.match(
+    readme,
+    /An even last octet sends it to\n {2}`alpha`, an odd one to `beta`/,
+  );
+  assert.match(
+    readme,
+    /alpha 172\.21\.0\.3, beta 172\.21\.0\.4, gamma 172\.21\.0\.5/,
+  );
+  assert.doesNotMatch(
+    text(files[0].content) + envoyText + readme,
+    /egress1|egress2/,
+  );
+
+  // --config is the filter's configuration as given; the README then tells no parity story.
+  const own = dockerScaffoldFiles({
+    wasm: embeddedFilter(),
+    clusters: ["alpha", "beta"],
+    configuration: '{"clusters":["beta","alpha"]}',
+  });
+  assert.equal(
+    parse(text(own[1].content)).static_resources.listeners[0].filter_chains[0]
+      .filters[0].typed_config.config.configuration.value,
+    '{"clusters":["beta","alpha"]}',
+  );
+  assert.doesNotMatch(text(own[3].content), /even last octet/);
+
+  // Names that YAML would read as something else stay strings.
+  const tricky = dockerScaffoldFiles({
+    wasm: embeddedFilter(),
+    clusters: ["on", "null", "y"],
+  });
+  assert.deepEqual(
+    Object.keys(parse(text(tricky[0].content)).services),
+    ["envoy", "on", "null", "y"],
+  );
+  assert.deepEqual(
+    parse(text(tricky[1].content)).static_resources.clusters.map((
+      cluster: { name: unknown },
+    ) => cluster.name),
+    ["on", "null", "y"],
+  );
+});
+
+Deno.test("--cluster names are DNS labels, Envoy's service name is taken, none twice, and they must fit the subnet", () => {
+  const refused = (clusters: string[], pattern: RegExp, subnet?: string) =>
+    assert.throws(
+      () => dockerScaffoldFiles({ wasm: embeddedFilter(), clusters, subnet }),
+      (error: unknown) =>
+        error instanceof UserError && error.exitCode === 2 &&
+        !error.message.includes("\n") && pattern.test(error.message),
+    );
+  const rule = /must be a DNS label: lowercase letters, digits and "-"/;
+  for (
+    const name of [
+      "Alpha",
+      "a_b",
+      "a.b",
+      "1abc",
+      "a-",
+      "",
+      "a b",
+      "a;reboot",
+      "$(id)",
+      "a\nb",
+      "x".repeat(64),
+    ]
+  ) refused([name], rule);
+  refused(
+    ["envoy"],
+    /"envoy": that name is taken by Envoy's own Compose service/,
+  );
+  refused(["alpha", "alpha"], /"alpha" is given twice/);
+  refused(
+    Array.from({ length: 25 }, (_, i) => `c${i}`),
+    /25 clusters do not fit in --subnet 10\.0\.0\.0\/27: it has room for 24/,
+    "10.0.0.0/27",
+  );
+  const network = dockerNetwork("10.0.0.0/27", 24);
+  assert.deepEqual(network.egresses.slice(5, 9), [
+    "10.0.0.8",
+    "10.0.0.9",
+    "10.0.0.14",
+    "10.0.0.15",
+  ]);
+  assert.equal(network.egresses.at(-1), "10.0.0.30");
+  assert.ok(network.reserved.includes("10.0.0.30"));
+  assert.ok(!network.egresses.some((ip) => network.probeSources.includes(ip)));
 });

@@ -3,9 +3,15 @@
  * disk at run time, so a compiled binary carries them): docker-compose.yaml and
  * envoy.yaml as data written by the YAML library, and the folder's README.
  */
-import { ROOT_ID } from "../../lib/routing.ts";
+import { quoteText, ROOT_ID } from "../../lib/routing.ts";
 import { envoyBootstrap } from "../../lib/envoy/bootstrap.ts";
 import { writeYaml } from "../../lib/yaml_safe.ts";
+import {
+  areDefaultClusterNames,
+  DEFAULT_CLUSTER_NAMES,
+  parityConfiguration,
+  parityPair,
+} from "../../lib/clusters.ts";
 import {
   ADMIN_PORT,
   BUSYBOX_IMAGE,
@@ -17,8 +23,11 @@ import {
   NETWORK_NAME,
 } from "./network.ts";
 
-/** The plugin configuration envoy.yaml gives the filter. */
+/** The plugin configuration envoy.yaml gives the filter of the parity example. */
 export const DOCKER_CONFIGURATION = "standalone";
+
+/** The Compose service that runs Envoy: no cluster may take its name. */
+export const ENVOY_SERVICE = "envoy";
 
 /** The access log line, the same fields the local mode prints. */
 export { ENVOY_ACCESS_LOG_FORMAT } from "../../lib/envoy/bootstrap.ts";
@@ -40,12 +49,29 @@ export interface DockerTemplateOptions {
   envoyImage: string;
   /** The compose network's subnet and the addresses taken in it. */
   network: DockerNetwork;
+  /**
+   * The clusters, one egress service each, the first tcp_proxy's default
+   * (default `egress1`, `egress2`). Checked names (lib/clusters.ts
+   * `scaffoldClusterNames`): each is a Compose service, a DNS name and a
+   * shell word in its egress's command.
+   */
+  clusters?: readonly string[];
+  /** The filter's plugin configuration (default: the flagship's for the clusters). */
+  configuration?: string;
+}
+
+function clustersOf(
+  options: Pick<DockerTemplateOptions, "clusters">,
+): readonly string[] {
+  return options.clusters ?? DEFAULT_CLUSTER_NAMES;
 }
 
 /** docker-compose.yaml as data, exactly what {@link composeYaml} writes. */
 export function composeData(
-  { envoyImage, network }: DockerTemplateOptions,
+  options: DockerTemplateOptions,
 ): Record<string, unknown> {
+  const { envoyImage, network } = options;
+  const clusters = clustersOf(options);
   const egress = (name: string, ip: string) => ({
     image: BUSYBOX_IMAGE,
     command: [
@@ -90,10 +116,11 @@ export function composeData(
           `127.0.0.1:${ADMIN_PORT}:${ADMIN_PORT}`,
         ],
         networks: { wasmerang: { ipv4_address: network.envoy } },
-        depends_on: ["egress1", "egress2"],
+        depends_on: [...clusters],
       },
-      egress1: egress("egress1", network.egress1),
-      egress2: egress("egress2", network.egress2),
+      ...Object.fromEntries(
+        clusters.map((name, i) => [name, egress(name, network.egresses[i])]),
+      ),
     },
     networks: {
       wasmerang: {
@@ -104,21 +131,47 @@ export function composeData(
   };
 }
 
+/** The configuration the filter gets: `--config`, else the flagship's for the clusters. */
+export function configurationOf(
+  options: Pick<DockerTemplateOptions, "clusters" | "configuration">,
+): string {
+  return options.configuration ?? parityConfiguration(clustersOf(options));
+}
+
+/** The compose file's opening lines about the egresses and the filter's choice. */
+function composeStory(options: DockerTemplateOptions): string {
+  const clusters = clustersOf(options);
+  if (
+    areDefaultClusterNames(clusters) &&
+    configurationOf(options) === DOCKER_CONFIGURATION
+  ) {
+    return "Written by `wasmerang scaffold docker`. Envoy runs the wasmerang filter in front of\n" +
+      "two egress services; the filter picks egress1 (even) or egress2 (odd) by the last\n" +
+      "octet of the client's source address and tcp_proxy connects there.\n";
+  }
+  return "Written by `wasmerang scaffold docker`. Envoy runs the filter in front of one egress\n" +
+    `service per cluster (${
+      clusters.join(", ")
+    }); the filter picks the cluster of each\n` +
+    `connection and tcp_proxy connects there (to ${
+      clusters[0]
+    }, its default, when the filter picks none).\n`;
+}
+
 /**
- * docker-compose.yaml: Envoy, egress1, egress2 and a network with a fixed
- * subnet, written from {@link composeData} by the YAML library (the image and
- * addresses are quoted scalars; the comments are fixed text).
+ * docker-compose.yaml: Envoy, one egress service per cluster and a network
+ * with a fixed subnet, written from {@link composeData} by the YAML library
+ * (the image, names and addresses are scalars it quotes as needed; the
+ * comments are fixed text).
  */
 export function composeYaml(options: DockerTemplateOptions): string {
   const envoy = ["services", "envoy"];
+  const clusters = clustersOf(options);
   return writeYaml(composeData(options), {
     comments: [
       {
         path: [],
-        before:
-          "Written by `wasmerang scaffold docker`. Envoy runs the wasmerang filter in front of\n" +
-          "two egress services; the filter picks egress1 (even) or egress2 (odd) by the last\n" +
-          "octet of the client's source address and tcp_proxy connects there.\n" +
+        before: composeStory(options) +
           "\n" +
           "  wasmerang up docker      start it (or: docker compose up -d, in this folder)\n" +
           "  wasmerang probe docker   connect from chosen source IPs and see who answers\n" +
@@ -146,7 +199,7 @@ export function composeYaml(options: DockerTemplateOptions): string {
         path: [...envoy, "ports", 1],
         after: "Envoy's admin: /ready, /stats, /clusters",
       },
-      ...["egress1", "egress2"].map((name) => ({
+      ...clusters.map((name) => ({
         path: ["services", name, "command"],
         before:
           "busybox tcpsvd runs the command once per connection with the socket as its\n" +
@@ -160,7 +213,7 @@ export function composeYaml(options: DockerTemplateOptions): string {
       },
     ],
     flow: [
-      ...["envoy", "egress1", "egress2"].map((name) => [
+      ...["envoy", ...clusters].map((name) => [
         "services",
         name,
         "command",
@@ -169,23 +222,29 @@ export function composeYaml(options: DockerTemplateOptions): string {
     ],
     spaceBefore: [
       ["services"],
-      ["services", "egress1"],
-      ["services", "egress2"],
+      ...clusters.map((name) => ["services", name]),
       ["networks"],
     ],
   });
 }
 
-/** envoy.yaml: one listener, the wasm filter then tcp_proxy, clusters egress1/egress2. */
-export function envoyYaml(): string {
+/**
+ * envoy.yaml: one listener, the wasm filter then tcp_proxy (default cluster
+ * the first), one STRICT_DNS cluster per name, each the egress service of
+ * that name (egress1/egress2 by default).
+ */
+export function envoyYaml(
+  options: Pick<DockerTemplateOptions, "clusters" | "configuration"> = {},
+): string {
+  const clusters = clustersOf(options);
   return envoyBootstrap({
     writtenBy: "wasmerang scaffold docker",
     checkCommand: "wasmerang check envoy.yaml",
     admin: { address: "0.0.0.0", port: ADMIN_PORT },
     listener: { address: "0.0.0.0", port: LISTENER_PORT },
-    configuration: DOCKER_CONFIGURATION,
+    configuration: configurationOf(options),
     wasmFilename: WASM_IN_CONTAINER,
-    clusters: ["egress1", "egress2"].map((name) => ({
+    clusters: clusters.map((name) => ({
       name,
       address: name,
       port: EGRESS_PORT,
@@ -195,16 +254,47 @@ export function envoyYaml(): string {
 }
 
 /** The folder's README. */
-export function readme({ envoyImage, network }: DockerTemplateOptions): string {
-  return `# wasmerang in Docker: Envoy + the filter + two egresses
+export function readme(options: DockerTemplateOptions): string {
+  const { envoyImage, network } = options;
+  const clusters = clustersOf(options);
+  const configuration = configurationOf(options);
+  const parity = configuration === parityConfiguration(clusters);
+  const [even, odd] = parityPair(clusters);
+  const [first] = clusters;
+  const oddAddress = network.egresses[clusters.indexOf(odd)];
+  const code = (name: string) => `\`${name}\``;
+  const listed = clusters.length === 2
+    ? `${code(clusters[0])} and ${code(clusters[1])}`
+    : clusters.map(code).join(", ");
+  const title = areDefaultClusterNames(clusters)
+    ? "two egresses"
+    : `${clusters.length === 1 ? "one egress" : `${clusters.length} egresses`}`;
+  const evenNote = parity ? `   # even source: ${even}` : "";
+  const oddNote = parity ? `   # odd source: ${odd}` : "";
+  const choice = parity
+    ? `- The filter reads \`source.address\` on each new connection. An even last octet sends it to
+  \`${even}\`, an odd one to \`${odd}\`; tcp_proxy's own \`cluster: ${first}\` is the fallback
+  when the filter makes no choice.`
+    : `- The filter decides each connection with the configuration in envoy.yaml
+  (${
+      quoteText(configuration)
+    }); tcp_proxy's own \`cluster: ${first}\` is the fallback when it makes no
+  choice. \`wasmerang probe docker\` shows what it chose.`;
+  const gatewayNote = parity
+    ? `(\`${network.gateway}\` here, odd:
+  \`${odd}\`)`
+    : `(\`${network.gateway}\` here)`;
+  const addresses = clusters.map((name, i) => `${name} ${network.egresses[i]}`)
+    .join(", ");
+  return `# wasmerang in Docker: Envoy + the filter + ${title}
 
 Written by \`wasmerang scaffold docker\`. Everything here is plain Docker Compose and
 Envoy configuration: read it, edit it, run it with or without wasmerang.
 
 | file | what it is |
 | --- | --- |
-| \`docker-compose.yaml\` | Envoy (\`${envoyImage}\`), \`egress1\` and \`egress2\` (\`${BUSYBOX_IMAGE}\`), network \`${NETWORK_NAME}\` (\`${network.subnet}\`) |
-| \`envoy.yaml\` | listener :${LISTENER_PORT} → \`envoy.filters.network.wasm\` → \`envoy.filters.network.tcp_proxy\` (default cluster \`egress1\`); admin :${ADMIN_PORT} |
+| \`docker-compose.yaml\` | Envoy (\`${envoyImage}\`), ${listed} (\`${BUSYBOX_IMAGE}\`), network \`${NETWORK_NAME}\` (\`${network.subnet}\`) |
+| \`envoy.yaml\` | listener :${LISTENER_PORT} → \`envoy.filters.network.wasm\` → \`envoy.filters.network.tcp_proxy\` (default cluster \`${first}\`); admin :${ADMIN_PORT} |
 | \`${WASM_FILE}\` | the filter (proxy-wasm, root id \`${ROOT_ID}\`), mounted read-only at \`${WASM_IN_CONTAINER}\` |
 
 ## Run it
@@ -226,31 +316,28 @@ curl -s 127.0.0.1:${ADMIN_PORT}/ready      # LIVE once Envoy is ready
 docker run --rm --network ${NETWORK_NAME} --ip ${
     network.probeSources[0]
   } ${BUSYBOX_IMAGE} \\
-  nc -w 5 ${network.envoy} ${LISTENER_PORT} </dev/null   # even source: egress1
+  nc -w 5 ${network.envoy} ${LISTENER_PORT} </dev/null${evenNote}
 docker run --rm --network ${NETWORK_NAME} --ip ${
     network.probeSources[1]
   } ${BUSYBOX_IMAGE} \\
-  nc -w 5 ${network.envoy} ${LISTENER_PORT} </dev/null   # odd source: egress2
+  nc -w 5 ${network.envoy} ${LISTENER_PORT} </dev/null${oddNote}
 docker compose logs envoy                 # the filter's log lines and the access log
 docker compose down --volumes --remove-orphans
 \`\`\`
 
 ## What to expect
 
-- The filter reads \`source.address\` on each new connection. An even last octet sends it to
-  \`egress1\`, an odd one to \`egress2\`; tcp_proxy's own \`cluster: egress1\` is the fallback
-  when the filter makes no choice.
-- Each egress answers every connection with one line naming itself (\`egress1\`), then echoes.
+${choice}
+- Each egress answers every connection with one line naming itself (\`${first}\`), then echoes.
 - A connection from the host to \`127.0.0.1:${LISTENER_PORT}\` reaches Envoy through Docker's port
-  publishing, so Envoy sees the source as the network's gateway (\`${network.gateway}\` here, odd:
-  \`egress2\`) or the host's bridge address, not 127.0.0.1. To choose the source, connect from
+  publishing, so Envoy sees the source as the network's gateway ${gatewayNote} or the host's bridge address, not 127.0.0.1. To choose the source, connect from
   a container on \`${NETWORK_NAME}\` with \`--ip\`, as \`wasmerang probe docker\` does.
 - The access log (\`docker compose logs envoy\`) has one line per connection:
-  \`[time] cluster=egress2 src=${
+  \`[time] cluster=${odd} src=${
     network.probeSources[1]
-  }:40112 dst=${network.envoy}:${LISTENER_PORT} -> ${network.egress2}:${EGRESS_PORT} bytes=0/8 3ms flags=-\`
+  }:40112 dst=${network.envoy}:${LISTENER_PORT} -> ${oddAddress}:${EGRESS_PORT} bytes=0/8 3ms flags=-\`
   (\`flags\` are Envoy's response flags: \`UF\` when the upstream connect failed).
-- Addresses: gateway ${network.gateway}, envoy ${network.envoy}, egress1 ${network.egress1}, egress2 ${network.egress2}; probe sources
+- Addresses: gateway ${network.gateway}, envoy ${network.envoy}, ${addresses}; probe sources
   default to ${network.probeSources.join(", ")}.
 
 ## Editing
@@ -265,7 +352,10 @@ docker compose down --volumes --remove-orphans
 - The compose project is \`wasmerang\` whatever the folder: \`up\` and \`down\` refuse to act while
   another folder's example runs, and name that folder.
 - The filter's configuration is the \`configuration\` StringValue: \`standalone\`, or JSON such as
-  \`{"clusters": ["egress1", "egress2"]}\`. An invalid one makes Envoy reject the filter.
+  \`{"clusters": ["${even}", "${odd}"]}\`. An invalid one makes Envoy reject the filter.
+- Other cluster names: \`wasmerang scaffold docker --cluster NAME\` (repeatable, the first is
+  tcp_proxy's default) writes one egress service and one Envoy cluster per name, and
+  \`--config\` the filter's configuration (default: the embedded filter's for those names).
 - Envoy needs version 1.28 or newer (the foreign function \`set_envoy_filter_state\`).
 `;
 }

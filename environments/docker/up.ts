@@ -12,7 +12,6 @@ import {
   renderIssues,
 } from "../../checker/envoy_check.ts";
 import { UserError } from "../../lib/errors.ts";
-import { loadShippableFilter } from "../../lib/module_check.ts";
 import { requirePrerequisites } from "../../lib/prerequisites.ts";
 import { DOCKER_NEEDS } from "./needs.ts";
 import { planScaffold, writeScaffold } from "../../lib/scaffold_files.ts";
@@ -20,7 +19,9 @@ import { hint } from "../../lib/ui.ts";
 import {
   composeCommand,
   dockerErrorLine,
+  type DockerExample,
   envoyReady,
+  readDockerExample,
   READY_URL,
   refuseOtherFolder,
 } from "./compose.ts";
@@ -30,12 +31,20 @@ import {
   DEFAULT_DIR,
   LISTENER_PORT,
 } from "./network.ts";
-import { dockerScaffoldFiles } from "./scaffold.ts";
 import {
-  DOCKER_CONFIGURATION,
+  dockerClusterNames,
+  dockerScaffoldFiles,
+  shippableDockerFilter,
+} from "./scaffold.ts";
+import {
+  configurationOf,
   FILES_SHA256_VARIABLE,
   WASM_FILE,
 } from "./templates.ts";
+import { quoteText } from "../../lib/routing.ts";
+
+/** How long `up docker` waits for Envoy's /ready unless `--ready-timeout` says otherwise, in seconds. */
+export const DEFAULT_READY_TIMEOUT_S = 90;
 
 /** Options of `wasmerang up docker`. */
 export interface DockerUpOptions {
@@ -43,10 +52,77 @@ export interface DockerUpOptions {
   dir?: string;
   /** Print the plan (commands and files) and run or write nothing. */
   dryRun?: boolean;
-  /** How long to wait for Envoy's /ready, in seconds (default 90). */
+  /** How long to wait for Envoy's /ready, in seconds (default {@link DEFAULT_READY_TIMEOUT_S}). */
   readyTimeout?: number;
   /** Replace the filter module in the folder with this file. */
   wasm?: string;
+  /** The cluster names when `up` writes the folder (default `egress1`, `egress2`). */
+  cluster?: readonly string[];
+  /** The filter's configuration when `up` writes the folder (default: the flagship's for the clusters). */
+  config?: string;
+}
+
+/** The folder's example, or undefined when it has none to read yet. */
+async function existingExample(
+  dir: string,
+): Promise<DockerExample | undefined> {
+  for (const file of ["docker-compose.yaml", "envoy.yaml"]) {
+    try {
+      await Deno.stat(path.join(dir, file));
+    } catch {
+      return undefined;
+    }
+  }
+  return await readDockerExample(dir);
+}
+
+/**
+ * The clusters and configuration `up` runs: the flags' when given (an
+ * existing folder must already have them: `up` never rewrites its
+ * envoy.yaml), else the folder's, else the parity example's.
+ */
+async function upSettings(
+  dir: string,
+  options: DockerUpOptions,
+): Promise<{ clusters: string[]; configuration: string }> {
+  const given = (options.cluster?.length ?? 0) > 0 ||
+    options.config !== undefined;
+  const example = await existingExample(dir);
+  if (example === undefined || given) {
+    const clusters = dockerClusterNames(
+      (options.cluster?.length ?? 0) > 0 ? options.cluster : example?.clusters,
+    );
+    const configuration = options.config ??
+      (example !== undefined && (options.cluster?.length ?? 0) === 0
+        ? example.filterConfiguration
+        : configurationOf({ clusters }));
+    if (example !== undefined) {
+      const differs = example.clusters.join(",") !== clusters.join(",")
+        ? `clusters ${example.clusters.join(", ")}`
+        : example.filterConfiguration !== configuration
+        ? `the configuration ${quoteText(example.filterConfiguration)}`
+        : undefined;
+      if (differs !== undefined) {
+        throw new UserError(
+          `${
+            path.join(dir, "envoy.yaml")
+          } has ${differs}, not what --cluster/--config ask: ` +
+            `rewrite the folder with 'wasmerang scaffold docker --dir ${dir} --force' and the same flags, or leave the flags out to run it as it is`,
+          2,
+        );
+      }
+    }
+    return { clusters, configuration };
+  }
+  let clusters: string[];
+  try {
+    clusters = dockerClusterNames(example.clusters);
+  } catch {
+    // An edited envoy.yaml may name clusters no scaffold writes; they only
+    // matter here for files to write again, and those stay the parity example's.
+    clusters = dockerClusterNames(undefined);
+  }
+  return { clusters, configuration: example.filterConfiguration };
 }
 
 /** Waits until `ready()` says yes, failing early when `stillRunning()` says Envoy died. */
@@ -124,8 +200,9 @@ function requireFreePorts(): void {
 export async function dockerUpPlan(options: DockerUpOptions): Promise<Plan> {
   const dir = options.dir ?? DEFAULT_DIR;
   const compose = composeCommand(dir);
-  const wasm = await loadShippableFilter(options.wasm, DOCKER_CONFIGURATION);
-  const files = dockerScaffoldFiles({ wasm });
+  const { clusters, configuration } = await upSettings(dir, options);
+  const wasm = await shippableDockerFilter(options.wasm, configuration);
+  const files = dockerScaffoldFiles({ wasm, clusters, configuration });
   const planned = await planScaffold(dir, files);
   const missing = planned.filter((file) => file.status === "created");
   const plan = new Plan();
@@ -196,7 +273,7 @@ export async function dockerUpPlan(options: DockerUpOptions): Promise<Plan> {
     },
   );
   plan.task(
-    "Start Envoy, egress1 and egress2",
+    `Start Envoy, ${clusters.join(", ")}`,
     `${FILES_SHA256_VARIABLE}=<sha256 of envoy.yaml and ${WASM_FILE}> ${
       shellQuote([...compose, "up", "-d"])
     }\n(Compose recreates Envoy only when those files differ from what it runs; on failure, what this step started is removed)`,
@@ -230,7 +307,7 @@ export async function dockerUpPlan(options: DockerUpOptions): Promise<Plan> {
         : "restarted: envoy.yaml or the module changed";
     },
   );
-  const timeout = (options.readyTimeout ?? 90) * 1000;
+  const timeout = (options.readyTimeout ?? DEFAULT_READY_TIMEOUT_S) * 1000;
   plan.task(
     "Wait for Envoy to be ready",
     `wait until ${READY_URL} answers 200 (up to ${
