@@ -134,7 +134,7 @@ Deno.test({
     assertEquals(foreign.code, 2);
     assertEquals(
       foreign.stderr.trim(),
-      "wasmerang: up envoy does not take --dir (it takes: --listen, --admin, --egress1, --egress2, --cluster, --config, --wasm, --root-id, --envoy, --detach, --dry-run)",
+      "wasmerang: up envoy does not take --dir (it takes: --listen, --admin, --egress1, --egress2, --cluster, --config, --wasm, --filter, --root-id, --envoy, --detach, --dry-run)",
     );
   },
 });
