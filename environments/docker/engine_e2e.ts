@@ -3,8 +3,9 @@
  * fresh folder, probe docker (default sources, --from, --json, both parities),
  * the filter's counters from Envoy's admin and its decision lines from
  * `docker compose logs envoy`, --wasm proven inside the container, an edited
- * envoy.yaml applied by the next up, a second up that restarts nothing, a
- * taken port refused with nothing left behind, and down twice leaving no
+ * envoy.yaml applied by the next up, a second up that restarts nothing,
+ * clusters named alpha and beta (routed, judged by the module, a misroute
+ * caught), a taken port refused with nothing left behind, and down twice leaving no
  * container, network or volume. Traffic goes only to loopback and to the
  * containers on the example's own network. Run by `deno task test:e2e`
  * (needs root and testing/docker/setup.sh; skipped with one line elsewhere,
@@ -111,7 +112,7 @@ interface ProbeJson {
 if (await requireDocker()) {
   Deno.test({
     name:
-      "the Docker example on the real engine: up, probe, counters, logs, --wasm, an edited envoy.yaml, a taken port, down",
+      "the Docker example on the real engine: up, probe, counters, logs, --wasm, an edited envoy.yaml, named clusters, a taken port, down",
     // The example's compose project, network and ports are fixed: one run at a time.
     sanitizeResources: false,
     sanitizeOps: false,
@@ -328,6 +329,107 @@ if (await requireDocker()) {
         );
 
         await t.step(
+          "--cluster alpha --cluster beta: one egress each, the flagship configured for them, judged by the module; a misroute caught; down",
+          async () => {
+            const named = `${cwd}/named`;
+            const up = await wasmerang([
+              "up",
+              "docker",
+              "--dir",
+              named,
+              "--cluster",
+              "alpha",
+              "--cluster",
+              "beta",
+              "--config",
+              '{"clusters":["alpha","beta"]}',
+            ], cwd);
+            assertEquals(up.code, 0, up.stderr);
+            assertEquals(
+              (await lines([
+                ...composeCommand(named),
+                "ps",
+                "--services",
+              ])).sort(),
+              ["alpha", "beta", "envoy"],
+            );
+            const probe = await wasmerang(
+              ["probe", "docker", "--dir", named, "--json"],
+              cwd,
+            );
+            assertEquals(probe.code, 0, probe.stdout + probe.stderr);
+            const report = JSON.parse(probe.stdout) as ProbeJson;
+            assertEquals([report.passed, report.failed], [4, 0]);
+            assertEquals(report.results.map((result) => result.got), [
+              "alpha",
+              "beta",
+              "alpha",
+              "beta",
+            ]);
+            assertEquals(report.counters?.["wasmerang.routed.alpha"], 2);
+            assertEquals(report.counters?.["wasmerang.routed.beta"], 2);
+
+            // Flags that disagree with the folder: one line, exit 2, nothing changed.
+            const other = await wasmerang([
+              "up",
+              "docker",
+              "--dir",
+              named,
+              "--cluster",
+              "alpha",
+              "--cluster",
+              "gamma",
+            ], cwd);
+            assertEquals(other.code, 2, other.stderr);
+            assertMatch(
+              other.stderr,
+              /^wasmerang: \S+envoy\.yaml has clusters alpha, beta, not what --cluster\/--config ask: .*--force.*\n$/,
+            );
+
+            // The egresses answer with each other's names: the module's
+            // decisions no longer match who answers, and the probe says so.
+            const composeFile = `${named}/docker-compose.yaml`;
+            const compose = await Deno.readTextFile(composeFile);
+            const swapped = compose.replace("echo alpha;", "echo @;")
+              .replace("echo beta;", "echo alpha;").replace(
+                "echo @;",
+                "echo beta;",
+              );
+            assert(swapped !== compose, "the egress commands were found");
+            await Deno.writeTextFile(composeFile, swapped);
+            const again = await wasmerang(
+              ["up", "docker", "--dir", named],
+              cwd,
+            );
+            assertEquals(again.code, 0, again.stderr);
+            const misrouted = await wasmerang(
+              ["probe", "docker", "--dir", named, "--json"],
+              cwd,
+            );
+            assertEquals(
+              misrouted.code,
+              1,
+              misrouted.stdout + misrouted.stderr,
+            );
+            const wrong = JSON.parse(misrouted.stdout) as ProbeJson;
+            assertEquals([wrong.passed, wrong.failed], [0, 4]);
+            assertEquals(wrong.results.map((result) => result.got), [
+              "beta",
+              "alpha",
+              "beta",
+              "alpha",
+            ]);
+
+            const down = await wasmerang(
+              ["down", "docker", "--dir", named],
+              cwd,
+            );
+            assertEquals(down.code, 0, down.stderr);
+            assertEquals(await leftovers(), []);
+          },
+        );
+
+        await t.step(
           "a taken port: one line naming it, nothing started",
           async () => {
             const taken = Deno.listen({
@@ -349,6 +451,7 @@ if (await requireDocker()) {
         );
       } finally {
         await wasmerang(["down", "docker", "--dir", dir], cwd);
+        await wasmerang(["down", "docker", "--dir", `${cwd}/named`], cwd);
       }
     },
   });
