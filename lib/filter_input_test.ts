@@ -13,6 +13,7 @@ import { projectFiles } from "./new_project.ts";
 import { findProject } from "./filter_project.ts";
 import { moduleFromFlags, staleReason } from "./filter_input.ts";
 import { moduleSha256 } from "./judge.ts";
+import { embeddedFilter } from "./filter_module.ts";
 
 const ROOT = "side-router";
 
@@ -112,6 +113,18 @@ async function upAndProbe(
     );
     assertEquals(again.code, 0, again.stderr);
     assert(!/Building|note:/.test(again.stderr), again.stderr);
+    // Judged by another module than the running one: said on stderr, and the misroute caught.
+    const other = join(stateDir, "embedded.wasm");
+    await Deno.writeFile(other, embeddedFilter());
+    const elsewhere = await wasmerang(
+      ["probe", mode, "--wasm", other, "--from", "127.0.0.12"],
+      stateDir,
+    );
+    assertEquals(elsewhere.code, 1, elsewhere.stderr);
+    assertMatch(
+      elsewhere.stderr,
+      /^note: judging by .*embedded\.wasm \(sha256 [0-9a-f]{12}…\), not the module the running example started with/m,
+    );
   } finally {
     const down = await wasmerang(["down", mode], stateDir);
     assertEquals(down.code, 0, down.stderr);
