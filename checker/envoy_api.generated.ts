@@ -8,4 +8,4 @@ export const ENVOY_API_JSON = "{\"nested\":{\"envoy\":{\"nested\":{\"config\":{\
 export const ENVOY_API_SOURCE = "@grpc/grpc-js-xds@1.14.1";
 
 /** SHA-256 of checker/envoy_api_generate.ts when this module was generated. */
-export const ENVOY_API_GENERATOR_SHA256 = "9362fd619f287519d58a45204055b1fd4f27e4e1d47b9f102bd0f8320088123d";
+export const ENVOY_API_GENERATOR_SHA256 = "e8600b8bf07fb949946a27b1e60067d9b5fc79a2ffb816700906e54358f660d5";

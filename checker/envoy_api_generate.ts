@@ -16,6 +16,8 @@
  * its packages by full `npm:` specifiers and runs without the project's
  * config, with its own lockfile (`envoy_api_generate.lock`), from Deno's
  * global cache (no node_modules). The project's graph never reaches this file.
+ * The task type-checks it too (`deno run --check`): a `deno check` of it under
+ * the project's config would put the package back into deno.lock.
  *
  * Refresh (after changing a version below or this script):
  *
