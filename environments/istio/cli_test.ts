@@ -24,6 +24,10 @@ Deno.test("the CLI wires scaffold istio and up istio --dry-run with their option
       "--http-override",
       "--api",
       "envoyfilter",
+      "--cluster",
+      "alpha",
+      "--cluster",
+      "beta",
     );
     assert.equal(scaffolded.code, 0, scaffolded.output);
     assert.deepEqual(await readScaffoldSettings(dir), {
@@ -31,6 +35,7 @@ Deno.test("the CLI wires scaffold istio and up istio --dry-run with their option
       namespace: "demo",
       clusterName: "lab",
       httpOverride: true,
+      clusters: ["alpha", "beta"],
     });
     const again = await cli("scaffold", "istio", "--dir", dir);
     assert.equal(again.code, 1);
@@ -46,6 +51,46 @@ Deno.test("the CLI wires scaffold istio and up istio --dry-run with their option
       plan.output,
       /-n demo rollout status deployment\/wasmerang-client/,
     );
+    assert.match(plan.output, /-n demo rollout status deployment\/alpha /);
+    assert.doesNotMatch(plan.output, /deployment\/egress1/);
+
+    // up does not rewrite the folder: other names are refused in one line.
+    const otherNames = await cli(
+      "up",
+      "istio",
+      "--dir",
+      dir,
+      "--dry-run",
+      "--cluster",
+      "gamma",
+    );
+    assert.equal(otherNames.code, 2, otherNames.output);
+    assert.match(
+      otherNames.output,
+      /^wasmerang: \S+ holds the example with egresses alpha, beta, not what --cluster asks: .*--force/m,
+    );
+
+    for (
+      const [name, why] of [
+        ["Alpha", /must be a DNS label: lowercase letters/],
+        ["a.b", /must be a DNS label/],
+        ["x".repeat(64), /at most 63 characters/],
+        ["egress", /taken by the Service the client connects to/],
+        ["wasmerang-client", /taken by the client Deployment/],
+      ] as const
+    ) {
+      const refused = await cli(
+        "scaffold",
+        "istio",
+        "--dir",
+        `${dir}-bad`,
+        "--cluster",
+        name,
+      );
+      assert.equal(refused.code, 2, refused.output);
+      assert.match(refused.output, why);
+      assert.equal(refused.output.trim().split("\n").length, 1);
+    }
     assert.match(
       plan.output,
       /# the filter is installed with an EnvoyFilter \(envoyfilter\.yaml\)/,

@@ -96,6 +96,7 @@ Deno.test("scaffold istio refuses to overwrite an edited file unless --force, an
       namespace: "demo",
       clusterName: "lab",
       httpOverride: true,
+      clusters: ["egress1", "egress2"],
     });
     assert.ok(
       (await listDir(dir)).every((name) => !name.includes(".tmp-")),

@@ -14,7 +14,6 @@ import {
   frontService,
 } from "./workload_manifests.ts";
 import {
-  EGRESS_NAMES,
   filterConfigMap,
   type IstioSettings,
   kindConfig,
@@ -34,6 +33,7 @@ import {
   WASM_PLUGIN_FILE,
 } from "./file_names.ts";
 import { istioReadme } from "./readme.ts";
+import { areDefaultClusterNames } from "../../lib/clusters.ts";
 
 /** A model instance or a plain object, as it goes to YAML. */
 type Manifest = { toJSON(): unknown } | Record<string, unknown>;
@@ -92,14 +92,19 @@ export function renderIstioFiles(
   files.set(
     EGRESS_FILE,
     yamlFile(
-      "Two egress servers that answer every TCP connection with one line naming\n" +
-        'themselves ("egress1" or "egress2"), then echo what they receive, and the\n' +
-        `Service "egress" the client connects to, which selects both. Ports named "tcp-..."\n` +
-        "so Istio treats them as plain TCP (tcp_proxy, where the filter sits).",
-      egressDeployment(settings, EGRESS_NAMES[0]),
-      egressService(settings, EGRESS_NAMES[0]),
-      egressDeployment(settings, EGRESS_NAMES[1]),
-      egressService(settings, EGRESS_NAMES[1]),
+      areDefaultClusterNames(settings.clusters)
+        ? "Two egress servers that answer every TCP connection with one line naming\n" +
+          'themselves ("egress1" or "egress2"), then echo what they receive, and the\n' +
+          `Service "egress" the client connects to, which selects both. Ports named "tcp-..."\n` +
+          "so Istio treats them as plain TCP (tcp_proxy, where the filter sits)."
+        : "One egress server per cluster that answers every TCP connection with one line\n" +
+          "naming itself, then echoes what it receives, its Service, and the Service\n" +
+          `"egress" the client connects to, which selects them all. Ports named "tcp-..."\n` +
+          "so Istio treats them as plain TCP (tcp_proxy, where the filter sits).",
+      ...settings.clusters.flatMap((name) => [
+        egressDeployment(settings, name),
+        egressService(settings, name),
+      ]),
       frontService(settings),
     ),
   );
@@ -107,7 +112,9 @@ export function renderIstioFiles(
     SIDECAR_FILE,
     yamlFile(
       "Egress scoping for the client's sidecar: the filter can only pick clusters\n" +
-        "that are in the sidecar's CDS, so both egress services are listed here.",
+        (areDefaultClusterNames(settings.clusters)
+          ? "that are in the sidecar's CDS, so both egress services are listed here."
+          : "that are in the sidecar's CDS, so every egress service is listed here."),
       clientSidecar(settings),
     ),
   );

@@ -19,6 +19,12 @@ import { ConfigMap } from "./models.ts";
 import { UserError } from "../../lib/errors.ts";
 import { istioPluginConfigString } from "./sidecar.ts";
 import { quoteText } from "../../lib/routing.ts";
+import {
+  areDefaultClusterNames,
+  DEFAULT_CLUSTER_NAMES,
+  parityPair,
+  scaffoldClusterNames,
+} from "../../lib/clusters.ts";
 
 /** The kind node image (Kubernetes v1.36.1, kind v0.32.0). */
 export const KIND_NODE_IMAGE = "kindest/node:v1.36.1";
@@ -32,8 +38,11 @@ export const PROBE_PORT = 9000;
 export const HTTP_PORT = 80;
 /** The Service the client connects to: it selects both egress deployments. */
 export const FRONT_SERVICE = "egress";
-/** The two egress deployments and services, `[even, odd]` as the filter chooses. */
-export const EGRESS_NAMES = ["egress1", "egress2"] as const;
+/**
+ * The parity example's two egress deployments and services, `[even, odd]` as
+ * the filter chooses: what `--cluster` names when it is not given.
+ */
+export const EGRESS_NAMES: readonly string[] = DEFAULT_CLUSTER_NAMES;
 /** The client deployment (and its `app` label, which the EnvoyFilter selects). */
 export const CLIENT_NAME = "wasmerang-client";
 /** The client's application container (the other one is `istio-proxy`). */
@@ -82,6 +91,12 @@ export interface IstioSettings {
   clusterName: string;
   /** Also write the port-80 HTTP-to-TCP override. */
   httpOverride: boolean;
+  /**
+   * The egress Services (and Deployments) the filter routes to, by name: the
+   * first two are the flagship filter's even and odd choice (default
+   * `egress1`, `egress2`); each is a DNS-1035 label.
+   */
+  clusters: readonly string[];
 }
 
 /** The settings used when no option is given. */
@@ -90,7 +105,25 @@ export const DEFAULT_SETTINGS: Readonly<IstioSettings> = Object.freeze({
   namespace: "default",
   clusterName: "wasmerang",
   httpOverride: false,
+  clusters: EGRESS_NAMES,
 });
+
+/**
+ * The egress names of `scaffold|up istio --cluster`, checked: each names a
+ * Deployment and a Service (a DNS-1035 label), none the example's own
+ * objects, none twice (default `egress1`, `egress2`).
+ */
+export function istioClusterNames(
+  names: readonly string[] | undefined,
+): string[] {
+  return scaffoldClusterNames(names, {
+    becomes: "a Deployment, a Service and its DNS name",
+    taken: {
+      [FRONT_SERVICE]: "the Service the client connects to",
+      [CLIENT_NAME]: "the client Deployment",
+    },
+  });
+}
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -122,6 +155,7 @@ export function checkSettings(settings: IstioSettings): IstioSettings {
       2,
     );
   }
+  istioClusterNames(settings.clusters);
   return settings;
 }
 
@@ -150,10 +184,21 @@ export function serviceHost(name: string, namespace: string): string {
  * object (Istio's `google.protobuf.Struct`).
  */
 export function pluginConfig(
-  settings: Pick<IstioSettings, "namespace">,
+  settings: Pick<IstioSettings, "namespace"> & Partial<ClusterNames>,
 ): Record<string, unknown> {
-  return { mode: "istio", namespace: settings.namespace };
+  const clusters = settings.clusters ?? EGRESS_NAMES;
+  return {
+    mode: "istio",
+    namespace: settings.namespace,
+    // The flagship's egress1/egress2 unless other names are given.
+    ...(areDefaultClusterNames(clusters)
+      ? {}
+      : { clusters: parityPair(clusters) }),
+  };
 }
+
+/** The part of the settings that names the egresses. */
+type ClusterNames = Pick<IstioSettings, "clusters">;
 
 /**
  * The plugin configuration the filter receives in the sidecar. EnvoyFilter:
@@ -164,14 +209,15 @@ export function pluginConfig(
 export function filterConfiguration(
   settings:
     & Pick<IstioSettings, "namespace">
-    & Partial<Pick<IstioSettings, "api">>,
+    & Partial<Pick<IstioSettings, "api" | "clusters">>,
 ): string {
   if (settings.api === "wasmplugin") {
     return istioPluginConfigString(pluginConfig(settings));
   }
-  return settings.namespace === "default"
+  return settings.namespace === "default" &&
+      areDefaultClusterNames(settings.clusters ?? EGRESS_NAMES)
     ? "istio"
-    : JSON.stringify({ mode: "istio", namespace: settings.namespace });
+    : JSON.stringify(pluginConfig(settings));
 }
 
 /** The kind cluster config (`kind create cluster --config`). */
@@ -228,18 +274,17 @@ export function routingSummary(settings: IstioSettings): string[] {
   const ns = settings.namespace;
   const cluster = (name: string) =>
     `outbound|${PROBE_PORT}||${serviceHost(name, ns)}`;
+  const [even, odd] = parityPair(settings.clusters);
   return [
     `The client connects to \`${FRONT_SERVICE}:${PROBE_PORT}\`. Its sidecar's outbound listener for that`,
     `port ends in tcp_proxy with the cluster \`${
       cluster(FRONT_SERVICE)
     }\`, which`,
-    "balances over both egress deployments. The wasm filter runs first and sets the filter",
-    `state \`envoy.tcp_proxy.cluster\` to \`${
-      cluster(EGRESS_NAMES[0])
-    }\` when the`,
-    `client pod's IP is even and \`${
-      cluster(EGRESS_NAMES[1])
-    }\` when it is odd,`,
+    settings.clusters.length === 2
+      ? "balances over both egress deployments. The wasm filter runs first and sets the filter"
+      : "balances over every egress deployment. The wasm filter runs first and sets the filter",
+    `state \`envoy.tcp_proxy.cluster\` to \`${cluster(even)}\` when the`,
+    `client pod's IP is even and \`${cluster(odd)}\` when it is odd,`,
     "so each pod always reaches the same egress, which answers with its name.",
   ];
 }

@@ -11,6 +11,7 @@ import {
 } from "../../lib/routing.ts";
 import { renderIstioFiles, sha256Hex } from "./files.ts";
 import { istioPluginConfigString } from "./sidecar.ts";
+import { judgeAll } from "../../lib/judge.ts";
 import {
   CLIENT_NAME,
   CONFIGMAP_LIMIT,
@@ -53,6 +54,7 @@ const demo: IstioSettings = {
   namespace: "demo",
   clusterName: "lab",
   httpOverride: true,
+  clusters: ["egress1", "egress2"],
 };
 
 Deno.test("every generated manifest validates: both APIs, with and without the HTTP override", () => {
@@ -422,5 +424,74 @@ Deno.test("a WasmPlugin the filter would refuse is caught: HTTP type, another ro
   assert.match(
     check("failStrategy: FAIL_CLOSE", "failStrategy: FAIL_SOMETIMES"),
     /spec\.failStrategy: must be equal to one of the allowed values/,
+  );
+});
+
+Deno.test("--cluster names: one egress Deployment and Service each, the Sidecar lists them, the filter's configuration carries them, both APIs validate", async () => {
+  for (const api of ["wasmplugin", "envoyfilter"] as const) {
+    const named: IstioSettings = {
+      ...DEFAULT_SETTINGS,
+      api,
+      namespace: "mesh",
+      clusters: ["alpha", "beta", "gamma"],
+    };
+    const files = renderIstioFiles(named, embeddedFilter());
+    assert.deepEqual(
+      validateIstioFiles(files).filter((issue) => issue.severity === "error"),
+      [],
+    );
+    const egress = parseAllDocuments(files.get("egress.yaml")!).map((doc) =>
+      doc.toJSON()
+    );
+    assert.deepEqual(
+      egress.map((doc) => `${doc.kind} ${doc.metadata.name}`),
+      [
+        "Deployment alpha",
+        "Service alpha",
+        "Deployment beta",
+        "Service beta",
+        "Deployment gamma",
+        "Service gamma",
+        "Service egress",
+      ],
+    );
+    assert.equal(
+      egress[2].spec.template.spec.containers[0].command.at(-1),
+      "echo beta; exec cat",
+    );
+    assert.deepEqual(
+      parse(files.get("sidecar.yaml")!.replace(/^#.*\n/gm, "")).spec.egress[0]
+        .hosts,
+      [
+        "mesh/egress.mesh.svc.cluster.local",
+        "mesh/alpha.mesh.svc.cluster.local",
+        "mesh/beta.mesh.svc.cluster.local",
+        "mesh/gamma.mesh.svc.cluster.local",
+        "istio-system/*",
+      ],
+    );
+    const configuration = filterConfiguration(named);
+    assert.deepEqual(JSON.parse(configuration), {
+      clusters: ["alpha", "beta"],
+      mode: "istio",
+      namespace: "mesh",
+    });
+    // The flagship, given that configuration, picks alpha and beta.
+    const decisions = await judgeAll(
+      { wasm: embeddedFilter(), configuration },
+      ["10.244.0.6", "10.244.0.7"],
+      "10.96.0.10:9000",
+    );
+    assert.deepEqual(decisions.map((decision) => decision.cluster), [
+      "outbound|9000||alpha.mesh.svc.cluster.local",
+      "outbound|9000||beta.mesh.svc.cluster.local",
+    ]);
+    assert.doesNotMatch([...files.values()].join("\n"), /egress1|egress2/);
+  }
+  // The default names keep the parity example's configuration.
+  assert.equal(filterConfiguration(viaEnvoyFilter), "istio");
+  assert.equal(
+    filterConfiguration(settings),
+    '{"mode":"istio","namespace":"default"}',
   );
 });

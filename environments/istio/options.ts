@@ -7,7 +7,7 @@
 import type { EnvironmentOptions, OptionDeclaration } from "../environment.ts";
 import { DEFAULT_SETTINGS, HTTP_PORT, PROBE_PORT } from "./manifests.ts";
 import { DEFAULT_ISTIO_DIR } from "./settings.ts";
-import { path, wholeNumber } from "../../lib/cli_options.ts";
+import { collect, path, wholeNumber } from "../../lib/cli_options.ts";
 
 const WASM: OptionDeclaration = {
   flags: "--wasm <path>",
@@ -38,6 +38,13 @@ function settings(when: string): OptionDeclaration[] {
       description:
         `install the filter with a WasmPlugin (wasmplugin) or an EnvoyFilter (envoyfilter)${when}`,
       default: DEFAULT_SETTINGS.api,
+    },
+    {
+      flags: "--cluster <name>",
+      description:
+        `an egress Deployment and Service the filter routes to, repeatable; the first two are its even and odd choice${when}`,
+      default: DEFAULT_SETTINGS.clusters.join(", "),
+      parse: collect,
     },
   ];
 }

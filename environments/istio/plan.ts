@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { Plan, type Runner, runQuery } from "../../lib/commands.ts";
 import {
   CLIENT_NAME,
-  EGRESS_NAMES,
   type IstioSettings,
   kubeContext,
   kubectl,
@@ -171,7 +170,7 @@ export function upPlan(
       argv: apply(...rest),
       timeoutMs: 120_000,
     },
-    ...[...EGRESS_NAMES, CLIENT_NAME].map((deployment) => ({
+    ...[...settings.clusters, CLIENT_NAME].map((deployment) => ({
       title: `Wait for deployment ${deployment}`,
       argv: kubectl(
         settings,

@@ -74,6 +74,7 @@ Deno.test("up plan: a cluster without Istio installs it; a new namespace is crea
     namespace: "demo",
     clusterName: "lab",
     httpOverride: true,
+    clusters: ["egress1", "egress2"],
   };
   const plan = upPlan(lab, "/tmp/x", {
     ...RUNNING,
@@ -132,6 +133,7 @@ Deno.test("down plan: delete by label, or the whole cluster; nothing to do when 
     namespace: "demo",
     clusterName: "lab",
     httpOverride: false,
+    clusters: ["egress1", "egress2"],
   };
   assert.equal(
     downPlan(lab, { ...RUNNING, namespaceOwned: true }).render(),

@@ -202,3 +202,43 @@ Deno.test("probe helpers: pods, banners, cluster names", () => {
     "egress2",
   );
 });
+
+Deno.test("probe istio with egresses alpha and beta: the module, configured for them, is the judge; a swap is caught", async () => {
+  const named: IstioSettings = {
+    ...DEFAULT_SETTINGS,
+    namespace: "mesh",
+    clusters: ["alpha", "beta"],
+  };
+  const pods = [pod("client-a", "10.244.0.10"), pod("client-b", "10.244.0.11")];
+  const answers: Record<string, string> = {
+    "client-a": "alpha\n",
+    "client-b": "beta\n",
+  };
+  const report = await probeIstio(
+    named,
+    { count: 2 },
+    cluster(pods, (name) => ok(answers[name])).run,
+  );
+  assert.deepEqual(
+    (report.results as IstioProbeResult[]).map((result) => [
+      result.chosen,
+      result.expected,
+      result.ok,
+    ]),
+    [
+      ["outbound|9000||alpha.mesh.svc.cluster.local", "alpha", true],
+      ["outbound|9000||beta.mesh.svc.cluster.local", "beta", true],
+    ],
+  );
+  assert.equal(probeExitCode(report), 0);
+  const swapped = await probeIstio(
+    named,
+    { count: 2 },
+    cluster(
+      pods,
+      (name) => ok(answers[name === "client-a" ? "client-b" : "client-a"]),
+    ).run,
+  );
+  assert.equal(probeExitCode(swapped), 1);
+  assert.equal(swapped.failed, 2);
+});

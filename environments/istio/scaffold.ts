@@ -27,6 +27,8 @@ export interface IstioScaffoldOptions {
   force?: boolean;
   /** A module to ship instead of the embedded filter. */
   wasm?: string;
+  /** The egress names (repeatable; default egress1, egress2). */
+  cluster?: readonly string[];
 }
 
 /**

@@ -3,10 +3,12 @@
  * scaffolded folder (`up`, `probe`, `down` find the example with them).
  */
 import { join } from "node:path";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
+import { isDnsLabel } from "../../lib/clusters.ts";
 import { UserError } from "../../lib/errors.ts";
 import {
   CONFIGMAP_FILE,
+  EGRESS_FILE,
   ENVOY_FILTER_FILE,
   HTTP_OVERRIDE_FILE,
   KIND_CONFIG_FILE,
@@ -14,7 +16,9 @@ import {
 import {
   checkSettings,
   DEFAULT_SETTINGS,
+  FRONT_SERVICE,
   type IstioApi,
+  istioClusterNames,
   type IstioSettings,
 } from "./manifests.ts";
 import { exists } from "../../lib/files.ts";
@@ -29,6 +33,8 @@ export function settingsFrom(
     namespace?: string;
     clusterName?: string;
     httpOverride?: boolean;
+    /** The egress names (`--cluster`, repeatable; default egress1, egress2). */
+    cluster?: readonly string[];
   },
 ): IstioSettings {
   return checkSettings({
@@ -36,7 +42,30 @@ export function settingsFrom(
     namespace: options.namespace ?? DEFAULT_SETTINGS.namespace,
     clusterName: options.clusterName ?? DEFAULT_SETTINGS.clusterName,
     httpOverride: options.httpOverride ?? DEFAULT_SETTINGS.httpOverride,
+    clusters: istioClusterNames(options.cluster),
   });
+}
+
+/**
+ * The egress names of a scaffolded folder: its egress.yaml's Services other
+ * than the front one, in order (the parity example's when there are none,
+ * or when one is not a name a scaffold writes).
+ */
+function egressNames(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  let names: string[];
+  try {
+    names = parseAllDocuments(text).map((doc) => doc.toJSON())
+      .filter((doc) => doc?.kind === "Service")
+      .map((doc) => doc?.metadata?.name)
+      .filter((name) => name !== FRONT_SERVICE);
+  } catch {
+    return undefined;
+  }
+  return names.length > 0 &&
+      names.every((name) => typeof name === "string" && isDnsLabel(name))
+    ? names
+    : undefined;
 }
 
 /** The text of `path`, or `undefined` when there is no such file. */
@@ -51,8 +80,9 @@ export async function readText(path: string): Promise<string | undefined> {
 
 /**
  * The settings a scaffolded folder was written with: the cluster name from
- * its kind config, the namespace from its ConfigMap, the HTTP override and
- * the installation API from the presence of their files. `undefined` when `dir` holds no Istio example.
+ * its kind config, the namespace from its ConfigMap, the egress names from
+ * egress.yaml, the HTTP override and the installation API from the presence
+ * of their files. `undefined` when `dir` holds no Istio example.
  */
 export async function readScaffoldSettings(
   dir: string,
@@ -73,6 +103,8 @@ export async function readScaffoldSettings(
     clusterName,
     namespace,
     httpOverride: await exists(join(dir, HTTP_OVERRIDE_FILE)),
+    clusters: egressNames(await readText(join(dir, EGRESS_FILE))) ??
+      DEFAULT_SETTINGS.clusters,
   });
 }
 
@@ -102,5 +134,6 @@ export async function targetSettings(
     clusterName: options.clusterName ?? fromDir?.clusterName,
     httpOverride: fromDir?.httpOverride,
     api: fromDir?.api,
+    cluster: fromDir?.clusters,
   });
 }

@@ -42,6 +42,8 @@ export interface IstioUpOptions {
   httpOverride?: boolean;
   /** Used when `up` scaffolds the folder. */
   api?: string;
+  /** The egress names, used when `up` scaffolds the folder. */
+  cluster?: readonly string[];
 }
 
 /** Validates every manifest in the folder before anything is applied. */
@@ -87,6 +89,17 @@ export async function upIstio(options: IstioUpOptions = {}): Promise<void> {
     throw new UserError(
       `${dir} already holds the example and its ConfigMap: put the module in it with ` +
         `'wasmerang scaffold istio --dir ${dir} --wasm ${options.wasm} --force', then run up again`,
+      2,
+    );
+  }
+  if (
+    settings !== undefined && (options.cluster?.length ?? 0) > 0 &&
+    settingsFrom(options).clusters.join(",") !== settings.clusters.join(",")
+  ) {
+    throw new UserError(
+      `${dir} holds the example with egresses ${
+        settings.clusters.join(", ")
+      }, not what --cluster asks: rewrite it with 'wasmerang scaffold istio --dir ${dir} --force' and the same flags, or leave --cluster out`,
       2,
     );
   }

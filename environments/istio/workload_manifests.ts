@@ -16,7 +16,6 @@ import {
   CLIENT_CONTAINER,
   CLIENT_NAME,
   CLIENT_REPLICAS,
-  EGRESS_NAMES,
   FILTER_CONFIGMAP,
   FILTER_HASH_ANNOTATION,
   FRONT_SERVICE,
@@ -68,7 +67,8 @@ function servicePorts(settings: IstioSettings): IServicePort[] {
 /**
  * An egress server: for every TCP connection, one line with its own name, then
  * an echo of whatever the client sends. busybox's `tcpsvd` accepts connections
- * and runs `sh -c 'echo egress1; exec cat'` for each. No sidecar (injection is
+ * and runs `sh -c 'echo egress1; exec cat'` for each (the name is a checked
+ * DNS label: a plain shell word). No sidecar (injection is
  * off for these pods): the client's sidecar talks plain TCP to them.
  */
 export function egressDeployment(
@@ -197,8 +197,9 @@ export function clientDeployment(
 }
 
 /**
- * Sidecar egress scoping for the client: only the three services (so both
- * target clusters are in its CDS, whatever else the mesh holds) and istiod.
+ * Sidecar egress scoping for the client: only the front Service and the
+ * egress services (so every target cluster is in its CDS, whatever else the
+ * mesh holds) and istiod.
  */
 export function clientSidecar(settings: IstioSettings): Sidecar {
   const ns = settings.namespace;
@@ -209,7 +210,7 @@ export function clientSidecar(settings: IstioSettings): Sidecar {
       egress: [{
         hosts: [
           `${ns}/${serviceHost(FRONT_SERVICE, ns)}`,
-          ...EGRESS_NAMES.map((name) => `${ns}/${serviceHost(name, ns)}`),
+          ...settings.clusters.map((name) => `${ns}/${serviceHost(name, ns)}`),
           "istio-system/*",
         ],
       }],
