@@ -110,5 +110,16 @@ export {
   type ProbeJudge,
 } from "./lib/judge.ts";
 
+// A table of connections through a real Envoy on loopback: what a `wasmerang new` project's test runs.
+export {
+  decideInEnvoy,
+  ENVOY_DEFAULT_CLUSTER,
+  ENVOY_STEP_HINT,
+  type EnvoyConnection,
+  type EnvoyDecision,
+  envoyFromEnvironment,
+  type EnvoyTableOptions,
+} from "./lib/envoy_table.ts";
+
 // The mistake a user can fix (a file that cannot be read, a port in use): one line, an exit code.
 export { UserError } from "./lib/errors.ts";
