@@ -18,13 +18,15 @@ export interface Options {
   nginx: boolean;
   haproxy: boolean;
   envoy: boolean;
+  /** Whether to count Envoy's instructions per connection under callgrind (bench/instructions.ts). */
+  callgrind: boolean;
   /** Keys of the data-plane targets to measure (all when undefined), e.g. `b2,c,h`. */
   targets?: string[];
 }
 
 /** The options in words, for `--help`. */
 export const USAGE =
-  "usage: deno task bench [--count N] [--rounds N] [--concurrency N] [--out PATH] [--no-nginx] [--no-haproxy] [--no-envoy] [--targets a,b,b2,b3,d,d2,c,c2,h,e,e2]";
+  "usage: deno task bench [--count N] [--rounds N] [--concurrency N] [--out PATH] [--no-nginx] [--no-haproxy] [--no-envoy] [--no-callgrind] [--targets a,b,b2,b3,d,d2,c,c2,h,e,en,e0,el,e2,ei]";
 
 /** Reads the command line; throws on an unknown option or a number that is not positive. */
 export function parseArgs(args: string[]): Options {
@@ -36,6 +38,7 @@ export function parseArgs(args: string[]): Options {
     nginx: true,
     haproxy: true,
     envoy: true,
+    callgrind: true,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -46,6 +49,7 @@ export function parseArgs(args: string[]): Options {
     else if (arg === "--no-nginx") options.nginx = false;
     else if (arg === "--no-haproxy") options.haproxy = false;
     else if (arg === "--no-envoy") options.envoy = false;
+    else if (arg === "--no-callgrind") options.callgrind = false;
     else if (arg === "--targets") {
       options.targets = (args[++i] ?? "").split(",").filter((key) => key);
     } else throw new Error(`unknown option ${arg} (${USAGE})`);

@@ -11,6 +11,17 @@ import type { HaproxyInstall } from "./haproxy.ts";
 import type { NginxInstall } from "./nginx.ts";
 import type { Options } from "./options.ts";
 import { renderStartup } from "./startup.ts";
+import {
+  ENVOY_STEPS,
+  ENVOY_VARIANTS,
+  type EnvoyVariant,
+  VARIANT_TEXT,
+} from "./envoy.ts";
+import { ENVOY_KEYS } from "./targets.ts";
+import {
+  type InstructionFigures,
+  instructionsSection,
+} from "./instructions.ts";
 
 /** The 1, 5 and 15 minute load averages (other work on the machine skews every figure). */
 export function loadAverage(): string {
@@ -68,6 +79,62 @@ function renderFilterCostSection(cost: FilterCost): string[] {
   ];
 }
 
+/**
+ * The Envoy targets side by side: each one's CPU per connection over
+ * tcp_proxy alone, then the steps between them (Wasm floor, host calls, the
+ * filter's own work, the filter over native).
+ */
+export function envoySection(targets: TargetResult[]): string[] {
+  const n = (value: number, digits = 1) =>
+    value.toLocaleString("en-US", {
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
+  const byKey = new Map(targets.map((target) => [target.key, target]));
+  const cpu = (variant: EnvoyVariant) =>
+    byKey.get(ENVOY_KEYS[variant])?.cpuUsPerConnection;
+  const present = ENVOY_VARIANTS.filter((variant) =>
+    cpu(variant) !== undefined
+  );
+  if (present.length < 2) return [];
+  const none = cpu("none");
+  const lines = [
+    "",
+    "### Envoy: the filter against no filter, Envoy's native equivalent and the reference modules",
+    "",
+    "Each row is one of the Envoy targets above (one worker each, measured in the same rounds): its",
+    "CPU per connection, and what it adds to tcp_proxy alone. The native equivalent is Envoy's own",
+    "`envoy.filters.network.set_filter_state` setting `envoy.tcp_proxy.cluster` from",
+    "`%CEL(source.address.matches('[02468]:[0-9]+$') ? 'egress1' : 'egress2')%`",
+    "(lib/envoy/native_equivalent.ts); the no-op and lean modules are bench/reference_modules.ts;",
+    "the `istio` target has clusters named as the filter names them",
+    "(`outbound|<listener port>||egress1.default.svc.cluster.local`).",
+    "",
+    "| Envoy target | CPU per connection | over tcp_proxy alone |",
+    "| --- | ---: | ---: |",
+    ...present.map((variant) =>
+      `| (${ENVOY_KEYS[variant]}) ${VARIANT_TEXT[variant]} | ${
+        n(cpu(variant)!)
+      } µs | ${
+        none === undefined || variant === "none"
+          ? "—"
+          : `${n(cpu(variant)! - none)} µs`
+      } |`
+    ),
+    "",
+    "Steps (differences of medians; a round varies by several µs, so the counted instructions below",
+    "are what decides):",
+    "",
+  ];
+  for (const { label, to, from, headline } of ENVOY_STEPS) {
+    const [a, b] = [cpu(to), cpu(from)];
+    if (a === undefined || b === undefined) continue;
+    const text = `${label}: ${n(a - b)} µs (${n(a / b, 3)}×)`;
+    lines.push(`- ${headline ? `**${text}**` : text}`);
+  }
+  return lines;
+}
+
 /** The whole results file, as Markdown. */
 export function renderResults(input: {
   command: string;
@@ -79,6 +146,8 @@ export function renderResults(input: {
   nginxNote?: string;
   haproxyNote?: string;
   envoyNote?: string;
+  /** The counted breakdown (bench/instructions.ts), or why there is none. */
+  instructions?: InstructionFigures | string;
   build: BuildResult;
 }): string {
   const n = (value: number, digits = 0) =>
@@ -122,7 +191,7 @@ export function renderResults(input: {
     "On this virtual machine absolute figures drift by up to ~1.6× from one run to the next; the",
     "ratios within one run are what to compare.",
     "",
-    "Envoy (e, e′) runs with `--concurrency 1`, its access log to a file and its own log at its",
+    "Envoy (e, en, e0, el, e2, ei) runs with `--concurrency 1`, its access log to a file and its own log at its",
     "default level (info: the filter's per-connection debug line is not built) to a file with",
     "`--log-path`. HAProxy (h) runs in tcp",
     "mode with one thread, its tcplog line per connection to a file.",
@@ -221,28 +290,13 @@ export function renderResults(input: {
   if (d && c) compare("d/c (bare `node:net` pipe)", d, c);
   if (d2 && c) compare("d′/c (bare `Deno.*` pipe)", d2, c);
   if (d2 && d) compare("d′/d (`Deno.*` vs `node:net`, bare)", d2, d);
-  const e = byKey.get("e");
   const e2 = byKey.get("e2");
-  if (e && e2) {
-    lines.push(
-      "",
-      "### The filter's cost inside Envoy",
-      "",
-      `- connection rate with the filter / without: ${
-        ratio(e2.connectionsPerSecond, e.connectionsPerSecond)
-      } (${n(e2.connectionsPerSecond)} vs ${n(e.connectionsPerSecond)} conn/s)`,
-      `- Envoy's CPU per connection: ${
-        n(e2.cpuUsPerConnection ?? NaN, 1)
-      } µs with the filter, ${
-        n(e.cpuUsPerConnection ?? NaN, 1)
-      } µs without: the filter adds ${
-        n((e2.cpuUsPerConnection ?? NaN) - (e.cpuUsPerConnection ?? NaN), 1)
-      } µs`,
-    );
+  lines.push(...envoySection(input.targets));
+  if (e2) {
     if (c) {
-      compare("e′/c (Envoy with the filter vs nginx, one worker each)", e2, c);
+      compare("e2/c (Envoy with the filter vs nginx, one worker each)", e2, c);
     }
-    if (b) compare("b/e′ (up local vs Envoy with the filter)", b, e2);
+    if (b) compare("b/e2 (up local vs Envoy with the filter)", b, e2);
   }
   lines.push("", "### Speed goals (reported, not asserted)", "");
   if (b2 && c && b2.cpuUsPerConnection && c.cpuUsPerConnection) {
@@ -276,6 +330,16 @@ export function renderResults(input: {
     lines.push(
       "- Not evaluated: the proxy alone (b′) or nginx (c) was not measured.",
     );
+  }
+  if (typeof input.instructions === "string") {
+    lines.push(
+      "",
+      "## Instructions per connection in Envoy (callgrind)",
+      "",
+      `**${input.instructions}**`,
+    );
+  } else if (input.instructions !== undefined) {
+    lines.push("", instructionsSection(input.instructions));
   }
   const build = input.build;
   lines.push(

@@ -10,11 +10,27 @@ import { join } from "node:path";
 import type { HostPort } from "../lib/address.ts";
 import { findEnvoy } from "../lib/envoy/binary.ts";
 import { decideCluster, DEFAULT_CONFIG } from "../lib/routing.ts";
-import { startEnvoyTarget } from "./envoy.ts";
+import {
+  ENVOY_VARIANTS,
+  type EnvoyVariant,
+  routesByParity,
+  startEnvoyTarget,
+  VARIANT_TEXT,
+} from "./envoy.ts";
 import { ensureHaproxy, type HaproxyInstall, startHaproxy } from "./haproxy.ts";
 import { ensureNginx, type NginxInstall, startNginx } from "./nginx.ts";
 import { type Options, ROOT } from "./options.ts";
 import { freePorts, spawnLogged, waitAccepts } from "./processes.ts";
+
+/** The data-plane key of each Envoy variant (`--targets`). */
+export const ENVOY_KEYS: Record<EnvoyVariant, string> = {
+  none: "e",
+  native: "en",
+  noop: "e0",
+  lean: "el",
+  standalone: "e2",
+  istio: "ei",
+};
 
 /** One target to measure, and the egress each source should reach through it. */
 export interface Target {
@@ -50,7 +66,7 @@ export async function startTargets(
   const wanted = (...keys: string[]) =>
     options.targets === undefined ||
     keys.some((key) => options.targets!.includes(key));
-  const [listen, egress1, egress2, ...ports] = await freePorts(14);
+  const [listen, egress1, egress2, ...ports] = await freePorts(22);
   const at = (port: number): HostPort => ({ host: "127.0.0.1", port });
   const text = (port: number) => `127.0.0.1:${port}`;
   const parity = (source: string) =>
@@ -208,41 +224,32 @@ export async function startTargets(
 
   if (!options.envoy) {
     started.envoyNote = "Envoy was not measured (--no-envoy).";
-  } else if (wanted("e", "e2")) {
+  } else if (wanted(...Object.values(ENVOY_KEYS))) {
     try {
       const envoy = await findEnvoy();
       log(`  envoy: ${envoy.version} (${envoy.path})`);
-      for (const filter of [false, true]) {
-        if (!wanted(filter ? "e2" : "e")) continue;
+      for (const variant of ENVOY_VARIANTS) {
+        const key = ENVOY_KEYS[variant];
+        if (!wanted(key)) continue;
         const [port, admin] = [ports.pop()!, ports.pop()!];
         const running = await startEnvoyTarget({
           envoy,
           listen: at(port),
           admin: at(admin),
           egress,
-          filter,
+          variant,
           work,
         });
         stops.push(running.stop);
-        plan.push(
-          filter
-            ? {
-              key: "e2",
-              label:
-                `(e′) Envoy ${envoy.version}, one worker, the wasm filter (V8) then tcp_proxy`,
-              target: at(port),
-              expect: parity,
-              pid: running.pid,
-            }
-            : {
-              key: "e",
-              label:
-                `(e) Envoy ${envoy.version}, one worker, tcp_proxy alone (all to egress1)`,
-              target: at(port),
-              expect: () => "egress1",
-              pid: running.pid,
-            },
-        );
+        plan.push({
+          key,
+          label: `(${key}) Envoy ${envoy.version}, one worker, ${
+            VARIANT_TEXT[variant]
+          }`,
+          target: at(port),
+          expect: routesByParity(variant) ? parity : () => "egress1",
+          pid: running.pid,
+        });
       }
     } catch (error) {
       started.envoyNote = `Envoy was not measured: ${(error as Error).message}`;
