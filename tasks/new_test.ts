@@ -1,9 +1,16 @@
 // `wasmerang new`: a project made by it builds through the tool, its own tests pass
-// offline, and a rule written into its decide() is what the module decides.
+// offline (in the host, and in Envoy when one is found), and a rule written into its
+// decide() is what the module decides.
 import assert from "node:assert/strict";
 import { ProxyWasmVm } from "../host/mod.ts";
 import { LIBRARY_DIR } from "../lib/compiler.ts";
-import { LIBRARY_FILES, PROJECT_LIBRARY } from "../lib/new_project.ts";
+import { envoyFromEnvironment } from "../lib/envoy_table.ts";
+import {
+  ENVOY_TABLE_SOURCE,
+  LIBRARY_FILES,
+  PROJECT_ENVOY_TABLE,
+  PROJECT_LIBRARY,
+} from "../lib/new_project.ts";
 import { runCli } from "../testing/cli.ts";
 import { tempDir } from "../testing/temp.ts";
 
@@ -27,8 +34,10 @@ const TABLE: [string, string, string | null][] = [
   ["10.0.0.3:5555", "10.96.0.1:443", "zero"],
   ["10.0.0.4:5555", "10.96.0.1:443", "one"],
   ["10.0.0.5", "10.96.0.1:80", "two"],
-  ["[::ffff:192.168.1.9]:80", "10.96.0.1:443", "zero"],
-  ["[2001:db8::1]:9000", "10.96.0.1:443", null],
+  ["[::ffff:192.168.1.9]:80", "[::ffff:10.96.0.1]:443", "zero"],
+  ["[2001:db8::1]:9000", "[2001:db8::2]:443", null],
+  // Two IP families: the host takes it, Envoy cannot see such a connection.
+  ["10.0.0.6:5555", "[2001:db8::2]:443", "zero"],
 ];
 
 /** A network namespace with only loopback (root), or undefined: then the test runs as it is. */
@@ -46,7 +55,7 @@ async function offlineNamespace(): Promise<string | undefined> {
   return name;
 }
 
-Deno.test("a project from new, its rule edited, builds and passes its own tests offline; the host agrees", async () => {
+Deno.test("a project from new, its rule edited, builds and passes its own tests offline (in the host, and in Envoy when one is found); the host agrees", async () => {
   await using temp = await tempDir();
   const dir = `${temp.path}/by-octet`;
   const made = await runCli(["new", dir]);
@@ -62,6 +71,12 @@ Deno.test("a project from new, its rule edited, builds and passes its own tests 
     );
   }
 
+  // So is the Envoy table runner the project's test imports.
+  assert.equal(
+    await Deno.readTextFile(`${dir}/${PROJECT_ENVOY_TABLE}`),
+    await Deno.readTextFile(ENVOY_TABLE_SOURCE),
+  );
+
   await Deno.writeTextFile(`${dir}/assembly/decide.ts`, BY_LAST_OCTET);
   const test = await Deno.readTextFile(`${dir}/decisions_test.ts`);
   const table = TABLE.map((row) => `  ${JSON.stringify(row)},`).join("\n");
@@ -72,7 +87,9 @@ Deno.test("a project from new, its rule edited, builds and passes its own tests 
   assert.notEqual(edited, test, "the generated test has a TABLE to edit");
   await Deno.writeTextFile(`${dir}/decisions_test.ts`, edited);
 
-  // The project's own tests, one command, with the network gone when we can take it away.
+  // The project's own tests, one command, with the network gone when we can take it away;
+  // with an Envoy ($WASMERANG_ENVOY or PATH, as the project finds it) the table runs in it too.
+  const envoy = envoyFromEnvironment();
   const netns = await offlineNamespace();
   try {
     const argv = [Deno.execPath(), "test", "-A", "--quiet"];
@@ -90,12 +107,29 @@ Deno.test("a project from new, its rule edited, builds and passes its own tests 
     const text = new TextDecoder().decode(output.stdout) +
       new TextDecoder().decode(output.stderr);
     assert.equal(output.code, 0, text);
-    assert.match(text, /1 passed \(5 steps\)/);
     assert.doesNotMatch(text, /Download https?:/);
+    if (envoy === undefined) {
+      assert.match(text, /1 passed \(6 steps\) \| 0 failed \| 1 ignored/);
+      assert.match(text, /Envoy step skipped: no Envoy .* ignored/);
+    } else {
+      // The row of two IP families is no connection Envoy can see: not run there.
+      assert.match(
+        text,
+        /2 passed \(11 steps\) \| 0 failed \| 0 ignored \(1 step\)/,
+      );
+      assert.match(
+        text,
+        /the filter decides as the table says in Envoy \.\.\. ok/,
+      );
+      assert.match(
+        text,
+        /10\.0\.0\.6:5555 -> \[2001:db8::2\]:443: zero \(not run: .*different IP families.*\) \.\.\. ignored/,
+      );
+    }
     console.log(
-      `  the project's tests${netns ? " (offline namespace)" : ""}: ${
-        Math.round(performance.now() - started)
-      } ms`,
+      `  the project's tests${netns ? " (offline namespace)" : ""}${
+        envoy ? " with Envoy" : ""
+      }: ${Math.round(performance.now() - started)} ms`,
     );
   } finally {
     if (netns !== undefined) {
@@ -130,6 +164,33 @@ Deno.test("a project from new, its rule edited, builds and passes its own tests 
   } finally {
     vm.close();
   }
+});
+
+Deno.test("without an Envoy, the project's Envoy test is ignored, its name saying how to enable it", async () => {
+  await using temp = await tempDir();
+  const dir = `${temp.path}/no-envoy`;
+  assert.equal((await runCli(["new", dir])).code, 0);
+  // No WASMERANG_ENVOY, and a PATH without envoy.
+  const env: Record<string, string> = { NO_COLOR: "1", PATH: "/usr/bin:/bin" };
+  for (const name of ["HOME", "DENO_DIR"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["test", "-A", "--quiet", "--filter", "Envoy"],
+    cwd: dir,
+    clearEnv: true,
+    env,
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout) +
+    new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, text);
+  assert.match(
+    text,
+    /^Envoy step skipped: no Envoy \(WASMERANG_ENVOY unset, no envoy on PATH\): .*set WASMERANG_ENVOY=.* \.\.\. ignored/m,
+  );
+  assert.match(text, /0 passed \| 0 failed \| 1 ignored/);
 });
 
 Deno.test("new with another root id: build inside the project starts the module with it", async () => {
