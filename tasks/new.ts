@@ -50,4 +50,7 @@ export async function newProject(
   console.log(`  cd ${shown}`);
   console.log("  edit assembly/decide.ts and the table in decisions_test.ts");
   console.log("  wasmerang build && deno test -A");
+  console.log(
+    "  (deno test also runs the table in Envoy when $WASMERANG_ENVOY or envoy on PATH is there)",
+  );
 }
