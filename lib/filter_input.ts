@@ -25,7 +25,6 @@
  * @module
  */
 import { dirname, join, relative, resolve } from "node:path";
-import { writeFileAtomically } from "./atomic_write.ts";
 import { fileErrorReason, UsageError, UserError } from "./errors.ts";
 import {
   type FilterProject,
@@ -251,9 +250,10 @@ async function* sourceFiles(dir: string): AsyncGenerator<string> {
 }
 
 /**
- * Compiles `project`'s filter (optimized, as `wasmerang build` does), checks
- * the exports Envoy needs and writes it to the project's output. Progress and
- * the compiler's diagnostics go to stderr; a failure is one line. With
+ * Builds `project`'s filter (optimized, as `wasmerang build` does, and by the
+ * same path: lib/filter_build.ts): compiles it, checks the exports Envoy needs
+ * and that the host loads it, and writes it to the project's output. Progress
+ * and the compiler's diagnostics go to stderr; a failure is one line. With
  * `write: false` the module is only returned.
  */
 export async function buildProject(
@@ -262,56 +262,27 @@ export async function buildProject(
   options: ChooseOptions = {},
 ): Promise<Uint8Array<ArrayBuffer>> {
   // The compiler is loaded only when a build is needed.
-  const [{ compileFilter, missingExports }, { step }] = await Promise.all([
-    import("./compiler.ts"),
-    import("./ui.ts"),
-  ]);
+  const { buildModule } = await import("./filter_build.ts");
   const where = shown(project.dir) || ".";
-  const result = await step(
-    `${
+  const built = await buildModule({
+    entry: project.entry,
+    output: project.output,
+    rootId: project.rootId,
+    write: options.write,
+    title: `${
       options.write === false
         ? "Compiling (in memory, for the dry run)"
         : "Building"
     } the filter project ${where} (${reason})`,
-    async () => {
-      const compiled = await compileFilter({ entry: project.entry });
-      if (compiled.wasm === undefined) {
-        if (compiled.diagnostics) console.error(compiled.diagnostics);
-        const errors = compiled.diagnostics.match(/^ERROR /gm)?.length ?? 0;
-        throw new UserError(
-          `the filter project ${where} did not compile: ${
-            compiled.stopped ??
-              `${errors} error(s) in ${
-                shown(project.entry)
-              } and what it imports, shown above`
-          }`,
-        );
-      }
-      return compiled.wasm;
-    },
-  );
-  const missing = missingExports(new WebAssembly.Module(result));
-  if (missing.length > 0) {
-    throw new UserError(
-      `the filter project ${where} built a module that lacks exports Envoy needs: ${
-        missing.join(", ")
-      } (its entry must export them; see what 'wasmerang new' writes)`,
+    what: `the filter project ${where}`,
+    writeHint: `the "output" of ${join(project.dir, PROJECT_FILE)}`,
+  });
+  if (options.write !== false) {
+    console.error(
+      `  wrote ${shown(project.output)} (${built.wasm.byteLength} bytes)`,
     );
   }
-  if (options.write === false) return result;
-  try {
-    await writeFileAtomically(project.output, result);
-  } catch (error) {
-    throw new UserError(
-      `cannot write ${project.output}: ${
-        fileErrorReason(error)
-      } (the "output" of ${join(project.dir, PROJECT_FILE)})`,
-    );
-  }
-  console.error(
-    `  wrote ${shown(project.output)} (${result.byteLength} bytes)`,
-  );
-  return result;
+  return built.wasm;
 }
 
 /** `file` relative to the current folder when it is inside it, else as it is. */

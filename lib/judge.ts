@@ -97,7 +97,9 @@ async function loadVm(options: JudgeOptions): Promise<ProxyWasmVm> {
       throw new UserError(error.message);
     }
     if (error instanceof WasmTrapError) {
-      throw new UserError(rootIdTrap(rootId, error));
+      throw new UserError(
+        rootIdTrap(rootId, error, "no source could be judged"),
+      );
     }
     throw error;
   }
@@ -107,15 +109,26 @@ async function loadVm(options: JudgeOptions): Promise<ProxyWasmVm> {
  * The one line for a filter that traps as it starts under `rootId`. The
  * proxy names the root id (proxy_on_context_create) and the module looks its
  * root context up by it: the host cannot learn which names a module
- * registers, so the line says how to give the right one.
+ * registers, so the line says how to give the right one. `consequence`
+ * (e.g. "no source could be judged") is said of a trap that is not the
+ * missing root context.
+ *
+ * `route`, the probes' judge and the check `up` and `scaffold` make before
+ * they ship a module (lib/module_check.ts) all say this line.
  */
-export function rootIdTrap(rootId: string, error: WasmTrapError): string {
+export function rootIdTrap(
+  rootId: string,
+  error: WasmTrapError,
+  consequence?: string,
+): string {
   const missing = /Missing root context factory for root id/.test(
     error.detail,
   );
   return missing
     ? `the filter registers no root context named "${rootId}" (${error.detail} in ${error.hook}): give the name its registerRootContext uses with --root-id NAME (a project's is its wasmerang.json "rootId"; --filter DIR takes it from there)`
-    : `the filter trapped while starting under root id "${rootId}": ${error.detail} in ${error.hook} (no source could be judged; if the filter registers another root id, give it with --root-id NAME)`;
+    : `the filter trapped while starting under root id "${rootId}": ${error.detail} in ${error.hook} (${
+      consequence === undefined ? "" : `${consequence}; `
+    }if the filter registers another root id, give it with --root-id NAME)`;
 }
 
 /**

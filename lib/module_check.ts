@@ -12,6 +12,7 @@ import {
 } from "../host/mod.ts";
 import { UserError } from "./errors.ts";
 import { embeddedFilter, loadFilter } from "./filter_module.ts";
+import { rootIdTrap } from "./judge.ts";
 import { ROOT_ID } from "./routing.ts";
 
 /** Exports Envoy needs from a network filter, each with the names that satisfy it. */
@@ -86,10 +87,7 @@ export async function requireShippable(
   } catch (error) {
     if (error instanceof WasmLoadError) return refuse(error.message);
     if (error instanceof WasmTrapError) {
-      return refuse(
-        `it traps when it starts under root id "${rootId}": ${error.message}` +
-          " (its registerRootContext name must be the root_id the config names; --root-id names another)",
-      );
+      return refuse(rootIdTrap(rootId, error));
     }
     if (error instanceof ConfigurationRejectedError) {
       return refuse(

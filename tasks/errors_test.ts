@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { TestModule } from "../host/testing/wat.ts";
+import { embeddedFilter } from "../lib/filter_module.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
@@ -213,7 +214,7 @@ Deno.test("scaffold, up --dry-run and up local refuse a module Envoy would not r
       ],
       [
         ["scaffold", "istio", "--dir", out, "--wasm", starting],
-        /traps when it starts under root id "wasmerang"/,
+        /refusing to ship .*: the filter trapped while starting under root id "wasmerang": unreachable in proxy_on_vm_start \(if the filter registers another root id, give it with --root-id NAME\)/,
       ],
       [
         ["up", "docker", "--dry-run", "--dir", out, "--wasm", plain],
@@ -240,6 +241,47 @@ Deno.test("scaffold, up --dry-run and up local refuse a module Envoy would not r
       assert.match(await oneLineFailure(args, 1), pattern);
     }
     assert.deepEqual(await entries(dir), ["plain.wasm", "start-trap.wasm"]);
+  });
+});
+
+Deno.test("up --wasm under a root id the module does not register says the line route says: which name to give --root-id", async () => {
+  await withTemp(async (dir) => {
+    const flagship = join(dir, "flagship.wasm");
+    await Deno.writeFile(flagship, embeddedFilter());
+    const line = await oneLineFailure([
+      "up",
+      "local",
+      "--wasm",
+      flagship,
+      "--root-id",
+      "not-ours",
+      "--listen",
+      "127.0.0.1:0",
+      "--egress1",
+      "127.0.0.1:0",
+      "--egress2",
+      "127.0.0.1:0",
+    ], 1);
+    assert.match(
+      line,
+      /^wasmerang: refusing to ship .*flagship\.wasm: the filter registers no root context named "not-ours" \(.* in proxy_on_context_create\): give the name its registerRootContext uses with --root-id NAME/,
+    );
+    assert.doesNotMatch(line, /registerRootContext name must/);
+    const routed = await run([
+      "route",
+      "--wasm",
+      flagship,
+      "--root-id",
+      "not-ours",
+      "10.0.0.2",
+    ]);
+    assert.equal(routed.code, 1, routed.stderr);
+    const said = routed.stderr.trim().replace(/^wasmerang: /, "");
+    assert.ok(
+      line.includes(`: ${said} (nothing was written or started)`),
+      `up and route say the same line:\n${line}\n${routed.stderr}`,
+    );
+    assert.deepEqual(await entries(dir), ["flagship.wasm"]);
   });
 });
 
