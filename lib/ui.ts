@@ -3,8 +3,13 @@
  * ✓ or ✗ when it ends, and a hint of what to run next. Progress goes to stderr
  * so that stdout stays clean for `--json` and pipes.
  */
-import { createSpinner } from "nanospinner";
-import Table from "cli-table3";
+// Full npm: specifiers, the versions deno.json pins (it names them so that
+// `deno install` fetches them): mod.ts reaches this module, and another
+// project importing mod.ts does not have our import map (mod_test.ts).
+// deno-lint-ignore no-import-prefix
+import { createSpinner } from "npm:nanospinner@1.2.2";
+// deno-lint-ignore no-import-prefix
+import Table from "npm:cli-table3@0.6.5";
 import process from "node:process";
 
 const interactive = Deno.stderr.isTerminal();
