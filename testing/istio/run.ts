@@ -1,8 +1,8 @@
 /**
  * `deno task test:istio`: Istio's control plane in the loop. Builds the Go
  * harness (testing/istio, pinned to one Istio commit) and istioctl from the
- * same module, writes every `scaffold istio` variant to a temporary folder,
- * then runs:
+ * same module, writes every `scaffold istio` variant (both APIs, the HTTP
+ * override, other cluster names) to a temporary folder, then runs:
  *
  * - the harness (Istio's in-process discovery server serving a vanilla Envoy
  *   1.40 as the client's sidecar, in a private network and mount namespace):
@@ -174,6 +174,16 @@ const VARIANTS: { name: string; args: string[] }[] = [
   {
     name: "envoyfilter-http-override",
     args: ["--api", "envoyfilter", "--http-override"],
+  },
+  // Other cluster names: the harness expects the scaffold's own egress
+  // Services (alpha even, beta odd), so the filter's configuration must name them.
+  {
+    name: "wasmplugin-named",
+    args: ["--cluster", "alpha", "--cluster", "beta"],
+  },
+  {
+    name: "envoyfilter-named",
+    args: ["--api", "envoyfilter", "--cluster", "alpha", "--cluster", "beta"],
   },
 ];
 const work = await Deno.makeTempDir({ prefix: "wasmerang-istio-" });

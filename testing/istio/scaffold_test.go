@@ -143,6 +143,33 @@ func (s *scaffold) configString(edit func(d doc)) (string, error) {
 	return strings.Join(parts, "---\n"), nil
 }
 
+// The egress Services the scaffold writes, in its order (the front Service
+// "egress", which selects them all, left out): the first is the filter's
+// choice for an even client pod IP, the second for an odd one. Taken from the
+// workloads, not from the filter's configuration, so a configuration that
+// names other clusters than the scaffold's Services fails the routing check.
+func (s *scaffold) egressNames() []string {
+	var names []string
+	for _, svc := range s.services {
+		if svc.Name != frontService {
+			names = append(names, svc.Name)
+		}
+	}
+	return names
+}
+
+// The egress an even and an odd client pod IP must reach.
+func (s *scaffold) parityEgresses() (even, odd string) {
+	names := s.egressNames()
+	switch len(names) {
+	case 0:
+		return "", ""
+	case 1:
+		return names[0], names[0]
+	}
+	return names[0], names[1]
+}
+
 // The module's path inside the sidecar: the WasmPlugin's file:// url, or the
 // EnvoyFilter's vm_config.code.local.filename.
 func (s *scaffold) modulePath() (string, error) {
