@@ -26,9 +26,11 @@ import { decideCluster } from "../lib/routing.ts";
 import { startEgress } from "../dataplane/egress.ts";
 import {
   type CallgrindProfile,
+  functionKey,
   JIT_OBJECT,
   parseCallgrind,
 } from "./callgrind_format.ts";
+import { codeMap, type Place } from "./code_map.ts";
 import { runLoad, sourceSpread } from "./dataplane.ts";
 import {
   ENVOY_STEPS,
@@ -65,11 +67,20 @@ export interface InstructionOptions {
 /** One target's count. */
 export interface VariantInstructions {
   variant: EnvoyVariant;
-  /** Instructions per connection, one per repeat (every thread of Envoy). */
+  /**
+   * Instructions per connection on Envoy's worker thread (the thread that
+   * ran the most while counting: with one worker, the one that runs the
+   * connections), one per repeat.
+   */
   perConnection: number[];
-  /** Of it, on the worker thread (the one that ran the most while counting). */
-  workerPerConnection: number[];
-  /** Instructions per connection of each function (`object|name`), from the first repeat. */
+  /** The same over every thread of Envoy (the main thread's timers add to it unevenly). */
+  allThreadsPerConnection: number[];
+  /**
+   * Instructions per connection of each function (`object|name`) on the
+   * worker thread, from the first repeat; code callgrind leaves unattributed
+   * is placed in its file's section (`<file> <section>|<address>`) or left as
+   * generated code ({@link JIT_OBJECT}).
+   */
   functions: Map<string, number>;
   /** Connections that failed or reached the wrong egress while counting. */
   failures: number;
@@ -144,17 +155,6 @@ async function countedRun(
   return { dump, failures };
 }
 
-/** The threads' function costs of a dump, summed. */
-function functionTotals(dump: Dump): Map<string, number> {
-  const sum = new Map<string, number>();
-  for (const thread of dump.values()) {
-    for (const [key, cost] of thread.self) {
-      sum.set(key, (sum.get(key) ?? 0) + cost);
-    }
-  }
-  return sum;
-}
-
 /** `after − before` per key, divided by `per`, leaving out zeros. */
 function perUnit(
   before: Map<string, number>,
@@ -177,6 +177,8 @@ interface CountedEnvoy {
   dir: string;
   /** Runs connections one at a time; resolves with the failed or misrouted ones. */
   connect(count: number): Promise<number>;
+  /** Where an address of the process lies (file and section), taken once it was ready. */
+  place: (address: bigint) => Place | undefined;
   stop(): Promise<void>;
 }
 
@@ -236,17 +238,37 @@ async function startCounted(
       });
       return load.errors + load.mismatches;
     },
+    place: codeMap(process.pid),
     stop: () => process.stop(),
   };
 }
 
+/**
+ * `object|name` of a function, with code callgrind could not attribute
+ * placed in its file's section where a file backs it.
+ */
+function placed(
+  key: string,
+  place: (address: bigint) => Place | undefined,
+): string {
+  const bar = key.lastIndexOf("|");
+  const name = key.slice(bar + 1);
+  if (key.slice(0, bar) !== JIT_OBJECT || !/^0x[0-9a-f]+$/.test(name)) {
+    return key;
+  }
+  const where = place(BigInt(name));
+  return where === undefined
+    ? key
+    : functionKey(`${where.path} ${where.section ?? "(no section)"}`, name);
+}
+
 /** One count of one target. */
 interface Count {
-  /** Every thread, per connection. */
-  perConnection: number;
-  /** The thread that ran the most over the longer run, per connection. */
+  /** The worker thread (the one that ran the most over the longer run), per connection. */
   worker: number;
-  /** Each function, per connection. */
+  /** Every thread, per connection. */
+  allThreads: number;
+  /** Each function on the worker thread, per connection. */
   functions: Map<string, number>;
   failures: number;
 }
@@ -266,15 +288,19 @@ async function countTarget(
   const [worker] = [...long.dump].reduce((best, entry) =>
     entry[1].total > best[1].total ? entry : best
   );
+  const functions = (dump: Dump) => {
+    const sum = new Map<string, number>();
+    for (const [key, cost] of dump.get(worker)?.self ?? []) {
+      const name = placed(key, target.place);
+      sum.set(name, (sum.get(name) ?? 0) + cost);
+    }
+    return sum;
+  };
   return {
-    perConnection: (total(long.dump) - total(short.dump)) / (n - m),
     worker: (long.dump.get(worker)!.total -
       (short.dump.get(worker)?.total ?? 0)) / (n - m),
-    functions: perUnit(
-      functionTotals(short.dump),
-      functionTotals(long.dump),
-      n - m,
-    ),
+    allThreads: (total(long.dump) - total(short.dump)) / (n - m),
+    functions: perUnit(functions(short.dump), functions(long.dump), n - m),
     failures: warmupFailures + short.failures + long.failures,
   };
 }
@@ -341,12 +367,12 @@ export async function countInstructions(
           const result = results.get(target.variant) ?? {
             variant: target.variant,
             perConnection: [],
-            workerPerConnection: [],
+            allThreadsPerConnection: [],
             functions: count.functions,
             failures: 0,
           };
-          result.perConnection.push(count.perConnection);
-          result.workerPerConnection.push(count.worker);
+          result.perConnection.push(count.worker);
+          result.allThreadsPerConnection.push(count.allThreads);
           result.failures += count.failures;
           results.set(target.variant, result);
         }
@@ -374,13 +400,19 @@ export async function countInstructions(
   };
 }
 
-/** A function's name for the report: the object's file name, then the function's. */
+/** An object's name for the report: its file's name (and section), or generated code. */
+function objectName(object: string): string {
+  if (object === JIT_OBJECT) {
+    return "generated code (V8: the module compiled, its stubs)";
+  }
+  const name = object.split("/").pop()!;
+  return name.endsWith(" google_malloc") ? `${name} (tcmalloc)` : name;
+}
+
+/** A function's name for the report: its name (an address where the binary has no symbols), then its object. */
 function functionName(key: string): string {
   const bar = key.lastIndexOf("|");
-  const object = key.slice(0, bar);
-  const name = key.slice(bar + 1);
-  if (object === JIT_OBJECT) return `${name} (generated code: V8)`;
-  return `${name} (${object.split("/").pop()})`;
+  return `${key.slice(bar + 1)} (${objectName(key.slice(0, bar))})`;
 }
 
 /**
@@ -433,49 +465,47 @@ export function instructionsSection(figures: InstructionFigures): string {
     return result === undefined ? undefined : median(result.perConnection);
   };
   const spread = (values: number[]) =>
-    values.length < 2 ? "—" : `${
-      n(
-        (Math.max(...values) - Math.min(...values)) / median(values) * 100,
-        2,
-      )
-    } %`;
+    values.length < 2
+      ? "—"
+      : `${
+        n((Math.max(...values) - Math.min(...values)) / median(values) * 100, 2)
+      } %`;
   const [m, nCount] = figures.counts;
   const lines = [
     "## Instructions per connection in Envoy (callgrind)",
     "",
-    `Envoy ${figures.envoyVersion} (one worker) under valgrind ${figures.valgrindVersion}`,
-    `(\`valgrind ${
-      figures.valgrindArgs.join(" ")
-    }\`), one Envoy per target and count. After ${
-      n(figures.warmup)
-    } warm-up connections the counters are zeroed, ${n(m)}`,
-    `connections run and the counts are dumped (\`callgrind_control --zero\`, \`--dump\`); then again with ${
+    `Envoy ${figures.envoyVersion} (\`--concurrency 1\`) under valgrind ${figures.valgrindVersion}:`,
+    `\`valgrind ${figures.valgrindArgs.join(" ")}\`, one Envoy per target, the`,
+    "bootstrap of the timed targets above (access log to a file). After " +
+    `${n(figures.warmup)} warm-up connections the counters are`,
+    `zeroed (\`callgrind_control --zero\`), ${
+      n(m)
+    } connections run, the counts are dumped (\`--dump\`); again with ${
       n(nCount)
     }.`,
     `Instructions per connection = (I_${nCount} − I_${m}) / ${
       nCount - m
-    }, over every thread of Envoy; one connection at a time,`,
-    "from 32 loopback sources in turn, each reading the egress banner and closing; the bootstrap is the",
-    "timed targets' (access log to a file). Each target was counted " +
-    `${figures.repeats} times, each in a new Envoy; the figure is the median, the spread is`,
-    "(highest − lowest) / median. User-space instructions only: the kernel's share (the loopback TCP",
-    "work, most of the CPU time above) is not counted.",
+    }: what does not grow with the connections`,
+    "cancels out. Connections go one at a time from 32 loopback sources in turn (both parities), each",
+    "reading the egress banner and closing. The figure is the worker thread's, the thread that runs the",
+    "connections (it runs the most while counting); every thread's sum is shown beside it (Envoy's main",
+    "thread adds its timers, such as the stats flush, unevenly). User space only: the kernel's",
+    "share of the CPU time above (the loopback TCP work) is not counted. Each target was counted",
+    `${figures.repeats} times, each time in a new Envoy: the figure is the median, the spread (highest − lowest) / median.`,
     "",
-    "| target | instructions per connection | of it: worker thread | spread over the counts | failed connections |",
+    "| Envoy target | instructions per connection (worker thread) | spread over the counts | every thread | failed connections |",
     "| --- | ---: | ---: | ---: | ---: |",
   ];
   for (const result of figures.variants) {
     lines.push(
-      `| Envoy, ${VARIANT_TEXT[result.variant]} | ${
+      `| ${VARIANT_TEXT[result.variant]} | ${
         n(median(result.perConnection))
-      } | ${n(median(result.workerPerConnection))} | ${
-        spread(result.perConnection)
-      } (${
+      } | ${spread(result.perConnection)} (${
         result.perConnection.map((v) => n(v)).join(", ")
-      }) | ${result.failures} |`,
+      }) | ${n(median(result.allThreadsPerConnection))} | ${result.failures} |`,
     );
   }
-  lines.push("", "Steps:", "");
+  lines.push("", "Steps (worker thread):", "");
   for (const { label, to, from, headline } of ENVOY_STEPS) {
     const [a, b] = [value(to), value(from)];
     if (a === undefined || b === undefined) continue;
@@ -487,21 +517,16 @@ export function instructionsSection(figures: InstructionFigures): string {
   if (filter && native) {
     lines.push(
       "",
-      "Where the filter's extra over native goes (per connection, first count of each; Envoy's binary",
-      "is stripped, so its functions are named by address; V8's generated code (the module compiled",
-      "to machine code, and V8's stubs) lies outside any file):",
+      "Where the filter's extra over native goes, on the worker thread, by object and by function",
+      "(first count of each). Envoy's binary is stripped, so its functions are named by address",
+      "(callgrind's names: `callgrind_annotate` on a dump kept with `--keep DIR` shows the same);",
+      "V8's generated code lies outside any file; tcmalloc sits in Envoy's `google_malloc` section.",
       "",
       "| object | extra instructions per connection |",
       "| --- | ---: |",
       ...objectDifferences(native.functions, filter.functions).filter((row) =>
         Math.abs(row.extra) >= 1
-      ).map((row) =>
-        `| ${
-          row.object === JIT_OBJECT
-            ? "generated code (V8)"
-            : row.object.split("/").pop()
-        } | ${n(row.extra)} |`
-      ),
+      ).map((row) => `| ${objectName(row.object)} | ${n(row.extra)} |`),
       "",
       "| function | native | the filter | extra |",
       "| --- | ---: | ---: | ---: |",
