@@ -42,7 +42,7 @@ function clusters(when: string): OptionDeclaration[] {
       flags: "--config <string>",
       description: `the filter's plugin configuration${when}`,
       default:
-        'the embedded filter\'s for the clusters ("standalone" for egress1, egress2)',
+        'the embedded filter\'s for the clusters: "standalone" for egress1, egress2',
     },
   ];
 }
