@@ -11,7 +11,7 @@ import {
   WasmTrapError,
 } from "../host/mod.ts";
 import { UserError } from "./errors.ts";
-import { embeddedFilter, loadFilter } from "./filter_module.ts";
+import { loadFilter } from "./filter_module.ts";
 import { rootIdTrap } from "./judge.ts";
 import { ROOT_ID } from "./routing.ts";
 
@@ -101,15 +101,15 @@ export async function requireShippable(
 }
 
 /**
- * The module at `path` after {@link requireShippable}, or the embedded filter
- * (checked by the tests) when no path is given and the root id is its own.
+ * The module at `path`, or the embedded filter when no path is given, after
+ * {@link requireShippable}: every module, the embedded one included, starts
+ * under `rootId` with `configuration` in the host before anything ships it.
  */
 export async function loadShippableFilter(
   path: string | undefined,
   configuration: string,
   rootId: string = ROOT_ID,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  if (path === undefined && rootId === ROOT_ID) return embeddedFilter();
   const wasm = await loadFilter(path);
   await requireShippable(
     wasm,

@@ -269,7 +269,8 @@ Deno.test({
         );
         failsInOneLine(
           refused,
-          /Envoy refused to start: wasmerang: invalid configuration: unknown key "bogus"/,
+          // Refused in the host before Envoy starts, as a --wasm module is.
+          /refusing to ship the embedded filter: it rejects the configuration .*wasmerang: invalid configuration: unknown key "bogus" \(nothing was written or started\)/,
           stateDir,
         );
       }
