@@ -5,7 +5,8 @@
  * `docker compose logs envoy`, --wasm proven inside the container, an edited
  * envoy.yaml applied by the next up, a second up that restarts nothing,
  * clusters named alpha and beta (routed, judged by the module, a misroute
- * caught), a taken port refused with nothing left behind, and down twice leaving no
+ * caught), a filter project from `wasmerang new` (`--filter`, its own root id
+ * and rule), a taken port refused with nothing left behind, and down twice leaving no
  * container, network or volume. Traffic goes only to loopback and to the
  * containers on the example's own network. Run by `deno task test:e2e`
  * (needs root and testing/docker/setup.sh; skipped with one line elsewhere,
@@ -21,6 +22,8 @@ import { runCommand } from "../../lib/commands.ts";
 import { type CliRun, runCli } from "../../testing/cli.ts";
 import { requireDocker } from "../../testing/docker.ts";
 import { tempDir } from "../../testing/temp.ts";
+import { dirname } from "node:path";
+import { projectFiles } from "../../lib/new_project.ts";
 import { composeCommand } from "./compose.ts";
 import {
   ADMIN_PORT,
@@ -102,6 +105,19 @@ async function moduleInContainer(dir: string): Promise<string> {
   }
 }
 
+/** The root id of the project the --filter step writes with lib/new_project.ts. */
+const PROJECT_ROOT = "side-router";
+
+/** That project's rule: even last octet even-side, odd odd-side. */
+const SIDES = `import { ipv4Octet } from "./lib/address";
+
+export function decide(source: string, destination: string): string | null {
+  const octet = ipv4Octet(source, 3);
+  if (octet < 0) return null;
+  return octet % 2 == 0 ? "even-side" : "odd-side";
+}
+`;
+
 interface ProbeJson {
   passed: number;
   failed: number;
@@ -112,7 +128,7 @@ interface ProbeJson {
 if (await requireDocker()) {
   Deno.test({
     name:
-      "the Docker example on the real engine: up, probe, counters, logs, --wasm, an edited envoy.yaml, named clusters, a taken port, down",
+      "the Docker example on the real engine: up, probe, counters, logs, --wasm, an edited envoy.yaml, named clusters, --filter, a taken port, down",
     // The example's compose project, network and ports are fixed: one run at a time.
     sanitizeResources: false,
     sanitizeOps: false,
@@ -430,6 +446,62 @@ if (await requireDocker()) {
         );
 
         await t.step(
+          "up docker --filter DIR: a project from wasmerang new, built, run by Envoy under its root id and judged by its own rule; down",
+          async () => {
+            const project = `${cwd}/sides`;
+            for (const [name, content] of await projectFiles(PROJECT_ROOT)) {
+              await Deno.mkdir(dirname(`${project}/${name}`), {
+                recursive: true,
+              });
+              await Deno.writeTextFile(`${project}/${name}`, content);
+            }
+            await Deno.writeTextFile(`${project}/assembly/decide.ts`, SIDES);
+            const own = `${cwd}/own`;
+            const up = await wasmerang([
+              "up",
+              "docker",
+              "--dir",
+              own,
+              "--filter",
+              project,
+              "--cluster",
+              "rest",
+              "--cluster",
+              "even-side",
+              "--cluster",
+              "odd-side",
+            ], cwd);
+            assertEquals(up.code, 0, up.stderr);
+            assertMatch(up.stderr, /Building the filter project/);
+            assertEquals(
+              await moduleInContainer(own),
+              createHash("sha256").update(
+                await Deno.readFile(`${project}/build/filter.wasm`),
+              ).digest("hex"),
+            );
+            const probe = await wasmerang(
+              ["probe", "docker", "--dir", own, "--json"],
+              cwd,
+            );
+            assertEquals(probe.code, 0, probe.stdout + probe.stderr);
+            const report = JSON.parse(probe.stdout) as ProbeJson & {
+              filter: { rootId: string };
+            };
+            assertEquals(report.filter.rootId, PROJECT_ROOT);
+            assertEquals([report.passed, report.failed], [4, 0]);
+            assertEquals(report.results.map((result) => result.got), [
+              "even-side",
+              "odd-side",
+              "even-side",
+              "odd-side",
+            ]);
+            const down = await wasmerang(["down", "docker", "--dir", own], cwd);
+            assertEquals(down.code, 0, down.stderr);
+            assertEquals(await leftovers(), []);
+          },
+        );
+
+        await t.step(
           "a taken port: one line naming it, nothing started",
           async () => {
             const taken = Deno.listen({
@@ -452,6 +524,7 @@ if (await requireDocker()) {
       } finally {
         await wasmerang(["down", "docker", "--dir", dir], cwd);
         await wasmerang(["down", "docker", "--dir", `${cwd}/named`], cwd);
+        await wasmerang(["down", "docker", "--dir", `${cwd}/own`], cwd);
       }
     },
   });

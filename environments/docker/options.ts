@@ -14,6 +14,8 @@ import {
 import { collect, path, seconds, sourceRange } from "../../lib/cli_options.ts";
 import { DEFAULT_CLUSTER_NAMES } from "../../lib/clusters.ts";
 import { DEFAULT_READY_TIMEOUT_S } from "./up.ts";
+import { FILTER_OPTION, ROOT_ID_OPTION } from "../../lib/filter_flags.ts";
+import { ROOT_ID } from "../../lib/routing.ts";
 
 const DIR: OptionDeclaration = {
   flags: "--dir <dir>",
@@ -64,6 +66,8 @@ export const DOCKER_OPTIONS: EnvironmentOptions = {
       default: DEFAULT_SUBNET,
     },
     WASM,
+    FILTER_OPTION,
+    { ...ROOT_ID_OPTION, description: "the root id envoy.yaml names" },
     ...clusters(""),
   ],
   up: [
@@ -73,6 +77,14 @@ export const DOCKER_OPTIONS: EnvironmentOptions = {
       description: "print the exact commands and files; run and write nothing",
     },
     WASM,
+    FILTER_OPTION,
+    {
+      ...ROOT_ID_OPTION,
+      description:
+        "the root id the filter starts under; an existing folder's envoy.yaml must name it",
+      default:
+        `the folder's when it exists, else the --filter project's, else ${ROOT_ID}`,
+    },
     ...clusters(", when up writes the folder"),
     {
       flags: "--ready-timeout <seconds>",

@@ -6,10 +6,13 @@
 import * as path from "node:path";
 import { checkEnvoyBootstrap } from "../../checker/envoy_check.ts";
 import { UserError } from "../../lib/errors.ts";
+import { refuseBothModules, withChosenModule } from "../../lib/filter_input.ts";
 import {
-  loadShippableFilter,
-  requireShippable,
-} from "../../lib/module_check.ts";
+  checkedRootId,
+  type FilterFlags,
+  filterToRun,
+  type RunningFilter,
+} from "../../lib/running_filter.ts";
 import {
   renderWritten,
   type ScaffoldFile,
@@ -27,7 +30,6 @@ import {
 import {
   composeYaml,
   configurationOf,
-  DOCKER_CONFIGURATION,
   ENVOY_SERVICE,
   envoyYaml,
   readme,
@@ -46,6 +48,8 @@ export interface DockerFilesOptions {
   clusters?: readonly string[];
   /** The filter's configuration (default: the flagship's for the clusters). */
   configuration?: string;
+  /** The root id envoy.yaml names (default `wasmerang`). */
+  rootId?: string;
 }
 
 /**
@@ -62,19 +66,29 @@ export function dockerClusterNames(
 }
 
 /**
- * The module to ship (`--wasm`, else the embedded filter), refused unless it
- * starts with `configuration` in the host, as Envoy will start it.
+ * The module to ship (`--wasm`, else the embedded filter; `--filter` already
+ * resolved to its module by lib/filter_input.ts, or compiled in memory for a
+ * dry run) and the root id it runs under (`--root-id`, else the project's,
+ * else `wasmerang`), refused unless it starts under that root id with
+ * `configuration` in the host, as Envoy will start it.
  */
 export async function shippableDockerFilter(
-  wasm: string | undefined,
+  chosen: Omit<FilterFlags, "filter" | "config">,
   configuration: string,
-): Promise<Uint8Array> {
-  const bytes = await loadShippableFilter(wasm, configuration);
-  // The embedded filter is checked by the tests with its own configurations only.
-  if (wasm === undefined && configuration !== DOCKER_CONFIGURATION) {
-    await requireShippable(bytes, "the embedded filter", configuration);
+): Promise<RunningFilter> {
+  return await filterToRun({ ...chosen, config: configuration }, configuration);
+}
+
+/** An `--envoy-image` that is not an image reference is a usage error. */
+function checkEnvoyImage(envoyImage: string): void {
+  if (!/^[a-z0-9][a-z0-9._\/:@-]*$/i.test(envoyImage)) {
+    throw new UserError(
+      `invalid --envoy-image ${
+        quoteText(envoyImage)
+      }: expected an image reference like ${DEFAULT_ENVOY_IMAGE}`,
+      2,
+    );
   }
-  return bytes;
 }
 
 /** The file names, in the order they are written. */
@@ -93,14 +107,7 @@ export function dockerScaffoldFiles(
   options: DockerFilesOptions,
 ): ScaffoldFile[] {
   const envoyImage = options.envoyImage ?? DEFAULT_ENVOY_IMAGE;
-  if (!/^[a-z0-9][a-z0-9._\/:@-]*$/i.test(envoyImage)) {
-    throw new UserError(
-      `invalid --envoy-image ${
-        quoteText(envoyImage)
-      }: expected an image reference like ${DEFAULT_ENVOY_IMAGE}`,
-      2,
-    );
-  }
+  checkEnvoyImage(envoyImage);
   const clusters = dockerClusterNames(options.clusters);
   const configuration = configurationOf({
     clusters,
@@ -110,7 +117,13 @@ export function dockerScaffoldFiles(
     options.subnet ?? DEFAULT_SUBNET,
     clusters.length,
   );
-  const template = { envoyImage, network, clusters, configuration };
+  const template = {
+    envoyImage,
+    network,
+    clusters,
+    configuration,
+    rootId: options.rootId,
+  };
   const envoy = envoyYaml(template);
   const errors = checkEnvoyBootstrap(envoy).filter((issue) =>
     issue.severity === "error"
@@ -145,6 +158,10 @@ export interface DockerScaffoldOptions {
   force?: boolean;
   /** Ship this module instead of the embedded filter. */
   wasm?: string;
+  /** Ship this filter project's module (built when stale), instead of `wasm`. */
+  filter?: string;
+  /** The root id (default: the project's, else `wasmerang`). */
+  rootId?: string;
   /** The cluster names, one egress service each, the first tcp_proxy's default. */
   cluster?: readonly string[];
   /** The filter's plugin configuration (default: the flagship's for the clusters). */
@@ -153,21 +170,28 @@ export interface DockerScaffoldOptions {
 
 /** Writes the Docker example folder and says what it wrote. */
 export async function scaffoldDocker(
-  options: DockerScaffoldOptions,
+  given: DockerScaffoldOptions,
 ): Promise<void> {
-  const dir = options.dir ?? DEFAULT_DIR;
-  // Names first: a bad one is a usage error before the module is checked.
-  const clusters = dockerClusterNames(options.cluster);
+  refuseBothModules(given);
+  const dir = given.dir ?? DEFAULT_DIR;
+  // Usage mistakes first, before a project is built or the module checked.
+  const clusters = dockerClusterNames(given.cluster);
+  if (given.rootId !== undefined) checkedRootId(given.rootId);
+  checkEnvoyImage(given.envoyImage ?? DEFAULT_ENVOY_IMAGE);
+  dockerNetwork(given.subnet ?? DEFAULT_SUBNET, clusters.length);
   const configuration = configurationOf({
     clusters,
-    configuration: options.config,
+    configuration: given.config,
   });
+  const options = await withChosenModule(given);
+  const filter = await shippableDockerFilter(options, configuration);
   const files = dockerScaffoldFiles({
-    wasm: await shippableDockerFilter(options.wasm, configuration),
+    wasm: filter.wasm,
     envoyImage: options.envoyImage,
     subnet: options.subnet,
     clusters,
     configuration,
+    rootId: filter.rootId,
   });
   const written = await writeScaffold(dir, files, {
     force: options.force,

@@ -14,6 +14,13 @@ import { embeddedFilter } from "../../lib/filter_module.ts";
 import { dockerNetwork } from "./network.ts";
 import { DOCKER_FILES, dockerScaffoldFiles } from "./scaffold.ts";
 import { ENVOY_ACCESS_LOG_FORMAT } from "./templates.ts";
+import { dirname } from "node:path";
+import { projectFiles } from "../../lib/new_project.ts";
+import { judgeSources, moduleSha256 } from "../../lib/judge.ts";
+import { exists } from "../../lib/files.ts";
+import { runCli } from "../../testing/cli.ts";
+import { tempDir } from "../../testing/temp.ts";
+import { readDockerExample } from "./compose.ts";
 
 const EXAMPLE = new URL("../../examples/envoy-docker/", import.meta.url);
 const REFRESH =
@@ -340,4 +347,226 @@ Deno.test("--cluster names are DNS labels, Envoy's service name is taken, none t
   assert.equal(network.egresses.at(-1), "10.0.0.30");
   assert.ok(network.reserved.includes("10.0.0.30"));
   assert.ok(!network.egresses.some((ip) => network.probeSources.includes(ip)));
+});
+
+/** A project's rule (lib/new_project.ts's decide.ts replaced): even last octet even-side, odd odd-side. */
+const SIDES = `import { ipv4Octet } from "./lib/address";
+
+export function decide(source: string, destination: string): string | null {
+  const octet = ipv4Octet(source, 3);
+  if (octet < 0) return null;
+  return octet % 2 == 0 ? "even-side" : "odd-side";
+}
+`;
+
+Deno.test("scaffold|up docker --filter DIR: the project's module and root id in the folder, judged by them; the usage mistakes; a dry run writes nothing", async (t) => {
+  const ROOT = "side-router";
+  await using temp = await tempDir();
+  const project = `${temp.path}/sides`;
+  for (const [name, content] of await projectFiles(ROOT)) {
+    await Deno.mkdir(dirname(`${project}/${name}`), { recursive: true });
+    await Deno.writeTextFile(`${project}/${name}`, content);
+  }
+  await Deno.writeTextFile(`${project}/assembly/decide.ts`, SIDES);
+  const output = `${project}/build/filter.wasm`;
+  const dir = `${temp.path}/example`;
+  const clusters = [
+    "--cluster",
+    "rest",
+    "--cluster",
+    "even-side",
+    "--cluster",
+    "odd-side",
+  ];
+  const sha = async (file: string) => moduleSha256(await Deno.readFile(file));
+  const oneLine = (run: { code: number; stderr: string }, code: number) => {
+    assert.equal(run.code, code, run.stderr);
+    const lines = run.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, run.stderr);
+    return lines[0];
+  };
+
+  await t.step(
+    "scaffold docker --filter builds the project once and ships its module under its root id",
+    async () => {
+      const run = await runCli([
+        "scaffold",
+        "docker",
+        "--dir",
+        dir,
+        "--filter",
+        project,
+        ...clusters,
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /Building the filter project .*is missing/);
+      assert.equal(await sha(`${dir}/wasmerang.wasm`), await sha(output));
+      const envoy = parse(await Deno.readTextFile(`${dir}/envoy.yaml`));
+      const config = envoy.static_resources.listeners[0].filter_chains[0]
+        .filters[0].typed_config.config;
+      assert.deepEqual(
+        [config.name, config.root_id, config.vm_config.vm_id],
+        [ROOT, ROOT, ROOT],
+      );
+      assert.match(
+        await Deno.readTextFile(`${dir}/README.md`),
+        new RegExp(`root id \`${ROOT}\``),
+      );
+      // What probe docker judges by: the folder's module under envoy.yaml's root id.
+      const example = await readDockerExample(dir);
+      assert.equal(example.rootId, ROOT);
+      const decisions = await judgeSources(
+        {
+          wasm: await Deno.readFile(example.wasmFile),
+          rootId: example.rootId,
+          configuration: example.filterConfiguration,
+        },
+        example.network.probeSources.slice(0, 2),
+        "172.21.0.2:10000",
+      );
+      assert.deepEqual(
+        [...decisions.values()].map((decision) => decision.cluster),
+        ["even-side", "odd-side"],
+      );
+      // Again: the module is fresh, nothing is built and nothing changes.
+      const again = await runCli([
+        "scaffold",
+        "docker",
+        "--dir",
+        dir,
+        "--filter",
+        project,
+        ...clusters,
+      ]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.doesNotMatch(again.stderr, /Building/);
+      assert.doesNotMatch(again.stdout, /replaced|created/);
+    },
+  );
+
+  await t.step(
+    "up docker --dry-run on that folder: its module under its root id; another root id is refused",
+    async () => {
+      const plain = await runCli(["up", "docker", "--dry-run", "--dir", dir]);
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.match(plain.stdout, /existing files are used as they are/);
+      const named = await runCli([
+        "up",
+        "docker",
+        "--dry-run",
+        "--dir",
+        dir,
+        "--filter",
+        project,
+      ]);
+      assert.equal(named.code, 0, named.stderr);
+      assert.match(
+        named.stdout,
+        new RegExp(
+          `^# filter .*filter\\.wasm \\(sha256 [0-9a-f]{12}…\\), root id ${ROOT},`,
+          "m",
+        ),
+      );
+      assert.match(
+        oneLine(
+          await runCli([
+            "up",
+            "docker",
+            "--dry-run",
+            "--dir",
+            dir,
+            "--root-id",
+            "wasmerang",
+          ]),
+          2,
+        ),
+        new RegExp(
+          `envoy\\.yaml runs the filter under root id "${ROOT}", not "wasmerang" \\(--root-id\\): rewrite the folder with 'wasmerang scaffold docker --dir .* --force'`,
+        ),
+      );
+    },
+  );
+
+  await t.step(
+    "usage mistakes and a root id the module does not register: one line, nothing written",
+    async () => {
+      const elsewhere = `${temp.path}/elsewhere`;
+      for (
+        const command of [["scaffold", "docker"], ["up", "docker", "--dry-run"]]
+      ) {
+        assert.match(
+          oneLine(
+            await runCli([
+              ...command,
+              "--dir",
+              elsewhere,
+              "--filter",
+              project,
+              "--wasm",
+              output,
+            ]),
+            2,
+          ),
+          /^wasmerang: --filter and --wasm both name the module: give one/,
+        );
+      }
+      assert.match(
+        oneLine(
+          await runCli([
+            "scaffold",
+            "docker",
+            "--dir",
+            elsewhere,
+            "--filter",
+            project,
+            "--root-id",
+            "not-ours",
+          ]),
+          1,
+        ),
+        /^wasmerang: refusing to ship .*filter\.wasm: the filter registers no root context named "not-ours"/,
+      );
+      assert.match(
+        oneLine(
+          await runCli([
+            "scaffold",
+            "docker",
+            "--dir",
+            elsewhere,
+            "--filter",
+            temp.path,
+          ]),
+          2,
+        ),
+        /--filter .*: not a filter project/,
+      );
+      assert.equal(await exists(elsewhere), false);
+    },
+  );
+
+  await t.step(
+    "up docker --dry-run with a stale project: compiled in memory, nothing written",
+    async () => {
+      const built = (await Deno.stat(output)).mtime?.getTime();
+      const later = new Date((built ?? 0) + 60_000);
+      await Deno.utime(`${project}/assembly/decide.ts`, later, later);
+      const fresh = `${temp.path}/fresh`;
+      const run = await runCli([
+        "up",
+        "docker",
+        "--dry-run",
+        "--dir",
+        fresh,
+        "--filter",
+        project,
+        ...clusters,
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /Compiling \(in memory, for the dry run\)/);
+      assert.match(run.stdout, new RegExp(`root id ${ROOT},`));
+      assert.match(run.stdout, /# write the example/);
+      assert.equal(await exists(fresh), false);
+      assert.equal((await Deno.stat(output)).mtime?.getTime(), built);
+    },
+  );
 });

@@ -58,6 +58,8 @@ export interface DockerTemplateOptions {
   clusters?: readonly string[];
   /** The filter's plugin configuration (default: the flagship's for the clusters). */
   configuration?: string;
+  /** The root id the filter starts under (default `wasmerang`). */
+  rootId?: string;
 }
 
 function clustersOf(
@@ -143,7 +145,8 @@ function composeStory(options: DockerTemplateOptions): string {
   const clusters = clustersOf(options);
   if (
     areDefaultClusterNames(clusters) &&
-    configurationOf(options) === DOCKER_CONFIGURATION
+    configurationOf(options) === DOCKER_CONFIGURATION &&
+    (options.rootId ?? ROOT_ID) === ROOT_ID
   ) {
     return "Written by `wasmerang scaffold docker`. Envoy runs the wasmerang filter in front of\n" +
       "two egress services; the filter picks egress1 (even) or egress2 (odd) by the last\n" +
@@ -234,7 +237,10 @@ export function composeYaml(options: DockerTemplateOptions): string {
  * that name (egress1/egress2 by default).
  */
 export function envoyYaml(
-  options: Pick<DockerTemplateOptions, "clusters" | "configuration"> = {},
+  options: Pick<
+    DockerTemplateOptions,
+    "clusters" | "configuration" | "rootId"
+  > = {},
 ): string {
   const clusters = clustersOf(options);
   return envoyBootstrap({
@@ -243,6 +249,7 @@ export function envoyYaml(
     admin: { address: "0.0.0.0", port: ADMIN_PORT },
     listener: { address: "0.0.0.0", port: LISTENER_PORT },
     configuration: configurationOf(options),
+    rootId: options.rootId ?? ROOT_ID,
     wasmFilename: WASM_IN_CONTAINER,
     clusters: clusters.map((name) => ({
       name,
@@ -258,7 +265,9 @@ export function readme(options: DockerTemplateOptions): string {
   const { envoyImage, network } = options;
   const clusters = clustersOf(options);
   const configuration = configurationOf(options);
-  const parity = configuration === parityConfiguration(clusters);
+  const rootId = options.rootId ?? ROOT_ID;
+  const parity = rootId === ROOT_ID &&
+    configuration === parityConfiguration(clusters);
   const [even, odd] = parityPair(clusters);
   const [first] = clusters;
   const oddAddress = network.egresses[clusters.indexOf(odd)];
@@ -295,7 +304,7 @@ Envoy configuration: read it, edit it, run it with or without wasmerang.
 | --- | --- |
 | \`docker-compose.yaml\` | Envoy (\`${envoyImage}\`), ${listed} (\`${BUSYBOX_IMAGE}\`), network \`${NETWORK_NAME}\` (\`${network.subnet}\`) |
 | \`envoy.yaml\` | listener :${LISTENER_PORT} → \`envoy.filters.network.wasm\` → \`envoy.filters.network.tcp_proxy\` (default cluster \`${first}\`); admin :${ADMIN_PORT} |
-| \`${WASM_FILE}\` | the filter (proxy-wasm, root id \`${ROOT_ID}\`), mounted read-only at \`${WASM_IN_CONTAINER}\` |
+| \`${WASM_FILE}\` | the filter (proxy-wasm, root id \`${rootId}\`), mounted read-only at \`${WASM_IN_CONTAINER}\` |
 
 ## Run it
 
@@ -346,6 +355,9 @@ ${choice}
   wrong types, bad enum values and unknown \`@type\` URLs are reported with their YAML path.
 - To run your own build of the filter: \`wasmerang up docker --dir . --wasm path/to/filter.wasm\`
   (it replaces \`${WASM_FILE}\`), or copy it over \`${WASM_FILE}\` and \`docker compose restart envoy\`.
+  A filter project from \`wasmerang new\`: \`wasmerang scaffold docker --filter DIR\` builds it when its
+  sources changed and writes its module and its root id (envoy.yaml's \`root_id\`, which must name
+  the filter's \`registerRootContext\`).
 - Envoy reads \`envoy.yaml\` and the module only when it starts. \`wasmerang up docker\` passes their
   sha256 to Compose (\`WASMERANG_FILES_SHA256\`), so after an edit the next \`up\` recreates Envoy
   once, and with nothing changed it leaves Envoy running.

@@ -42,6 +42,13 @@ import {
   WASM_FILE,
 } from "./templates.ts";
 import { quoteText } from "../../lib/routing.ts";
+import {
+  checkedRootId,
+  describeFilter,
+  type RunningFilter,
+} from "../../lib/running_filter.ts";
+import { refuseBothModules, withChosenModule } from "../../lib/filter_input.ts";
+import { exists } from "../../lib/files.ts";
 
 /** How long `up docker` waits for Envoy's /ready unless `--ready-timeout` says otherwise, in seconds. */
 export const DEFAULT_READY_TIMEOUT_S = 90;
@@ -56,6 +63,17 @@ export interface DockerUpOptions {
   readyTimeout?: number;
   /** Replace the filter module in the folder with this file. */
   wasm?: string;
+  /** Replace it with this filter project's module (built when stale), instead of `wasm`. */
+  filter?: string;
+  /**
+   * The root id: `--root-id`, else the project's; an existing folder must
+   * already name it (default: the folder's, else `wasmerang`).
+   */
+  rootId?: string;
+  /** A dry run's stale project, compiled in memory (lib/filter_input.ts): the module to check and show. */
+  compiled?: Uint8Array<ArrayBuffer>;
+  /** Where `rootId` came from, for the refusal of one the folder does not name. */
+  rootIdFrom?: string;
   /** The cluster names when `up` writes the folder (default `egress1`, `egress2`). */
   cluster?: readonly string[];
   /** The filter's configuration when `up` writes the folder (default: the flagship's for the clusters). */
@@ -84,10 +102,32 @@ async function existingExample(
 async function upSettings(
   dir: string,
   options: DockerUpOptions,
-): Promise<{ clusters: string[]; configuration: string }> {
+): Promise<
+  {
+    clusters: string[];
+    configuration: string;
+    rootId?: string;
+    example?: DockerExample;
+  }
+> {
   const given = (options.cluster?.length ?? 0) > 0 ||
     options.config !== undefined;
   const example = await existingExample(dir);
+  if (
+    example !== undefined && options.rootId !== undefined &&
+    options.rootId !== example.rootId
+  ) {
+    throw new UserError(
+      `${path.join(dir, "envoy.yaml")} runs the filter under root id ${
+        quoteText(example.rootId)
+      }, not ${quoteText(options.rootId)} (${
+        options.rootIdFrom ?? "--root-id"
+      }): ` +
+        `rewrite the folder with 'wasmerang scaffold docker --dir ${dir} --force' and the same flags, or give --root-id ${example.rootId}`,
+      2,
+    );
+  }
+  const rootId = options.rootId ?? example?.rootId;
   if (example === undefined || given) {
     const clusters = dockerClusterNames(
       (options.cluster?.length ?? 0) > 0 ? options.cluster : example?.clusters,
@@ -112,7 +152,7 @@ async function upSettings(
         );
       }
     }
-    return { clusters, configuration };
+    return { clusters, configuration, rootId, example };
   }
   let clusters: string[];
   try {
@@ -122,7 +162,12 @@ async function upSettings(
     // matter here for files to write again, and those stay the parity example's.
     clusters = dockerClusterNames(undefined);
   }
-  return { clusters, configuration: example.filterConfiguration };
+  return {
+    clusters,
+    configuration: example.filterConfiguration,
+    rootId,
+    example,
+  };
 }
 
 /** Waits until `ready()` says yes, failing early when `stillRunning()` says Envoy died. */
@@ -198,11 +243,39 @@ function requireFreePorts(): void {
 
 /** Builds the plan of `up docker` for `dir`. */
 export async function dockerUpPlan(options: DockerUpOptions): Promise<Plan> {
+  return (await planWithFilter(options)).plan;
+}
+
+/** The plan of `up docker` and the filter it ships. */
+async function planWithFilter(
+  options: DockerUpOptions,
+): Promise<{ plan: Plan; filter: RunningFilter }> {
   const dir = options.dir ?? DEFAULT_DIR;
   const compose = composeCommand(dir);
-  const { clusters, configuration } = await upSettings(dir, options);
-  const wasm = await shippableDockerFilter(options.wasm, configuration);
-  const files = dockerScaffoldFiles({ wasm, clusters, configuration });
+  const { clusters, configuration, rootId, example } = await upSettings(
+    dir,
+    options,
+  );
+  // The module Envoy will run: the one given, else the folder's own (used as
+  // it is), else the embedded filter; checked under the root id envoy.yaml names.
+  const folderModule = options.wasm === undefined && example !== undefined &&
+      await exists(example.wasmFile)
+    ? example.wasmFile
+    : undefined;
+  const filter = await shippableDockerFilter({
+    ...(options.wasm ?? folderModule) === undefined
+      ? {}
+      : { wasm: options.wasm ?? folderModule },
+    ...(rootId === undefined ? {} : { rootId }),
+    ...(options.compiled === undefined ? {} : { compiled: options.compiled }),
+  }, configuration);
+  const wasm = filter.wasm;
+  const files = dockerScaffoldFiles({
+    wasm,
+    clusters,
+    configuration,
+    rootId: filter.rootId,
+  });
   const planned = await planScaffold(dir, files);
   const missing = planned.filter((file) => file.status === "created");
   const plan = new Plan();
@@ -352,16 +425,30 @@ export async function dockerUpPlan(options: DockerUpOptions): Promise<Plan> {
       );
     },
   );
-  return plan;
+  return { plan, filter };
 }
 
 /** Runs (or with `dryRun` prints) `up docker`. */
-export async function upDocker(options: DockerUpOptions): Promise<void> {
-  const dir = options.dir ?? DEFAULT_DIR;
+export async function upDocker(given: DockerUpOptions): Promise<void> {
+  refuseBothModules(given);
+  if (given.rootId !== undefined) checkedRootId(given.rootId);
+  const dir = given.dir ?? DEFAULT_DIR;
+  // --filter: built here (compiled in memory for a dry run), then shipped as --wasm.
+  const options = {
+    ...await withChosenModule(given, { write: !given.dryRun }),
+    ...(given.rootId === undefined && given.filter !== undefined
+      ? { rootIdFrom: `the root id of --filter ${given.filter}` }
+      : given.rootId === undefined
+      ? { rootIdFrom: `the root id of the project whose output --wasm is` }
+      : {}),
+  };
   if (options.dryRun) {
-    const plan = await dockerUpPlan(options);
+    const { plan, filter } = await planWithFilter(options);
+    const named = options.wasm !== undefined || options.rootId !== undefined
+      ? `# ${describeFilter(filter, filter.configuration)}\n`
+      : "";
     console.log(
-      `# wasmerang up docker --dry-run: the plan; nothing is run or written\n${plan.render()}`,
+      `# wasmerang up docker --dry-run: the plan; nothing is run or written\n${named}${plan.render()}`,
     );
     return;
   }

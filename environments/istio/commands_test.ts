@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { parseAllDocuments } from "yaml";
+import type { CommandResult, Runner } from "../../lib/commands.ts";
+import { exists } from "../../lib/files.ts";
+import { moduleSha256 } from "../../lib/judge.ts";
+import { projectFiles } from "../../lib/new_project.ts";
+import { runCli } from "../../testing/cli.ts";
+import { tempDir } from "../../testing/temp.ts";
+import { probeIstio } from "./pod_probe.ts";
+import { folderModule } from "./probe.ts";
 import { UserError } from "../../lib/errors.ts";
 import { embeddedFilter } from "../../lib/filter_module.ts";
 import { renderIstioFiles } from "./files.ts";
@@ -216,3 +225,254 @@ Deno.test("up istio --dry-run prints the whole plan for a new cluster and writes
     await Deno.remove(root, { recursive: true });
   }
 });
+
+/** A project's rule (lib/new_project.ts's decide.ts replaced): the pod IP's parity picks alpha or beta. */
+const ALPHA_BETA = `import { ipv4Octet } from "./lib/address";
+
+export function decide(source: string, destination: string): string | null {
+  const octet = ipv4Octet(source, 3);
+  if (octet < 0) return null;
+  return "outbound|9000||" + (octet % 2 == 0 ? "alpha" : "beta") +
+    ".default.svc.cluster.local";
+}
+`;
+
+Deno.test("scaffold|up istio --filter DIR: the project's module in the ConfigMap, its root id in the WasmPlugin and the EnvoyFilter, judged by them; the usage mistakes; a dry run writes nothing", async (t) => {
+  const ROOT = "mesh-sides";
+  await using temp = await tempDir();
+  const project = join(temp.path, "sides");
+  for (const [name, content] of await projectFiles(ROOT)) {
+    await Deno.mkdir(dirname(join(project, name)), { recursive: true });
+    await Deno.writeTextFile(join(project, name), content);
+  }
+  await Deno.writeTextFile(join(project, "assembly/decide.ts"), ALPHA_BETA);
+  const output = join(project, "build/filter.wasm");
+  const clusters = ["--cluster", "alpha", "--cluster", "beta"];
+  const oneLine = (run: { code: number; stderr: string }, code: number) => {
+    assert.equal(run.code, code, run.stderr);
+    const lines = run.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, run.stderr);
+    return lines[0];
+  };
+  const docs = async (file: string) =>
+    parseAllDocuments(await Deno.readTextFile(file)).map((doc) => doc.toJSON());
+
+  for (const api of ["wasmplugin", "envoyfilter"]) {
+    await t.step(
+      `scaffold istio --api ${api} --filter: the module and its root id; probe judges by them`,
+      async () => {
+        const dir = join(temp.path, api);
+        const run = await runCli([
+          "scaffold",
+          "istio",
+          "--dir",
+          dir,
+          "--api",
+          api,
+          "--filter",
+          project,
+          ...clusters,
+        ]);
+        assert.equal(run.code, 0, run.stderr);
+        // Built by the first scaffold only.
+        if (api === "wasmplugin") {
+          assert.match(run.stderr, /Building the filter project/);
+        } else assert.doesNotMatch(run.stderr, /Building/);
+        const inFolder = await folderModule(dir);
+        assert.equal(
+          moduleSha256(inFolder!.wasm),
+          moduleSha256(await Deno.readFile(output)),
+        );
+        if (api === "wasmplugin") {
+          const [plugin] = await docs(join(dir, "wasmplugin.yaml"));
+          assert.equal(plugin.spec.pluginName, ROOT);
+        } else {
+          const [filter] = await docs(join(dir, "envoyfilter.yaml"));
+          const config = filter.spec.configPatches[0].patch.value.typed_config
+            .config;
+          assert.deepEqual(
+            [config.name, config.root_id, config.vm_config.vm_id],
+            [ROOT, ROOT, ROOT],
+          );
+        }
+        const settings = await readScaffoldSettings(dir);
+        assert.equal(settings?.rootId, ROOT);
+        assert.deepEqual(settings?.clusters, ["alpha", "beta"]);
+        // probe istio: the folder's module under the folder's root id.
+        const pods = [
+          { name: "client-a", ip: "10.244.0.10" },
+          { name: "client-b", ip: "10.244.0.11" },
+        ];
+        const report = await probeIstio(
+          settings!,
+          { count: 2, filter: inFolder },
+          fakeKubectl(pods, { "client-a": "alpha\n", "client-b": "beta\n" }),
+        );
+        assert.equal(report.filter?.rootId, ROOT);
+        assert.deepEqual(
+          report.results.map((result) => [result.chosen, result.ok]),
+          [
+            ["outbound|9000||alpha.default.svc.cluster.local", true],
+            ["outbound|9000||beta.default.svc.cluster.local", true],
+          ],
+        );
+        // up on that folder: its module and root id as they are; another root id is refused.
+        const up = await runCli(["up", "istio", "--dry-run", "--dir", dir], {
+          path: temp.path,
+        });
+        assert.equal(up.code, 0, up.stderr);
+        assert.match(
+          up.stdout,
+          new RegExp(
+            `^# filter .*\\(wasmerang\\.wasm\\) \\(sha256 [0-9a-f]{12}…\\), root id ${ROOT},`,
+            "m",
+          ),
+        );
+        assert.match(
+          oneLine(
+            await runCli([
+              "up",
+              "istio",
+              "--dry-run",
+              "--dir",
+              dir,
+              "--root-id",
+              "wasmerang",
+            ], { path: temp.path }),
+            2,
+          ),
+          new RegExp(
+            `holds the example with the filter under root id "${ROOT}", not what --root-id asks \\("wasmerang"\\)`,
+          ),
+        );
+        assert.match(
+          oneLine(
+            await runCli([
+              "up",
+              "istio",
+              "--dry-run",
+              "--dir",
+              dir,
+              "--filter",
+              project,
+            ], { path: temp.path }),
+            2,
+          ),
+          /already holds the example and its ConfigMap: put the module in it with 'wasmerang scaffold istio --dir .* --filter .*sides --force'/,
+        );
+      },
+    );
+  }
+
+  await t.step(
+    "usage mistakes and a root id the module does not register: one line, nothing written",
+    async () => {
+      const elsewhere = join(temp.path, "elsewhere");
+      for (
+        const command of [["scaffold", "istio"], ["up", "istio", "--dry-run"]]
+      ) {
+        assert.match(
+          oneLine(
+            await runCli([
+              ...command,
+              "--dir",
+              elsewhere,
+              "--filter",
+              project,
+              "--wasm",
+              output,
+            ], { path: temp.path }),
+            2,
+          ),
+          /^wasmerang: --filter and --wasm both name the module: give one/,
+        );
+      }
+      assert.match(
+        oneLine(
+          await runCli([
+            "scaffold",
+            "istio",
+            "--dir",
+            elsewhere,
+            "--filter",
+            project,
+            "--root-id",
+            "not-ours",
+          ]),
+          1,
+        ),
+        /^wasmerang: refusing to ship .*filter\.wasm: the filter registers no root context named "not-ours"/,
+      );
+      assert.equal(await exists(elsewhere), false);
+    },
+  );
+
+  await t.step(
+    "up istio --dry-run --filter with a stale project: compiled in memory, nothing written",
+    async () => {
+      const built = (await Deno.stat(output)).mtime?.getTime();
+      const later = new Date((built ?? 0) + 60_000);
+      await Deno.utime(join(project, "assembly/decide.ts"), later, later);
+      const fresh = join(temp.path, "fresh");
+      const run = await runCli([
+        "up",
+        "istio",
+        "--dry-run",
+        "--dir",
+        fresh,
+        "--filter",
+        project,
+        ...clusters,
+      ], { path: temp.path });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /Compiling \(in memory, for the dry run\)/);
+      assert.match(
+        run.stdout,
+        new RegExp(
+          `^# write the example first: wasmerang scaffold istio --dir \\S+fresh --filter \\S+sides$`,
+          "m",
+        ),
+      );
+      assert.match(
+        run.stdout,
+        new RegExp(`^# filter .*, root id ${ROOT},`, "m"),
+      );
+      assert.equal(await exists(fresh), false);
+      assert.equal((await Deno.stat(output)).mtime?.getTime(), built);
+    },
+  );
+});
+
+/** A stand-in kubectl for probeIstio: ready client pods with sidecars, `nc` answered per pod. */
+function fakeKubectl(
+  pods: { name: string; ip: string }[],
+  answers: Record<string, string>,
+): Runner {
+  const ok = (stdout: string): CommandResult => ({
+    code: 0,
+    stdout,
+    stderr: "",
+    timedOut: false,
+  });
+  return (argv: string[]) => {
+    if (argv.includes("pods")) {
+      return Promise.resolve(ok(JSON.stringify({
+        items: pods.map((pod) => ({
+          metadata: { name: pod.name },
+          spec: { containers: [{ name: "client" }, { name: "istio-proxy" }] },
+          status: {
+            phase: "Running",
+            podIP: pod.ip,
+            containerStatuses: [{ ready: true }],
+          },
+        })),
+      })));
+    }
+    if (argv.includes("service")) {
+      return Promise.resolve(
+        ok(JSON.stringify({ spec: { clusterIP: "10.96.40.2" } })),
+      );
+    }
+    return Promise.resolve(ok(answers[argv[argv.indexOf("exec") + 1]] ?? ""));
+  };
+}

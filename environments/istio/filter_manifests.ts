@@ -24,20 +24,23 @@ import {
  * it (proto `envoy.extensions.filters.network.wasm.v3.Wasm`).
  */
 export function wasmTypedConfig(
-  settings: Pick<IstioSettings, "namespace">,
+  settings:
+    & Pick<IstioSettings, "namespace">
+    & Partial<Pick<IstioSettings, "clusters" | "rootId">>,
 ): Record<string, unknown> {
+  const rootId = settings.rootId ?? ROOT_ID;
   return {
     "@type":
       "type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm",
     config: {
-      name: ROOT_ID,
-      root_id: ROOT_ID,
+      name: rootId,
+      root_id: rootId,
       configuration: {
         "@type": "type.googleapis.com/google.protobuf.StringValue",
         value: filterConfiguration({ ...settings, api: "envoyfilter" }),
       },
       vm_config: {
-        vm_id: ROOT_ID,
+        vm_id: rootId,
         runtime: "envoy.wasm.runtime.v8",
         code: { local: { filename: WASM_PATH } },
       },
@@ -140,7 +143,8 @@ export function wasmPlugin(
       type: "NETWORK",
       url: `file://${WASM_PATH}`,
       sha256,
-      pluginName: ROOT_ID,
+      // Istio gives pluginName to Envoy as the filter's root_id.
+      pluginName: settings.rootId ?? ROOT_ID,
       pluginConfig: pluginConfig(settings),
       phase: "UNSPECIFIED_PHASE",
       priority: WASM_PLUGIN_PRIORITY,

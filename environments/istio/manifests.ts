@@ -97,6 +97,12 @@ export interface IstioSettings {
    * `egress1`, `egress2`); each is a DNS-1035 label.
    */
   clusters: readonly string[];
+  /**
+   * The root id the filter registers and the sidecars start it under: the
+   * WasmPlugin's `pluginName`, the EnvoyFilter's `root_id` (default
+   * `wasmerang`).
+   */
+  rootId?: string;
 }
 
 /** The settings used when no option is given. */

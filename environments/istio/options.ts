@@ -8,6 +8,9 @@ import type { EnvironmentOptions, OptionDeclaration } from "../environment.ts";
 import { DEFAULT_SETTINGS, HTTP_PORT, PROBE_PORT } from "./manifests.ts";
 import { DEFAULT_ISTIO_DIR } from "./settings.ts";
 import { collect, path, wholeNumber } from "../../lib/cli_options.ts";
+import { FILTER_OPTION, ROOT_ID_OPTION } from "../../lib/filter_flags.ts";
+import { ROOT_ID } from "../../lib/routing.ts";
+import { DEFAULT_PROBE_COUNT } from "./pod_probe.ts";
 
 const WASM: OptionDeclaration = {
   flags: "--wasm <path>",
@@ -81,6 +84,12 @@ export const ISTIO_OPTIONS: EnvironmentOptions = {
     },
     { flags: "--force", description: "replace files that differ" },
     WASM,
+    FILTER_OPTION,
+    {
+      ...ROOT_ID_OPTION,
+      description:
+        "the root id the sidecars start the filter under (the WasmPlugin's pluginName, the EnvoyFilter's root_id)",
+    },
     ...settings(""),
   ],
   up: [
@@ -95,6 +104,14 @@ export const ISTIO_OPTIONS: EnvironmentOptions = {
       description: "print the exact commands and files; run and write nothing",
     },
     WASM,
+    FILTER_OPTION,
+    {
+      ...ROOT_ID_OPTION,
+      description:
+        "the root id the sidecars start the filter under; an existing folder must name it",
+      default:
+        `the folder's when it exists, else the --filter project's, else ${ROOT_ID}`,
+    },
     ...settings(", when up writes the folder"),
   ],
   probe: [
@@ -102,7 +119,7 @@ export const ISTIO_OPTIONS: EnvironmentOptions = {
     {
       flags: "--count <n>",
       description: "connections from the client pods",
-      default: "8",
+      default: String(DEFAULT_PROBE_COUNT),
       parse: wholeNumber(1, 1000),
     },
     {

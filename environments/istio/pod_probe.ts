@@ -54,9 +54,12 @@ export interface ClientPod {
   sidecar: boolean;
 }
 
+/** Connections `probe istio` makes unless `--count` says otherwise. */
+export const DEFAULT_PROBE_COUNT = 8;
+
 /** Options of {@link probeIstio}. */
 export interface IstioProbeOptions {
-  /** Connections to make, spread round-robin over the client pods (default 8). */
+  /** Connections to make, spread round-robin over the client pods (default {@link DEFAULT_PROBE_COUNT}). */
   count?: number;
   /** Destination port: 9000, or 80 with the HTTP override. */
   port?: number;
@@ -64,7 +67,8 @@ export interface IstioProbeOptions {
   parallel?: number;
   /**
    * The module the sidecars run and its root id (default: the embedded
-   * filter under `wasmerang`); the configuration is the example's.
+   * filter, under the example's root id, else `wasmerang`); the
+   * configuration is the example's.
    */
   filter?: { wasm: Uint8Array; rootId?: string; module?: string };
 }
@@ -153,7 +157,7 @@ export async function probeIstio(
   options: IstioProbeOptions = {},
   run: Runner = runQuery,
 ): Promise<ProbeReport> {
-  const count = options.count ?? 8;
+  const count = options.count ?? DEFAULT_PROBE_COUNT;
   const port = options.port ?? PROBE_PORT;
   if (!Number.isInteger(count) || count < 1) {
     throw new UserError("--count must be a positive integer", 2);
@@ -217,7 +221,7 @@ export async function probeIstio(
   const destination = `${clusterIp}:${port}`;
   const judge: ProbeJudge = {
     wasm: options.filter?.wasm ?? embeddedFilter(),
-    rootId: options.filter?.rootId ?? ROOT_ID,
+    rootId: options.filter?.rootId ?? settings.rootId ?? ROOT_ID,
     configuration: filterConfiguration(settings),
     // tcp_proxy's own cluster: the Service, which balances over every egress.
     defaultCluster: `outbound|${port}||${

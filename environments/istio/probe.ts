@@ -18,9 +18,9 @@ import { parse } from "yaml";
  * The module the example's sidecars run: the one in the folder's ConfigMap,
  * when there is a folder (else the probe judges by the embedded filter).
  */
-async function folderModule(
+export async function folderModule(
   dir: string,
-): Promise<{ wasm: Uint8Array; module: string } | undefined> {
+): Promise<{ wasm: Uint8Array<ArrayBuffer>; module: string } | undefined> {
   const file = join(dir, CONFIGMAP_FILE);
   let text: string;
   try {

@@ -1,12 +1,14 @@
 /** `wasmerang scaffold istio`: render, validate and write the example folder. */
 import { join } from "node:path";
 import { UserError } from "../../lib/errors.ts";
-import { loadShippableFilter } from "../../lib/module_check.ts";
+import { refuseBothModules, withChosenModule } from "../../lib/filter_input.ts";
+import { filterToRun, type RunningFilter } from "../../lib/running_filter.ts";
 import { renderWritten, writeScaffold } from "../../lib/scaffold_files.ts";
 import { hint } from "../../lib/ui.ts";
 import { renderIstioFiles } from "./files.ts";
 import { HTTP_OVERRIDE_FILE, OPTIONAL_FILES } from "./file_names.ts";
-import { filterConfiguration } from "./manifests.ts";
+import { filterConfiguration, type IstioSettings } from "./manifests.ts";
+import { ROOT_ID } from "../../lib/routing.ts";
 import { DEFAULT_ISTIO_DIR, settingsFrom } from "./settings.ts";
 import { exists } from "../../lib/files.ts";
 import { renderManifestIssues, validateIstioFiles } from "./validate.ts";
@@ -27,8 +29,30 @@ export interface IstioScaffoldOptions {
   force?: boolean;
   /** A module to ship instead of the embedded filter. */
   wasm?: string;
+  /** A filter project whose module to ship (built when stale), instead of `wasm`. */
+  filter?: string;
+  /** The root id (default: the project's, else `wasmerang`). */
+  rootId?: string;
   /** The egress names (repeatable; default egress1, egress2). */
   cluster?: readonly string[];
+}
+
+/**
+ * The module the sidecars will run (`--wasm`, else the embedded filter;
+ * `--filter` already resolved by lib/filter_input.ts, or compiled in memory
+ * for a dry run), refused unless it starts under the settings' root id with
+ * the configuration they give it, as Envoy will start it.
+ */
+export async function shippableIstioFilter(
+  chosen: { wasm?: string; compiled?: Uint8Array<ArrayBuffer> },
+  settings: IstioSettings,
+): Promise<RunningFilter> {
+  const configuration = filterConfiguration(settings);
+  return await filterToRun({
+    ...chosen,
+    rootId: settings.rootId ?? ROOT_ID,
+    config: configuration,
+  }, configuration);
 }
 
 /**
@@ -36,8 +60,11 @@ export interface IstioScaffoldOptions {
  * file in `dir` differs, unless `force`.
  */
 export async function scaffoldIstio(
-  options: IstioScaffoldOptions = {},
+  given: IstioScaffoldOptions = {},
 ): Promise<void> {
+  refuseBothModules(given);
+  settingsFrom(given); // usage mistakes first, before a project is built
+  const options = await withChosenModule(given);
   await writeIstioScaffold(options);
   const dir = options.dir ?? DEFAULT_ISTIO_DIR;
   hint(
@@ -47,16 +74,13 @@ export async function scaffoldIstio(
 
 /** Writes the example without the closing hint (`up` calls it when the folder is empty). */
 export async function writeIstioScaffold(
-  options: IstioScaffoldOptions,
+  options: Omit<IstioScaffoldOptions, "filter">,
 ): Promise<void> {
   const dir = options.dir ?? DEFAULT_ISTIO_DIR;
   const settings = settingsFrom(options);
-  const wasm = await loadShippableFilter(
-    options.wasm,
-    filterConfiguration(settings),
-  );
+  const { wasm } = await shippableIstioFilter(options, settings);
   const files = renderIstioFiles(settings, wasm);
-  const errors = validateIstioFiles(files).filter((issue) =>
+  const errors = validateIstioFiles(files, settings).filter((issue) =>
     issue.severity === "error"
   );
   if (errors.length > 0) {

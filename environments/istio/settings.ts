@@ -12,7 +12,10 @@ import {
   ENVOY_FILTER_FILE,
   HTTP_OVERRIDE_FILE,
   KIND_CONFIG_FILE,
+  WASM_PLUGIN_FILE,
 } from "./file_names.ts";
+import { ROOT_ID } from "../../lib/routing.ts";
+import { checkedRootId } from "../../lib/running_filter.ts";
 import {
   checkSettings,
   DEFAULT_SETTINGS,
@@ -35,6 +38,8 @@ export function settingsFrom(
     httpOverride?: boolean;
     /** The egress names (`--cluster`, repeatable; default egress1, egress2). */
     cluster?: readonly string[];
+    /** The filter's root id (default `wasmerang`). */
+    rootId?: string;
   },
 ): IstioSettings {
   return checkSettings({
@@ -43,7 +48,46 @@ export function settingsFrom(
     clusterName: options.clusterName ?? DEFAULT_SETTINGS.clusterName,
     httpOverride: options.httpOverride ?? DEFAULT_SETTINGS.httpOverride,
     clusters: istioClusterNames(options.cluster),
+    ...(options.rootId === undefined || options.rootId === ROOT_ID
+      ? {}
+      : { rootId: checkedRootId(options.rootId) }),
   });
+}
+
+/**
+ * The root id a scaffolded folder starts the filter under: its WasmPlugin's
+ * `pluginName`, else its EnvoyFilter's first `root_id`; undefined when
+ * neither names one.
+ */
+function folderRootId(
+  wasmPlugin: string | undefined,
+  envoyFilter: string | undefined,
+): string | undefined {
+  const named = (value: unknown) =>
+    typeof value === "string" && value !== "" ? value : undefined;
+  const docs = (text: string | undefined): Record<string, unknown>[] => {
+    if (text === undefined) return [];
+    try {
+      return parseAllDocuments(text).map((doc) => doc.toJSON())
+        .filter((doc) => doc !== null && typeof doc === "object");
+    } catch {
+      return [];
+    }
+  };
+  for (const doc of docs(wasmPlugin)) {
+    const name = named((doc.spec as { pluginName?: unknown })?.pluginName);
+    if (doc.kind === "WasmPlugin" && name !== undefined) return name;
+  }
+  for (const doc of docs(envoyFilter)) {
+    const patches = (doc.spec as { configPatches?: unknown })?.configPatches;
+    for (const patch of Array.isArray(patches) ? patches : []) {
+      const name = named(
+        patch?.patch?.value?.typed_config?.config?.root_id,
+      );
+      if (name !== undefined) return name;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -105,7 +149,18 @@ export async function readScaffoldSettings(
     httpOverride: await exists(join(dir, HTTP_OVERRIDE_FILE)),
     clusters: egressNames(await readText(join(dir, EGRESS_FILE))) ??
       DEFAULT_SETTINGS.clusters,
+    ...rootIdOf(
+      folderRootId(
+        await readText(join(dir, WASM_PLUGIN_FILE)),
+        await readText(join(dir, ENVOY_FILTER_FILE)),
+      ),
+    ),
   });
+}
+
+/** `{ rootId }` unless it is undefined or the default. */
+function rootIdOf(rootId: string | undefined): { rootId?: string } {
+  return rootId === undefined || rootId === ROOT_ID ? {} : { rootId };
 }
 
 /** Options shared by `probe istio` and `down istio` to find the example. */
@@ -135,5 +190,6 @@ export async function targetSettings(
     httpOverride: fromDir?.httpOverride,
     api: fromDir?.api,
     cluster: fromDir?.clusters,
+    rootId: fromDir?.rootId,
   });
 }

@@ -1,7 +1,9 @@
 /** `wasmerang up istio`: the kind cluster, Istio and the example, as a plan. */
 import { join } from "node:path";
 import { UserError } from "../../lib/errors.ts";
-import { loadShippableFilter } from "../../lib/module_check.ts";
+import { refuseBothModules, withChosenModule } from "../../lib/filter_input.ts";
+import { quoteText, ROOT_ID } from "../../lib/routing.ts";
+import { describeFilter } from "../../lib/running_filter.ts";
 import { missingTools, requirePrerequisites } from "../../lib/prerequisites.ts";
 import { ISTIO_NEEDS } from "./needs.ts";
 import { hint } from "../../lib/ui.ts";
@@ -10,14 +12,15 @@ import {
   KIND_CONFIG_FILE,
   WASM_PLUGIN_FILE,
 } from "./file_names.ts";
-import { filterConfiguration, type IstioSettings } from "./manifests.ts";
+import type { IstioSettings } from "./manifests.ts";
 import {
   FRESH_CLUSTER,
   manifestFiles,
   observeCluster,
   upPlan,
 } from "./plan.ts";
-import { writeIstioScaffold } from "./scaffold.ts";
+import { shippableIstioFilter, writeIstioScaffold } from "./scaffold.ts";
+import { folderModule } from "./probe.ts";
 import {
   DEFAULT_ISTIO_DIR,
   readScaffoldSettings,
@@ -36,6 +39,10 @@ export interface IstioUpOptions {
   namespace?: string;
   /** A module to ship when `up` scaffolds the folder. */
   wasm?: string;
+  /** A filter project whose module to ship (built when stale) when `up` scaffolds the folder, instead of `wasm`. */
+  filter?: string;
+  /** The root id (default: the folder's, else the project's, else `wasmerang`); an existing folder must name it. */
+  rootId?: string;
   /** Used when `up` scaffolds the folder. */
   clusterName?: string;
   /** Used when `up` scaffolds the folder. */
@@ -62,7 +69,7 @@ async function validateFolder(
         } is missing: run 'wasmerang scaffold istio --dir ${dir} --force'`,
       );
     }
-    issues.push(...validateYamlFile(join(dir, name), text));
+    issues.push(...validateYamlFile(join(dir, name), text, settings));
   }
   const errors = issues.filter((issue) => issue.severity === "error");
   if (errors.length > 0) {
@@ -80,21 +87,27 @@ async function validateFolder(
  * observed cluster (a fresh one when the tools or the cluster are missing)
  * and runs nothing.
  */
-export async function upIstio(options: IstioUpOptions = {}): Promise<void> {
-  const dir = options.dir ?? DEFAULT_ISTIO_DIR;
-  if (!options.dryRun) await requirePrerequisites(ISTIO_NEEDS);
+export async function upIstio(given: IstioUpOptions = {}): Promise<void> {
+  refuseBothModules(given);
+  const dir = given.dir ?? DEFAULT_ISTIO_DIR;
+  if (!given.dryRun) await requirePrerequisites(ISTIO_NEEDS);
   let settings = await readScaffoldSettings(dir);
   const scaffoldFirst = settings === undefined;
-  if (!scaffoldFirst && options.wasm !== undefined) {
+  const moduleFlag = given.filter !== undefined
+    ? `--filter ${given.filter}`
+    : given.wasm !== undefined
+    ? `--wasm ${given.wasm}`
+    : undefined;
+  if (!scaffoldFirst && moduleFlag !== undefined) {
     throw new UserError(
       `${dir} already holds the example and its ConfigMap: put the module in it with ` +
-        `'wasmerang scaffold istio --dir ${dir} --wasm ${options.wasm} --force', then run up again`,
+        `'wasmerang scaffold istio --dir ${dir} ${moduleFlag} --force', then run up again`,
       2,
     );
   }
   if (
-    settings !== undefined && (options.cluster?.length ?? 0) > 0 &&
-    settingsFrom(options).clusters.join(",") !== settings.clusters.join(",")
+    settings !== undefined && (given.cluster?.length ?? 0) > 0 &&
+    settingsFrom(given).clusters.join(",") !== settings.clusters.join(",")
   ) {
     throw new UserError(
       `${dir} holds the example with egresses ${
@@ -103,9 +116,32 @@ export async function upIstio(options: IstioUpOptions = {}): Promise<void> {
       2,
     );
   }
+  const folderRoot = settings?.rootId ?? ROOT_ID;
+  if (
+    settings !== undefined && given.rootId !== undefined &&
+    given.rootId !== folderRoot
+  ) {
+    throw new UserError(
+      `${dir} holds the example with the filter under root id ${
+        quoteText(folderRoot)
+      }, not what --root-id asks (${
+        quoteText(given.rootId)
+      }): rewrite it with 'wasmerang scaffold istio --dir ${dir} --force' and the same flags, or leave --root-id out`,
+      2,
+    );
+  }
+  // --filter: built here (compiled in memory for a dry run), then shipped as --wasm.
+  const options = await withChosenModule(given, { write: !given.dryRun });
   settings ??= settingsFrom(options);
-  // A module that would not run is refused before the plan, in a dry run too.
-  await loadShippableFilter(options.wasm, filterConfiguration(settings));
+  // A module that would not run is refused before the plan, in a dry run too:
+  // the one to write, else the folder's own (its ConfigMap).
+  const inFolder = scaffoldFirst ? undefined : await folderModule(dir);
+  const filter = inFolder !== undefined
+    ? await shippableIstioFilter(
+      { compiled: inFolder.wasm, wasm: inFolder.module },
+      settings,
+    )
+    : await shippableIstioFilter(options, settings);
   if (options.dryRun) {
     const missing = await missingTools(ISTIO_NEEDS.needs);
     const state = missing.length === 0
@@ -121,7 +157,21 @@ export async function upIstio(options: IstioUpOptions = {}): Promise<void> {
         ? `# cluster "${settings.clusterName}" exists: steps already done are skipped`
         : `# cluster "${settings.clusterName}" does not exist: every step runs`,
       ...(scaffoldFirst
-        ? [`# write the example first: wasmerang scaffold istio --dir ${dir}`]
+        ? [
+          `# write the example first: wasmerang scaffold istio --dir ${dir}${
+            moduleFlag === undefined ? "" : ` ${moduleFlag}`
+          }${given.rootId === undefined ? "" : ` --root-id ${given.rootId}`}`,
+        ]
+        : []),
+      ...(moduleFlag !== undefined || settings.rootId !== undefined
+        ? [`# ${
+          describeFilter(
+            inFolder === undefined
+              ? filter
+              : { ...filter, path: inFolder.module },
+            filter.configuration,
+          )
+        }`]
         : []),
       settings.api === "wasmplugin"
         ? `# the filter is installed with a WasmPlugin (${WASM_PLUGIN_FILE})`

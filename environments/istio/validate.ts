@@ -82,6 +82,7 @@ function describe(error: AjvError): string {
 export function validateManifest(
   manifest: unknown,
   file: string,
+  expect: ValidateExpectations = {},
 ): ManifestIssue[] {
   if (!isObject(manifest)) {
     return [{
@@ -153,7 +154,7 @@ export function validateManifest(
     issues.push(...checkEnvoyPatches(manifest, file, object));
   }
   if (kind === "WasmPlugin" && issues.length === 0) {
-    checkWasmPlugin(manifest, issue);
+    checkWasmPlugin(manifest, issue, expect.rootId ?? ROOT_ID);
   }
   return issues;
 }
@@ -171,6 +172,7 @@ function checkWasmPlugin(
     message: string,
     severity?: "error" | "warning",
   ) => void,
+  rootId: string,
 ): void {
   const spec = isObject(manifest.spec) ? manifest.spec : {};
   if (spec.type !== "NETWORK") {
@@ -181,12 +183,14 @@ function checkWasmPlugin(
       }: an HTTP plugin never sees a TCP connection; set type: NETWORK`,
     );
   }
-  if (spec.pluginName !== ROOT_ID) {
+  if (spec.pluginName !== rootId) {
     issue(
       "spec.pluginName",
       `is ${
         spec.pluginName === undefined ? "unset" : `"${spec.pluginName}"`
-      }, but the wasmerang filter registers the root id "${ROOT_ID}": Envoy would not find its root context`,
+      }, but the ${
+        rootId === ROOT_ID ? "wasmerang filter" : "example's filter"
+      } registers the root id "${rootId}": Envoy would not find its root context`,
       "warning",
     );
   }
@@ -329,8 +333,18 @@ export function validateKindConfig(
   return issues;
 }
 
+/** What the checks expect of the example beyond the schemas. */
+export interface ValidateExpectations {
+  /** The root id the module registers, for the WasmPlugin's `pluginName` (default `wasmerang`). */
+  rootId?: string;
+}
+
 /** Every YAML document of one file: kind config or manifests, by file name. */
-export function validateYamlFile(file: string, text: string): ManifestIssue[] {
+export function validateYamlFile(
+  file: string,
+  text: string,
+  expect: ValidateExpectations = {},
+): ManifestIssue[] {
   const issues: ManifestIssue[] = [];
   const docs = parseAllDocuments(text);
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
@@ -349,7 +363,7 @@ export function validateYamlFile(file: string, text: string): ManifestIssue[] {
     issues.push(
       ...(file.endsWith(KIND_CONFIG_FILE)
         ? validateKindConfig(value, file)
-        : validateManifest(value, file)),
+        : validateManifest(value, file, expect)),
     );
   }
   return issues;
@@ -358,9 +372,10 @@ export function validateYamlFile(file: string, text: string): ManifestIssue[] {
 /** All `.yaml` files of a rendered example (README and others skipped). */
 export function validateIstioFiles(
   files: Map<string, string>,
+  expect: ValidateExpectations = {},
 ): ManifestIssue[] {
   return [...files].filter(([name]) => name.endsWith(".yaml"))
-    .flatMap(([name, text]) => validateYamlFile(name, text));
+    .flatMap(([name, text]) => validateYamlFile(name, text, expect));
 }
 
 /** One line per issue: `file: object: path: message`. */

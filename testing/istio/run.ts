@@ -2,7 +2,8 @@
  * `deno task test:istio`: Istio's control plane in the loop. Builds the Go
  * harness (testing/istio, pinned to one Istio commit) and istioctl from the
  * same module, writes every `scaffold istio` variant (both APIs, the HTTP
- * override, other cluster names) to a temporary folder, then runs:
+ * override, other cluster names, a filter project of its own root id through
+ * `--filter`) to a temporary folder, then runs:
  *
  * - the harness (Istio's in-process discovery server serving a vanilla Envoy
  *   1.40 as the client's sidecar, in a private network and mount namespace):
@@ -23,6 +24,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { requireEnvoy } from "../../lib/envoy/binary.ts";
+import { projectFiles } from "../../lib/new_project.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..");
@@ -188,6 +190,37 @@ const VARIANTS: { name: string; args: string[] }[] = [
 ];
 const work = await Deno.makeTempDir({ prefix: "wasmerang-istio-" });
 const scaffolds = join(work, "scaffolds");
+
+// A filter of one's own: a project from `wasmerang new` (lib/new_project.ts),
+// root id mesh-sides, its rule naming Istio's clusters for the scaffold's
+// egresses (alpha even, beta odd). `scaffold istio --filter` builds it and puts
+// its root id in the WasmPlugin's pluginName (the EnvoyFilter's root_id).
+const PROJECT_ROOT = "mesh-sides";
+const project = join(work, "project");
+for (const [name, content] of await projectFiles(PROJECT_ROOT)) {
+  Deno.mkdirSync(dirname(join(project, name)), { recursive: true });
+  Deno.writeTextFileSync(join(project, name), content);
+}
+Deno.writeTextFileSync(
+  join(project, "assembly", "decide.ts"),
+  `import { ipv4Octet } from "./lib/address";
+
+export function decide(source: string, destination: string): string | null {
+  const octet = ipv4Octet(source, 3);
+  if (octet < 0) return null;
+  return "outbound|9000||" + (octet % 2 == 0 ? "alpha" : "beta") +
+    ".default.svc.cluster.local";
+}
+`,
+);
+const named = ["--cluster", "alpha", "--cluster", "beta"];
+VARIANTS.push(
+  { name: "wasmplugin-project", args: ["--filter", project, ...named] },
+  {
+    name: "envoyfilter-project",
+    args: ["--api", "envoyfilter", "--filter", project, ...named],
+  },
+);
 for (const v of VARIANTS) {
   const dir = join(scaffolds, v.name);
   const r = await exec(Deno.execPath(), [
@@ -203,7 +236,10 @@ for (const v of VARIANTS) {
     cwd: ROOT,
   });
   record(
-    `scaffold istio ${v.args.join(" ") || "(defaults)"}`,
+    `scaffold istio ${
+      v.args.map((arg) => arg === project ? "<project>" : arg).join(" ") ||
+      "(defaults)"
+    }`,
     r.code === 0,
     r.code === 0 ? undefined : r.out,
   );

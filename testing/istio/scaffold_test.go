@@ -170,6 +170,24 @@ func (s *scaffold) parityEgresses() (even, odd string) {
 	return names[0], names[1]
 }
 
+// The root id the sidecars start the filter under: the WasmPlugin's
+// pluginName (Istio's root_id), else the EnvoyFilter's root_id.
+func (s *scaffold) rootID() string {
+	if wp := s.find("WasmPlugin"); wp != nil {
+		if name, ok := dig(wp, "spec", "pluginName").(string); ok {
+			return name
+		}
+	}
+	if ef := s.find("EnvoyFilter"); ef != nil {
+		for _, p := range asList(dig(ef, "spec", "configPatches")) {
+			if id, ok := dig(p, "patch", "value", "typed_config", "config", "root_id").(string); ok {
+				return id
+			}
+		}
+	}
+	return ""
+}
+
 // The module's path inside the sidecar: the WasmPlugin's file:// url, or the
 // EnvoyFilter's vm_config.code.local.filename.
 func (s *scaffold) modulePath() (string, error) {
