@@ -10,6 +10,8 @@ const CLOSE: u8 = 0x5d; // ]
 
 /** 0 for even, 1 for odd, -1 when the `length` bytes at `text` are not an IP address. Never traps. */
 export function sourceParity(text: usize, length: i32): i32 {
+  const octet = plainIPv4LastOctet(text, length);
+  if (octet >= 0) return octet & 1;
   let start = 0;
   let end = length;
   if (length > 0 && load<u8>(text) == OPEN) {
@@ -33,6 +35,40 @@ export function sourceParity(text: usize, length: i32): i32 {
     last = lastByteOfIPv6(text, start, end);
   } else last = lastByteOfIPv4(text, start, end);
   return last < 0 ? -1 : last & 1;
+}
+
+/**
+ * The last octet of "a.b.c.d" or "a.b.c.d:port", the form nearly every source takes,
+ * read in one pass; -1 for anything else, which sourceParity then reads in full (so
+ * -1 here does not mean unparseable). Where it gives an octet, the full reading gives
+ * the same one.
+ */
+function plainIPv4LastOctet(text: usize, length: i32): i32 {
+  let dots = 0;
+  let digits = 0;
+  let value = 0;
+  let i = 0;
+  for (; i < length; i++) {
+    const c = <i32> load<u8>(text + i);
+    const digit = c - 0x30;
+    if (<u32> digit <= 9) {
+      if (++digits > 3) return -1;
+      value = value * 10 + digit;
+      continue;
+    }
+    if (digits == 0 || value > 255) return -1;
+    if (c == DOT && dots < 3) {
+      dots++;
+      digits = 0;
+      value = 0;
+      continue;
+    }
+    if (c == COLON && dots == 3) break;
+    return -1;
+  }
+  if (dots != 3 || digits == 0 || value > 255) return -1;
+  if (i < length && parsePort(text, i + 1, length) < 0) return -1;
+  return value;
 }
 
 /** The port of "ip:port" or "[ipv6]:port" (the `length` bytes at `text`), 0 when there is none, -1 when it is not a port. */
