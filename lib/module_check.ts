@@ -15,7 +15,13 @@ import { loadFilter } from "./filter_module.ts";
 import { rootIdTrap } from "./judge.ts";
 import { ROOT_ID } from "./routing.ts";
 
-/** Exports Envoy needs from a network filter, each with the names that satisfy it. */
+/**
+ * Exports Envoy needs from a network filter, each with the names that satisfy it.
+ * `proxy_on_done` is not among them: without it proxy-wasm-cpp-host takes every
+ * context as done (ContextBase::onDone returns true), so a connection goes on to
+ * proxy_on_log and proxy_on_delete, and a root at shutdown straight to
+ * proxy_on_delete (WasmBase::startShutdown).
+ */
 export const REQUIRED_EXPORTS: Record<string, string[]> = {
   "ABI version marker": [
     "proxy_abi_version_0_1_0",
@@ -27,7 +33,6 @@ export const REQUIRED_EXPORTS: Record<string, string[]> = {
   "vm start": ["proxy_on_vm_start"],
   "configure": ["proxy_on_configure"],
   "new connection": ["proxy_on_new_connection"],
-  "done": ["proxy_on_done"],
   "delete": ["proxy_on_delete"],
 };
 

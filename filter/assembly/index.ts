@@ -11,7 +11,6 @@ export {
   proxy_abi_version_0_2_1,
   proxy_on_context_create,
   proxy_on_delete,
-  proxy_on_done,
   proxy_on_foreign_function,
   proxy_on_queue_ready,
   proxy_on_vm_start,
