@@ -86,7 +86,7 @@ const doneRoots = new Array<u32>();
 
 // Only a root context has anything to do when it is done. An entry file may leave
 // proxy_on_done out: the proxy then takes every context as done (one call into the VM
-// less per connection, about 2,400 instructions in Envoy), and proxy_on_delete does the
+// less per connection, about 1,600 instructions in Envoy 1.40), and proxy_on_delete does the
 // root's done work first, as the proxy deletes a root right after a done that says so.
 export function proxy_on_done(contextId: u32): u32 {
   if (!roots.includes(contextId)) return 1;
