@@ -255,12 +255,23 @@ const PROJECT = JSON.parse(await Deno.readTextFile(HERE + "wasmerang.json"));
 const ENVOY = envoyFromEnvironment();
 
 async function wasmerang(...args: string[]) {
-  const output = await new Deno.Command(TOOL[0], {
-    args: [...TOOL.slice(1), ...args],
-    cwd: HERE,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command(TOOL[0], {
+      args: [...TOOL.slice(1), ...args],
+      cwd: HERE,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+    }).output();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new Error(
+      "no " + JSON.stringify(TOOL[0]) +
+        " command to run: install wasmerang's launcher (see its README), " +
+        "or set WASMERANG to the command, e.g. " +
+        "WASMERANG='deno run -A /path/to/wasmerang/cli.ts'",
+    );
+  }
   const text = new TextDecoder();
   return {
     code: output.code,
