@@ -17,6 +17,17 @@ export const FILTER_OPTION: OptionDeclaration = {
   parse: path,
 };
 
+/** `--wasm FILE` of the modes that ship the module in an example folder (docker, istio). */
+export const SHIP_WASM_OPTION: OptionDeclaration = {
+  flags: "--wasm <path>",
+  description: "ship this module instead of the embedded filter",
+  parse: path,
+};
+
+/** How help shows the default of `up`'s root id in a mode with an example folder. */
+export const FOLDER_ROOT_ID_DEFAULT =
+  `the folder's when it exists, else the --filter project's, else ${ROOT_ID}`;
+
 /** How help shows the root id's default. */
 export const ROOT_ID_DEFAULT = `the project's (--filter), else ${ROOT_ID}`;
 

@@ -14,19 +14,18 @@ import {
 import { collect, path, seconds, sourceRange } from "../../lib/cli_options.ts";
 import { DEFAULT_CLUSTER_NAMES } from "../../lib/clusters.ts";
 import { DEFAULT_READY_TIMEOUT_S } from "./up.ts";
-import { FILTER_OPTION, ROOT_ID_OPTION } from "../../lib/filter_flags.ts";
-import { ROOT_ID } from "../../lib/routing.ts";
+import {
+  FILTER_OPTION,
+  FOLDER_ROOT_ID_DEFAULT,
+  ROOT_ID_OPTION,
+  SHIP_WASM_OPTION,
+} from "../../lib/filter_flags.ts";
+import { DOWN_DRY_RUN, DRY_RUN } from "../local/options.ts";
 
 const DIR: OptionDeclaration = {
   flags: "--dir <dir>",
   description: "the example folder",
   default: DEFAULT_DIR,
-  parse: path,
-};
-
-const WASM: OptionDeclaration = {
-  flags: "--wasm <path>",
-  description: "ship this module instead of the embedded filter",
   parse: path,
 };
 
@@ -65,25 +64,21 @@ export const DOCKER_OPTIONS: EnvironmentOptions = {
       description: "the compose network's subnet",
       default: DEFAULT_SUBNET,
     },
-    WASM,
+    SHIP_WASM_OPTION,
     FILTER_OPTION,
     { ...ROOT_ID_OPTION, description: "the root id envoy.yaml names" },
     ...clusters(""),
   ],
   up: [
     DIR,
-    {
-      flags: "--dry-run",
-      description: "print the exact commands and files; run and write nothing",
-    },
-    WASM,
+    DRY_RUN,
+    SHIP_WASM_OPTION,
     FILTER_OPTION,
     {
       ...ROOT_ID_OPTION,
       description:
         "the root id the filter starts under; an existing folder's envoy.yaml must name it",
-      default:
-        `the folder's when it exists, else the --filter project's, else ${ROOT_ID}`,
+      default: FOLDER_ROOT_ID_DEFAULT,
     },
     ...clusters(", when up writes the folder"),
     {
@@ -105,9 +100,6 @@ export const DOCKER_OPTIONS: EnvironmentOptions = {
   ],
   down: [
     DIR,
-    {
-      flags: "--dry-run",
-      description: "print the exact commands; run nothing",
-    },
+    DOWN_DRY_RUN,
   ],
 };

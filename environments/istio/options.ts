@@ -8,15 +8,14 @@ import type { EnvironmentOptions, OptionDeclaration } from "../environment.ts";
 import { DEFAULT_SETTINGS, HTTP_PORT, PROBE_PORT } from "./manifests.ts";
 import { DEFAULT_ISTIO_DIR } from "./settings.ts";
 import { collect, path, wholeNumber } from "../../lib/cli_options.ts";
-import { FILTER_OPTION, ROOT_ID_OPTION } from "../../lib/filter_flags.ts";
-import { ROOT_ID } from "../../lib/routing.ts";
+import {
+  FILTER_OPTION,
+  FOLDER_ROOT_ID_DEFAULT,
+  ROOT_ID_OPTION,
+  SHIP_WASM_OPTION,
+} from "../../lib/filter_flags.ts";
+import { DOWN_DRY_RUN, DRY_RUN } from "../local/options.ts";
 import { DEFAULT_PROBE_COUNT } from "./pod_probe.ts";
-
-const WASM: OptionDeclaration = {
-  flags: "--wasm <path>",
-  description: "ship this module instead of the embedded filter",
-  parse: path,
-};
 
 /** The settings `scaffold` writes, and `up` when it writes the folder. */
 function settings(when: string): OptionDeclaration[] {
@@ -83,7 +82,7 @@ export const ISTIO_OPTIONS: EnvironmentOptions = {
       parse: path,
     },
     { flags: "--force", description: "replace files that differ" },
-    WASM,
+    SHIP_WASM_OPTION,
     FILTER_OPTION,
     {
       ...ROOT_ID_OPTION,
@@ -99,18 +98,14 @@ export const ISTIO_OPTIONS: EnvironmentOptions = {
       default: DEFAULT_ISTIO_DIR,
       parse: path,
     },
-    {
-      flags: "--dry-run",
-      description: "print the exact commands and files; run and write nothing",
-    },
-    WASM,
+    DRY_RUN,
+    SHIP_WASM_OPTION,
     FILTER_OPTION,
     {
       ...ROOT_ID_OPTION,
       description:
         "the root id the sidecars start the filter under; an existing folder must name it",
-      default:
-        `the folder's when it exists, else the --filter project's, else ${ROOT_ID}`,
+      default: FOLDER_ROOT_ID_DEFAULT,
     },
     ...settings(", when up writes the folder"),
   ],
@@ -132,9 +127,6 @@ export const ISTIO_OPTIONS: EnvironmentOptions = {
   down: [
     ...TARGET,
     { flags: "--cluster", description: "delete the whole kind cluster" },
-    {
-      flags: "--dry-run",
-      description: "print the exact commands; run nothing",
-    },
+    DOWN_DRY_RUN,
   ],
 };
