@@ -9,7 +9,7 @@ import { assert, assertEquals, assertMatch } from "../host/testing/assert.ts";
 import { join } from "node:path";
 import { runCli } from "../testing/cli.ts";
 import { tempDir } from "../testing/temp.ts";
-import { projectFiles } from "./new_project.ts";
+import { SIDES_RULE, writeFilterProject } from "../testing/filter_project.ts";
 import { findProject } from "./filter_project.ts";
 import { moduleFromFlags, staleReason } from "./filter_input.ts";
 import { moduleSha256 } from "./judge.ts";
@@ -17,24 +17,9 @@ import { embeddedFilter } from "./filter_module.ts";
 
 const ROOT = "side-router";
 
-/** Even last octet: even-side; odd: odd-side; not IPv4: left alone. */
-const BY_PARITY = `import { ipv4Octet } from "./lib/address";
-
-export function decide(source: string, destination: string): string | null {
-  const octet = ipv4Octet(source, 3);
-  if (octet < 0) return null;
-  return octet % 2 == 0 ? "even-side" : "odd-side";
-}
-`;
-
-/** Writes the project `wasmerang new` writes (lib/new_project.ts), its rule replaced. */
-async function writeProject(dir: string, decide: string): Promise<void> {
-  for (const [path, text] of await projectFiles(ROOT)) {
-    const file = join(dir, path);
-    await Deno.mkdir(join(file, ".."), { recursive: true });
-    await Deno.writeTextFile(file, text);
-  }
-  await Deno.writeTextFile(join(dir, "assembly/decide.ts"), decide);
+/** Writes the project `wasmerang new` writes for this test's root id, its rule replaced. */
+function writeProject(dir: string, decide: string): Promise<void> {
+  return writeFilterProject(dir, ROOT, decide);
 }
 
 /** The CLI with this test's state folder; a run that hangs is stopped after 90 s. */
@@ -137,7 +122,7 @@ Deno.test("--filter DIR: built when needed, routed, run by up and judged by prob
   const output = join(dir, "build/filter.wasm");
   const stateDir = join(temp.path, "state");
   await Deno.mkdir(stateDir);
-  await writeProject(dir, BY_PARITY);
+  await writeProject(dir, SIDES_RULE);
 
   await t.step(
     "route --filter builds the missing module and routes by it",

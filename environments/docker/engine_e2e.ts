@@ -22,8 +22,10 @@ import { runCommand } from "../../lib/commands.ts";
 import { type CliRun, runCli } from "../../testing/cli.ts";
 import { requireDocker } from "../../testing/docker.ts";
 import { tempDir } from "../../testing/temp.ts";
-import { dirname } from "node:path";
-import { projectFiles } from "../../lib/new_project.ts";
+import {
+  SIDES_RULE,
+  writeFilterProject,
+} from "../../testing/filter_project.ts";
 import { composeCommand } from "./compose.ts";
 import {
   ADMIN_PORT,
@@ -109,15 +111,6 @@ async function moduleInContainer(dir: string): Promise<string> {
 const PROJECT_ROOT = "side-router";
 
 /** That project's rule: even last octet even-side, odd odd-side. */
-const SIDES = `import { ipv4Octet } from "./lib/address";
-
-export function decide(source: string, destination: string): string | null {
-  const octet = ipv4Octet(source, 3);
-  if (octet < 0) return null;
-  return octet % 2 == 0 ? "even-side" : "odd-side";
-}
-`;
-
 interface ProbeJson {
   passed: number;
   failed: number;
@@ -449,13 +442,7 @@ if (await requireDocker()) {
           "up docker --filter DIR: a project from wasmerang new, built, run by Envoy under its root id and judged by its own rule; down",
           async () => {
             const project = `${cwd}/sides`;
-            for (const [name, content] of await projectFiles(PROJECT_ROOT)) {
-              await Deno.mkdir(dirname(`${project}/${name}`), {
-                recursive: true,
-              });
-              await Deno.writeTextFile(`${project}/${name}`, content);
-            }
-            await Deno.writeTextFile(`${project}/assembly/decide.ts`, SIDES);
+            await writeFilterProject(project, PROJECT_ROOT, SIDES_RULE);
             const own = `${cwd}/own`;
             const up = await wasmerang([
               "up",

@@ -14,8 +14,10 @@ import { embeddedFilter } from "../../lib/filter_module.ts";
 import { dockerNetwork } from "./network.ts";
 import { DOCKER_FILES, dockerScaffoldFiles } from "./scaffold.ts";
 import { ENVOY_ACCESS_LOG_FORMAT } from "./templates.ts";
-import { dirname } from "node:path";
-import { projectFiles } from "../../lib/new_project.ts";
+import {
+  SIDES_RULE,
+  writeFilterProject,
+} from "../../testing/filter_project.ts";
 import { judgeSources, moduleSha256 } from "../../lib/judge.ts";
 import { exists } from "../../lib/files.ts";
 import { runCli } from "../../testing/cli.ts";
@@ -349,25 +351,11 @@ Deno.test("--cluster names are DNS labels, Envoy's service name is taken, none t
   assert.ok(!network.egresses.some((ip) => network.probeSources.includes(ip)));
 });
 
-/** A project's rule (lib/new_project.ts's decide.ts replaced): even last octet even-side, odd odd-side. */
-const SIDES = `import { ipv4Octet } from "./lib/address";
-
-export function decide(source: string, destination: string): string | null {
-  const octet = ipv4Octet(source, 3);
-  if (octet < 0) return null;
-  return octet % 2 == 0 ? "even-side" : "odd-side";
-}
-`;
-
 Deno.test("scaffold|up docker --filter DIR: the project's module and root id in the folder, judged by them; the usage mistakes; a dry run writes nothing", async (t) => {
   const ROOT = "side-router";
   await using temp = await tempDir();
   const project = `${temp.path}/sides`;
-  for (const [name, content] of await projectFiles(ROOT)) {
-    await Deno.mkdir(dirname(`${project}/${name}`), { recursive: true });
-    await Deno.writeTextFile(`${project}/${name}`, content);
-  }
-  await Deno.writeTextFile(`${project}/assembly/decide.ts`, SIDES);
+  await writeFilterProject(project, ROOT, SIDES_RULE);
   const output = `${project}/build/filter.wasm`;
   const dir = `${temp.path}/example`;
   const clusters = [

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import type { CommandResult, Runner } from "../../lib/commands.ts";
 import { exists } from "../../lib/files.ts";
 import { moduleSha256 } from "../../lib/judge.ts";
-import { projectFiles } from "../../lib/new_project.ts";
+import {
+  ISTIO_ALPHA_BETA_RULE,
+  writeFilterProject,
+} from "../../testing/filter_project.ts";
 import { runCli } from "../../testing/cli.ts";
 import { tempDir } from "../../testing/temp.ts";
 import { probeIstio } from "./pod_probe.ts";
@@ -226,26 +229,11 @@ Deno.test("up istio --dry-run prints the whole plan for a new cluster and writes
   }
 });
 
-/** A project's rule (lib/new_project.ts's decide.ts replaced): the pod IP's parity picks alpha or beta. */
-const ALPHA_BETA = `import { ipv4Octet } from "./lib/address";
-
-export function decide(source: string, destination: string): string | null {
-  const octet = ipv4Octet(source, 3);
-  if (octet < 0) return null;
-  return "outbound|9000||" + (octet % 2 == 0 ? "alpha" : "beta") +
-    ".default.svc.cluster.local";
-}
-`;
-
 Deno.test("scaffold|up istio --filter DIR: the project's module in the ConfigMap, its root id in the WasmPlugin and the EnvoyFilter, judged by them; the usage mistakes; a dry run writes nothing", async (t) => {
   const ROOT = "mesh-sides";
   await using temp = await tempDir();
   const project = join(temp.path, "sides");
-  for (const [name, content] of await projectFiles(ROOT)) {
-    await Deno.mkdir(dirname(join(project, name)), { recursive: true });
-    await Deno.writeTextFile(join(project, name), content);
-  }
-  await Deno.writeTextFile(join(project, "assembly/decide.ts"), ALPHA_BETA);
+  await writeFilterProject(project, ROOT, ISTIO_ALPHA_BETA_RULE);
   const output = join(project, "build/filter.wasm");
   const clusters = ["--cluster", "alpha", "--cluster", "beta"];
   const oneLine = (run: { code: number; stderr: string }, code: number) => {

@@ -24,7 +24,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { requireEnvoy } from "../../lib/envoy/binary.ts";
-import { projectFiles } from "../../lib/new_project.ts";
+import {
+  ISTIO_ALPHA_BETA_RULE,
+  writeFilterProject,
+} from "../filter_project.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..");
@@ -197,22 +200,7 @@ const scaffolds = join(work, "scaffolds");
 // its root id in the WasmPlugin's pluginName (the EnvoyFilter's root_id).
 const PROJECT_ROOT = "mesh-sides";
 const project = join(work, "project");
-for (const [name, content] of await projectFiles(PROJECT_ROOT)) {
-  Deno.mkdirSync(dirname(join(project, name)), { recursive: true });
-  Deno.writeTextFileSync(join(project, name), content);
-}
-Deno.writeTextFileSync(
-  join(project, "assembly", "decide.ts"),
-  `import { ipv4Octet } from "./lib/address";
-
-export function decide(source: string, destination: string): string | null {
-  const octet = ipv4Octet(source, 3);
-  if (octet < 0) return null;
-  return "outbound|9000||" + (octet % 2 == 0 ? "alpha" : "beta") +
-    ".default.svc.cluster.local";
-}
-`,
-);
+await writeFilterProject(project, PROJECT_ROOT, ISTIO_ALPHA_BETA_RULE);
 const named = ["--cluster", "alpha", "--cluster", "beta"];
 VARIANTS.push(
   { name: "wasmplugin-project", args: ["--filter", project, ...named] },
