@@ -15,11 +15,7 @@ import {
   encodeSetEnvoyFilterStateArguments,
   TCP_PROXY_CLUSTER_KEY,
 } from "../host/mod.ts";
-import { compileWat } from "../host/testing/wat.ts";
-
-/** `(data …)` string literal of `bytes`. */
-const literal = (bytes: Uint8Array) =>
-  [...bytes].map((b) => `\\${b.toString(16).padStart(2, "0")}`).join("");
+import { compileWat, watString } from "../host/testing/wat.ts";
 
 const encoder = new TextEncoder();
 const PATH = encoder.encode("source\0address");
@@ -67,10 +63,10 @@ export const LEAN_WAT = `(module
   (import "env" "proxy_call_foreign_function"
     (func $call_foreign (param i32 i32 i32 i32 i32 i32) (result i32)))
   ${COMMON}
-  (data (i32.const 256) "${literal(PATH)}")
-  (data (i32.const 320) "${literal(NAME)}")
-  (data (i32.const 384) "${literal(EVEN)}")
-  (data (i32.const 448) "${literal(ODD)}")
+  (data (i32.const 256) "${watString(PATH)}")
+  (data (i32.const 320) "${watString(NAME)}")
+  (data (i32.const 384) "${watString(EVEN)}")
+  (data (i32.const 448) "${watString(ODD)}")
   (func (export "proxy_on_new_connection") (param i32) (result i32)
     (local $at i32) (local $i i32) (local $odd i32)
     (if (call $get_property (i32.const 256) (i32.const ${PATH.length})

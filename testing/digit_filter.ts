@@ -16,7 +16,7 @@ import {
   encodeSetEnvoyFilterStateArguments,
   TCP_PROXY_CLUSTER_KEY,
 } from "../host/mod.ts";
-import { compileWat } from "../host/testing/wat.ts";
+import { compileWat, watString } from "../host/testing/wat.ts";
 
 /** What the digit filter is built with. */
 export interface DigitFilterOptions {
@@ -27,9 +27,6 @@ export interface DigitFilterOptions {
   /** The cluster for the other digits, 0 excepted (default `beta`). */
   high?: string;
 }
-
-const literal = (bytes: Uint8Array) =>
-  [...bytes].map((b) => `\\${b.toString(16).padStart(2, "0")}`).join("");
 
 /** The TypeScript form of the rule, for the tests' own expectations. */
 export function digitDecision(
@@ -84,13 +81,13 @@ export function digitFilterWat(options: DigitFilterOptions = {}): string {
     (global.set $heap (i32.add (local.get $p)
       (i32.and (i32.add (local.get $n) (i32.const 7)) (i32.const -8))))
     (local.get $p))
-  (data (i32.const 256) "${literal(source)}")
-  (data (i32.const 320) "${literal(rootProperty)}")
-  (data (i32.const 384) "${literal(root)}")
-  (data (i32.const 448) "${literal(foreign)}")
-  (data (i32.const 512) "${literal(alone)}")
-  (data (i32.const 640) "${literal(low)}")
-  (data (i32.const 768) "${literal(high)}")
+  (data (i32.const 256) "${watString(source)}")
+  (data (i32.const 320) "${watString(rootProperty)}")
+  (data (i32.const 384) "${watString(root)}")
+  (data (i32.const 448) "${watString(foreign)}")
+  (data (i32.const 512) "${watString(alone)}")
+  (data (i32.const 640) "${watString(low)}")
+  (data (i32.const 768) "${watString(high)}")
   (func (export "proxy_abi_version_0_2_0"))
   (func (export "proxy_on_context_create") (param i32 i32)
     (global.set $heap (i32.const 4096)))

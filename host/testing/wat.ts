@@ -27,6 +27,11 @@ import { wasiImports } from "../wasi.ts";
 type Wabt = Awaited<ReturnType<typeof wabtInit>>;
 let wabt: Promise<Wabt> | undefined;
 
+/** `bytes` as the contents of a WAT string literal (`\\xx` each), e.g. for `(data …)`. */
+export function watString(bytes: Uint8Array): string {
+  return [...bytes].map((b) => `\\${b.toString(16).padStart(2, "0")}`).join("");
+}
+
 /** Compiles WebAssembly text to a binary module. */
 export async function compileWat(source: string): Promise<Uint8Array> {
   wabt ??= wabtInit();
@@ -83,10 +88,7 @@ export class TestModule {
       ? new TextEncoder().encode(text)
       : text;
     const pointer = this.#next;
-    const escaped = [...bytes].map((b) =>
-      `\\${b.toString(16).padStart(2, "0")}`
-    ).join("");
-    this.#data.push(`(data (i32.const ${pointer}) "${escaped}")`);
+    this.#data.push(`(data (i32.const ${pointer}) "${watString(bytes)}")`);
     this.#next += bytes.length + 8 - (bytes.length % 8);
     if (this.#next >= 8192) throw new Error("test module data too large");
     return `(i32.const ${pointer}) (i32.const ${bytes.length})`;
